@@ -1,0 +1,8 @@
+//! Debrief's domain: sessions, tenants and the pure rules over them. This crate does no I/O.
+
+pub mod error;
+pub mod session;
+pub mod tenancy;
+
+pub use error::{Error, RecordError, Result};
+pub use session::Session;

@@ -1,0 +1,241 @@
+//! Debrief's storage: per-aggregate traits and one SQL implementation that runs on SQLite
+//! (the embedded default) and PostgreSQL (scale-out), each with its own migrations.
+//!
+//! [`connect`] picks the backend from the URL scheme and applies the migrations. Every method
+//! that reads or writes tenant data takes the [`CompanyId`] it is scoped to: no query crosses
+//! companies.
+
+mod error;
+mod sql;
+pub mod tokens;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use debrief_core::session::{Channel, Platform};
+use debrief_core::tenancy::{LicenseTier, NewCompany, Role};
+use debrief_core::Session;
+use serde::Serialize;
+
+pub use error::{Result, StoreError};
+pub use sql::{Backend, SqlStore};
+pub use tokens::TokenSecret;
+
+/// A company's internal id (UUIDv7 text).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct CompanyId(pub String);
+
+impl fmt::Display for CompanyId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+/// A stored company (tenant).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Company {
+    pub id: CompanyId,
+    pub name: String,
+    pub tier: LicenseTier,
+    pub time_zone: String,
+    pub term_start: NaiveDate,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who is calling: the owner of a valid, unrevoked API token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub company: Company,
+    pub user_id: String,
+    pub role: Role,
+    pub token_id: String,
+}
+
+/// An API token as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub user_id: String,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A freshly created token: the only moment its secret is known.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub info: TokenInfo,
+    pub secret: TokenSecret,
+}
+
+/// A new company with its first admin user and that admin's token.
+#[derive(Debug, Clone)]
+pub struct CreatedCompany {
+    pub company: Company,
+    pub admin_user_id: String,
+    pub admin_token: IssuedToken,
+}
+
+/// What happened to one session handed to [`SessionStore::insert_sessions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InsertOutcome {
+    /// Newly stored.
+    Stored,
+    /// The company already had a session with this id (or an earlier one in the same batch):
+    /// nothing was changed.
+    Duplicate,
+}
+
+/// A session as stored, with when it was received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredSession {
+    #[serde(flatten)]
+    pub session: Session,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Position in the session list, newest first. Opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCursor {
+    sort_at: i64,
+    seq: i64,
+}
+
+impl SessionCursor {
+    /// The cursor as the text handed to clients.
+    pub fn encode(&self) -> String {
+        format!("{:x}.{:x}", self.sort_at as u64, self.seq as u64)
+    }
+
+    /// Reads a cursor produced by [`SessionCursor::encode`].
+    pub fn parse(text: &str) -> Result<Self> {
+        let invalid = || StoreError::Invalid(format!("{text:?} is not a session cursor"));
+        let (sort_at, seq) = text.split_once('.').ok_or_else(invalid)?;
+        Ok(SessionCursor {
+            sort_at: u64::from_str_radix(sort_at, 16).map_err(|_| invalid())? as i64,
+            seq: u64::from_str_radix(seq, 16).map_err(|_| invalid())? as i64,
+        })
+    }
+}
+
+/// Filters and page of a session listing. The time range applies to the session's start
+/// (or, for a session without `started_at`, to when it was received); `to` is exclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionQuery {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub supporter_id: Option<String>,
+    pub channel: Option<Channel>,
+    pub platform: Option<Platform>,
+    pub cursor: Option<SessionCursor>,
+    /// Page size, 1 to [`MAX_PAGE_SIZE`].
+    pub limit: u32,
+}
+
+/// Largest page a listing returns.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// One page of sessions, newest first, with the number of sessions matching the filters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPage {
+    pub sessions: Vec<StoredSession>,
+    pub next_cursor: Option<SessionCursor>,
+    pub total: u64,
+}
+
+/// Companies, their users and API tokens.
+#[async_trait]
+pub trait CompanyStore: Send + Sync {
+    /// Creates a company, its admin user and that admin's first API token, atomically.
+    /// A company of the same name is a [`StoreError::Conflict`].
+    async fn create_company(
+        &self,
+        company: &NewCompany,
+        admin_name: &str,
+    ) -> Result<CreatedCompany>;
+
+    /// Finds a company by its unique name.
+    async fn company_by_name(&self, name: &str) -> Result<Company>;
+
+    /// The principal owning this token secret, if the token exists and is not revoked.
+    async fn authenticate(&self, secret: &str) -> Result<Option<Principal>>;
+
+    /// Issues a new API token for a user of the company.
+    async fn create_token(
+        &self,
+        company: &CompanyId,
+        user_id: &str,
+        label: &str,
+    ) -> Result<IssuedToken>;
+
+    /// The company's tokens, newest first.
+    async fn list_tokens(&self, company: &CompanyId) -> Result<Vec<TokenInfo>>;
+
+    /// Revokes one of the company's tokens; another company's token is [`StoreError::NotFound`].
+    async fn revoke_token(&self, company: &CompanyId, token_id: &str) -> Result<()>;
+}
+
+/// Ingested sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a batch of sessions in one transaction, idempotent on (company, id). The result
+    /// has one outcome per input, in input order.
+    async fn insert_sessions(
+        &self,
+        company: &CompanyId,
+        sessions: &[Session],
+    ) -> Result<Vec<InsertOutcome>>;
+
+    /// One session by its external id.
+    async fn get_session(&self, company: &CompanyId, id: &str) -> Result<StoredSession>;
+
+    /// A page of the company's sessions, newest first.
+    async fn list_sessions(&self, company: &CompanyId, query: &SessionQuery)
+        -> Result<SessionPage>;
+}
+
+/// Everything the server and the CLI need from storage.
+#[async_trait]
+pub trait Store: CompanyStore + SessionStore {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<()>;
+}
+
+/// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and applies its migrations.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqlStore::connect(url).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_rejects_garbage() {
+        let cursor = SessionCursor {
+            sort_at: 1_763_000_000_000_000,
+            seq: 42,
+        };
+        assert_eq!(SessionCursor::parse(&cursor.encode()).ok(), Some(cursor));
+        assert!(SessionCursor::parse("nope").is_err());
+        assert!(SessionCursor::parse("zz.1").is_err());
+        let before_1970 = SessionCursor {
+            sort_at: -5,
+            seq: 1,
+        };
+        assert_eq!(
+            SessionCursor::parse(&before_1970.encode()).ok(),
+            Some(before_1970)
+        );
+    }
+}

@@ -1,0 +1,660 @@
+//! The SQL implementation of the store traits, shared by SQLite and PostgreSQL.
+//!
+//! Both backends run the same statements through sqlx's `Any` driver: the SQL here is the
+//! common subset (numbered `$n` parameters, `on conflict … do nothing`, `returning`), values
+//! are text and 64-bit integers (timestamps are unix microseconds in UTC). What differs — the
+//! schema's identity column and the connection set-up — lives in each backend's `migrations/`
+//! directory and in [`Backend`].
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use debrief_core::tenancy::{LicenseTier, NewCompany, Role};
+use debrief_core::Session;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Row};
+
+use crate::tokens::{hash_secret, TokenSecret};
+use crate::{
+    Company, CompanyId, CompanyStore, CreatedCompany, InsertOutcome, IssuedToken, Principal,
+    Result, SessionCursor, SessionPage, SessionQuery, SessionStore, Store, StoreError,
+    StoredSession, TokenInfo, MAX_PAGE_SIZE,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Rows per multi-row `insert`: 9 parameters each stays far below both backends' limits.
+const INSERT_CHUNK_ROWS: usize = 500;
+
+/// Set on every SQLite connection: write-ahead log, enforced foreign keys, and waiting (not
+/// failing) while another connection writes.
+const SQLITE_PRAGMAS: [&str; 4] = [
+    "pragma journal_mode = wal",
+    "pragma synchronous = normal",
+    "pragma foreign_keys = on",
+    "pragma busy_timeout = 30000",
+];
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, from its scheme.
+    pub fn from_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Invalid(format!(
+                "unsupported database url scheme in {:?}: use sqlite://FILE or postgres://…",
+                redact_url(url)
+            )))
+        }
+    }
+
+    /// The backend's name, for logs and `/readyz`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+}
+
+/// A database URL with any password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// The store on a SQLite or PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    /// Connects to `url` (a SQLite file is created when missing) and applies the migrations.
+    pub async fn connect(url: &str) -> Result<SqlStore> {
+        let store = SqlStore::connect_without_migrating(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema.
+    pub async fn connect_without_migrating(url: &str) -> Result<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let (url, max_connections) = match backend {
+            Backend::Sqlite => (sqlite_url_creating_file(url), 4),
+            Backend::Postgres => (url.to_string(), 10),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |connection, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in SQLITE_PRAGMAS {
+                            sqlx::query(pragma).execute(&mut *connection).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        Ok(SqlStore { pool, backend })
+    }
+
+    /// Applies the backend's pending migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        self.backend.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `sqlite://debrief.db` opens read-write and creates the file unless the URL sets a mode.
+fn sqlite_url_creating_file(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+fn from_micros(value: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(value)
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {value} is out of range")))
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn company_from_row(row: &AnyRow) -> Result<Company> {
+    let tier: String = row.try_get("company_tier")?;
+    let term_start: String = row.try_get("company_term_start")?;
+    Ok(Company {
+        id: CompanyId(row.try_get("company_id")?),
+        name: row.try_get("company_name")?,
+        tier: LicenseTier::from_str(&tier)
+            .map_err(|error| StoreError::Corrupt(error.to_string()))?,
+        time_zone: row.try_get("company_time_zone")?,
+        term_start: NaiveDate::parse_from_str(&term_start, "%Y-%m-%d")
+            .map_err(|error| StoreError::Corrupt(format!("term_start {term_start:?}: {error}")))?,
+        created_at: from_micros(row.try_get("company_created_at")?)?,
+    })
+}
+
+fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
+    Ok(TokenInfo {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        label: row.try_get("label")?,
+        created_at: from_micros(row.try_get("created_at")?)?,
+        revoked_at: row
+            .try_get::<Option<i64>, _>("revoked_at")?
+            .map(from_micros)
+            .transpose()?,
+    })
+}
+
+fn stored_session_from_row(row: &AnyRow) -> Result<StoredSession> {
+    let body: String = row.try_get("body")?;
+    let session: Session = serde_json::from_str(&body)
+        .map_err(|error| StoreError::Corrupt(format!("session body: {error}")))?;
+    Ok(StoredSession {
+        session,
+        received_at: from_micros(row.try_get("created_at")?)?,
+    })
+}
+
+const COMPANY_COLUMNS: &str =
+    "c.id as company_id, c.name as company_name, c.tier as company_tier, \
+     c.time_zone as company_time_zone, c.term_start as company_term_start, \
+     c.created_at as company_created_at";
+
+#[async_trait]
+impl CompanyStore for SqlStore {
+    async fn create_company(
+        &self,
+        company: &NewCompany,
+        admin_name: &str,
+    ) -> Result<CreatedCompany> {
+        let now = Utc::now();
+        let company_id = new_id();
+        let admin_user_id = new_id();
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "insert into companies (id, name, tier, time_zone, term_start, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&company_id)
+        .bind(company.name.as_str())
+        .bind(company.tier.as_str())
+        .bind(company.time_zone.as_str())
+        .bind(company.term_start.format("%Y-%m-%d").to_string())
+        .bind(micros(now))
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query(
+            "insert into users (id, company_id, name, role, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(&admin_user_id)
+        .bind(&company_id)
+        .bind(admin_name)
+        .bind(Role::Admin.as_str())
+        .bind(micros(now))
+        .execute(&mut *transaction)
+        .await?;
+        let company_id = CompanyId(company_id);
+        let admin_token =
+            insert_token(&mut transaction, &company_id, &admin_user_id, "admin", now).await?;
+        transaction.commit().await?;
+        Ok(CreatedCompany {
+            company: Company {
+                id: company_id,
+                name: company.name.as_str().to_string(),
+                tier: company.tier,
+                time_zone: company.time_zone.as_str().to_string(),
+                term_start: company.term_start,
+                created_at: from_micros(micros(now))?,
+            },
+            admin_user_id,
+            admin_token,
+        })
+    }
+
+    async fn company_by_name(&self, name: &str) -> Result<Company> {
+        let row = sqlx::query(&format!(
+            "select {COMPANY_COLUMNS} from companies c where c.name = $1"
+        ))
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await?;
+        company_from_row(&row)
+    }
+
+    async fn authenticate(&self, secret: &str) -> Result<Option<Principal>> {
+        let row = sqlx::query(&format!(
+            "select t.id as token_id, t.user_id as user_id, u.role as role, {COMPANY_COLUMNS} \
+             from api_tokens t \
+             join users u on u.id = t.user_id and u.company_id = t.company_id \
+             join companies c on c.id = t.company_id \
+             where t.token_hash = $1 and t.revoked_at is null"
+        ))
+        .bind(hash_secret(secret))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let role: String = row.try_get("role")?;
+        Ok(Some(Principal {
+            company: company_from_row(&row)?,
+            user_id: row.try_get("user_id")?,
+            role: Role::from_str(&role).map_err(|error| StoreError::Corrupt(error.to_string()))?,
+            token_id: row.try_get("token_id")?,
+        }))
+    }
+
+    async fn create_token(
+        &self,
+        company: &CompanyId,
+        user_id: &str,
+        label: &str,
+    ) -> Result<IssuedToken> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("select id from users where company_id = $1 and id = $2")
+            .bind(&company.0)
+            .bind(user_id)
+            .fetch_one(&mut *transaction)
+            .await?;
+        let token = insert_token(&mut transaction, company, user_id, label, Utc::now()).await?;
+        transaction.commit().await?;
+        Ok(token)
+    }
+
+    async fn list_tokens(&self, company: &CompanyId) -> Result<Vec<TokenInfo>> {
+        sqlx::query(
+            "select id, user_id, label, created_at, revoked_at from api_tokens \
+             where company_id = $1 order by created_at desc, id desc",
+        )
+        .bind(&company.0)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(token_from_row)
+        .collect()
+    }
+
+    async fn revoke_token(&self, company: &CompanyId, token_id: &str) -> Result<()> {
+        let result = sqlx::query(
+            "update api_tokens set revoked_at = coalesce(revoked_at, $3) \
+             where company_id = $1 and id = $2",
+        )
+        .bind(&company.0)
+        .bind(token_id)
+        .bind(micros(Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+async fn insert_token(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    company: &CompanyId,
+    user_id: &str,
+    label: &str,
+    now: DateTime<Utc>,
+) -> Result<IssuedToken> {
+    let secret = TokenSecret::generate()
+        .map_err(|error| StoreError::Invalid(format!("no random source: {error}")))?;
+    let id = new_id();
+    sqlx::query(
+        "insert into api_tokens (id, company_id, user_id, label, token_hash, created_at) \
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(&company.0)
+    .bind(user_id)
+    .bind(label)
+    .bind(hash_secret(secret.expose()))
+    .bind(micros(now))
+    .execute(&mut **transaction)
+    .await?;
+    Ok(IssuedToken {
+        info: TokenInfo {
+            id,
+            user_id: user_id.to_string(),
+            label: label.to_string(),
+            created_at: from_micros(micros(now))?,
+            revoked_at: None,
+        },
+        secret,
+    })
+}
+
+/// A session reduced to its stored columns.
+struct SessionRow<'a> {
+    session: &'a Session,
+    body: String,
+    started_at: Option<i64>,
+    sort_at: i64,
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn insert_sessions(
+        &self,
+        company: &CompanyId,
+        sessions: &[Session],
+    ) -> Result<Vec<InsertOutcome>> {
+        let now = micros(Utc::now());
+        let mut outcomes = vec![InsertOutcome::Duplicate; sessions.len()];
+        let mut seen_in_batch = HashSet::with_capacity(sessions.len());
+        let mut rows = Vec::with_capacity(sessions.len());
+        let mut row_positions = Vec::with_capacity(sessions.len());
+        for (position, session) in sessions.iter().enumerate() {
+            if !seen_in_batch.insert(session.id.as_str()) {
+                continue;
+            }
+            let body = serde_json::to_string(session)
+                .map_err(|error| StoreError::Invalid(format!("session {}: {error}", session.id)))?;
+            let started_at = session.started_at_utc().map(micros);
+            rows.push(SessionRow {
+                session,
+                body,
+                started_at,
+                sort_at: started_at.unwrap_or(now),
+            });
+            row_positions.push(position);
+        }
+
+        let mut stored_ids: HashSet<String> = HashSet::with_capacity(rows.len());
+        let mut transaction = self.pool.begin().await?;
+        for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
+            let sql = insert_sessions_sql(chunk.len());
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                query = query
+                    .bind(&company.0)
+                    .bind(row.session.id.as_str())
+                    .bind(row.session.channel.as_str())
+                    .bind(row.session.platform().map(|platform| platform.as_str()))
+                    .bind(row.session.supporter_id())
+                    .bind(row.started_at)
+                    .bind(row.sort_at)
+                    .bind(row.body.as_str())
+                    .bind(now);
+            }
+            for returned in query.fetch_all(&mut *transaction).await? {
+                stored_ids.insert(returned.try_get("external_id")?);
+            }
+        }
+        transaction.commit().await?;
+
+        for (row, position) in rows.iter().zip(row_positions) {
+            if stored_ids.contains(row.session.id.as_str()) {
+                outcomes[position] = InsertOutcome::Stored;
+            }
+        }
+        Ok(outcomes)
+    }
+
+    async fn get_session(&self, company: &CompanyId, id: &str) -> Result<StoredSession> {
+        let row = sqlx::query(
+            "select body, created_at from sessions where company_id = $1 and external_id = $2",
+        )
+        .bind(&company.0)
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        stored_session_from_row(&row)
+    }
+
+    async fn list_sessions(
+        &self,
+        company: &CompanyId,
+        query: &SessionQuery,
+    ) -> Result<SessionPage> {
+        let limit = query.limit.clamp(1, MAX_PAGE_SIZE);
+        let mut filter = Filter::default();
+        filter.push_text("company_id = $", company.0.clone());
+        if let Some(from) = query.from {
+            filter.push_int("sort_at >= $", micros(from));
+        }
+        if let Some(to) = query.to {
+            filter.push_int("sort_at < $", micros(to));
+        }
+        if let Some(supporter_id) = &query.supporter_id {
+            filter.push_text("supporter_id = $", supporter_id.clone());
+        }
+        if let Some(channel) = query.channel {
+            filter.push_text("channel = $", channel.as_str().to_string());
+        }
+        if let Some(platform) = query.platform {
+            filter.push_text("platform = $", platform.as_str().to_string());
+        }
+
+        let count_sql = format!(
+            "select count(*) as total from sessions where {}",
+            filter.sql()
+        );
+        let total: i64 = filter
+            .bind_all(sqlx::query(&count_sql))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("total")?;
+
+        let mut page_filter = filter;
+        if let Some(cursor) = query.cursor {
+            let sort_at = page_filter.next_parameter();
+            page_filter.binds.push(Bind::Int(cursor.sort_at));
+            let seq = page_filter.next_parameter();
+            page_filter.binds.push(Bind::Int(cursor.seq));
+            page_filter.clauses.push(format!(
+                "(sort_at < ${sort_at} or (sort_at = ${sort_at} and seq < ${seq}))"
+            ));
+        }
+        let page_sql = format!(
+            "select seq, sort_at, body, created_at from sessions where {} \
+             order by sort_at desc, seq desc limit {}",
+            page_filter.sql(),
+            limit + 1
+        );
+        let rows = page_filter
+            .bind_all(sqlx::query(&page_sql))
+            .fetch_all(&self.pool)
+            .await?;
+        let has_more = rows.len() > limit as usize;
+        let mut sessions = Vec::with_capacity(rows.len().min(limit as usize));
+        let mut next_cursor = None;
+        for row in rows.iter().take(limit as usize) {
+            sessions.push(stored_session_from_row(row)?);
+            next_cursor = Some(SessionCursor {
+                sort_at: row.try_get("sort_at")?,
+                seq: row.try_get("seq")?,
+            });
+        }
+        Ok(SessionPage {
+            sessions,
+            next_cursor: if has_more { next_cursor } else { None },
+            total: u64::try_from(total).unwrap_or_default(),
+        })
+    }
+}
+
+fn insert_sessions_sql(rows: usize) -> String {
+    const COLUMNS: usize = 9;
+    let mut sql = String::from(
+        "insert into sessions (company_id, external_id, channel, platform, supporter_id, \
+         started_at, sort_at, body, created_at) values ",
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for column in 0..COLUMNS {
+            if column > 0 {
+                sql.push(',');
+            }
+            sql.push('$');
+            sql.push_str(&(row * COLUMNS + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql.push_str(" on conflict (company_id, external_id) do nothing returning external_id");
+    sql
+}
+
+/// A parameter value of a dynamically built `where` clause.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// `where` clauses joined by `and`, with their numbered parameters.
+#[derive(Default)]
+struct Filter {
+    clauses: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Filter {
+    fn next_parameter(&self) -> usize {
+        self.binds.len() + 1
+    }
+
+    /// Adds `condition` (ending in `$`) with the next parameter number appended.
+    fn push(&mut self, condition: &str, bind: Bind) {
+        self.clauses
+            .push(format!("{condition}{}", self.next_parameter()));
+        self.binds.push(bind);
+    }
+
+    fn push_text(&mut self, condition: &str, value: String) {
+        self.push(condition, Bind::Text(value));
+    }
+
+    fn push_int(&mut self, condition: &str, value: i64) {
+        self.push(condition, Bind::Int(value));
+    }
+
+    fn sql(&self) -> String {
+        self.clauses.join(" and ")
+    }
+
+    fn bind_all<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for bind in &self.binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text.as_str()),
+                Bind::Int(number) => query.bind(*number),
+            };
+        }
+        query
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> crate::Backend {
+        self.backend
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_url_scheme() {
+        assert_eq!(
+            Backend::from_url("sqlite://x.db").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert!(Backend::from_url("mysql://h/db").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(redact_url("sqlite://debrief.db"), "sqlite://debrief.db");
+    }
+
+    #[test]
+    fn sqlite_urls_create_the_file_unless_told_otherwise() {
+        assert_eq!(
+            sqlite_url_creating_file("sqlite://a.db"),
+            "sqlite://a.db?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url_creating_file("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
+    }
+
+    #[test]
+    fn insert_sql_numbers_every_parameter() {
+        let sql = insert_sessions_sql(2);
+        assert!(sql.contains("($1,$2,$3,$4,$5,$6,$7,$8,$9),($10,"));
+        assert!(sql.ends_with("($10,$11,$12,$13,$14,$15,$16,$17,$18) on conflict (company_id, external_id) do nothing returning external_id"));
+    }
+}

@@ -1,0 +1,531 @@
+//! Test support (feature `testing`): throw-away databases and the store conformance suite that
+//! every backend must pass.
+//!
+//! PostgreSQL tests run when `DEBRIEF_TEST_DATABASE_URL` names a server; each test gets a fresh
+//! database on it, dropped afterwards.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use debrief_core::session::{Channel, Platform};
+use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
+use debrief_core::Session;
+use sqlx::Connection;
+
+use crate::{CompanyId, InsertOutcome, SessionQuery, SqlStore, Store, StoreError, MAX_PAGE_SIZE};
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const TEST_DATABASE_URL_VAR: &str = "DEBRIEF_TEST_DATABASE_URL";
+
+/// The PostgreSQL server for tests, if one is configured.
+pub fn postgres_test_url() -> Option<String> {
+    std::env::var(TEST_DATABASE_URL_VAR)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    /// The URL to hand to [`crate::connect`].
+    pub url: String,
+    location: Location,
+}
+
+enum Location {
+    SqliteFile(PathBuf),
+    Postgres { server_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A new SQLite file in the temporary directory.
+    pub fn sqlite() -> TestDatabase {
+        let path = std::env::temp_dir().join(format!("debrief-test-{}.db", uuid::Uuid::now_v7()));
+        TestDatabase {
+            url: format!("sqlite://{}", path.display()),
+            location: Location::SqliteFile(path),
+        }
+    }
+
+    /// A new, empty database on the PostgreSQL server at `server_url`.
+    pub async fn postgres(server_url: &str) -> Result<TestDatabase, StoreError> {
+        let name = format!("debrief_test_{}", uuid::Uuid::now_v7().simple());
+        let mut connection = sqlx::PgConnection::connect(server_url).await?;
+        sqlx::raw_sql(&format!("create database {name}"))
+            .execute(&mut connection)
+            .await?;
+        connection.close().await?;
+        Ok(TestDatabase {
+            url: with_database_name(server_url, &name),
+            location: Location::Postgres {
+                server_url: server_url.to_string(),
+                name,
+            },
+        })
+    }
+
+    /// Deletes the database. Best effort: a leftover is harmless.
+    pub async fn remove(self) {
+        match self.location {
+            Location::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            Location::Postgres { server_url, name } => {
+                if let Ok(mut connection) = sqlx::PgConnection::connect(&server_url).await {
+                    let _ = sqlx::raw_sql(&format!("drop database if exists {name} with (force)"))
+                        .execute(&mut connection)
+                        .await;
+                    let _ = connection.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// `postgres://user@host:5432/test?x=y` with its database name replaced.
+fn with_database_name(server_url: &str, name: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (server_url, None),
+    };
+    let authority_end = base
+        .find("://")
+        .map(|index| index + 3)
+        .and_then(|start| base[start..].find('/').map(|slash| start + slash))
+        .unwrap_or(base.len());
+    let mut url = format!("{}/{name}", &base[..authority_end]);
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
+/// One conformance case: it gets a migrated, empty store and panics on failure.
+pub type Case = fn(Arc<dyn Store>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        /// Every conformance case, by name.
+        pub fn conformance_cases() -> Vec<(&'static str, Case)> {
+            vec![$((stringify!($name), |store| Box::pin($name(store)))),*]
+        }
+    };
+}
+
+cases!(
+    creating_a_company_issues_a_working_admin_token,
+    company_names_are_unique,
+    revoked_tokens_stop_authenticating,
+    tokens_of_another_company_cannot_be_listed_or_revoked,
+    inserting_is_idempotent_on_company_and_id,
+    sessions_round_trip_every_field,
+    companies_never_see_each_others_sessions,
+    listing_filters_and_pages_through_every_session_once,
+    unknown_sessions_are_not_found,
+    concurrent_inserts_store_each_session_once,
+);
+
+/// A new company named `name` on the premium tier.
+pub async fn create_test_company(store: &dyn Store, name: &str) -> crate::CreatedCompany {
+    let company = NewCompany {
+        name: CompanyName::parse(name).expect("valid test company name"),
+        tier: LicenseTier::Premium,
+        time_zone: TimeZoneName::parse("Europe/Berlin").expect("valid zone"),
+        term_start: NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date"),
+    };
+    store
+        .create_company(&company, "Admin")
+        .await
+        .expect("company is created")
+}
+
+/// A session with the given id, start minute and platform, built through the public parser.
+pub fn test_session(id: &str, minute: u32, platform: &str, supporter: &str) -> Session {
+    let started = Utc
+        .with_ymd_and_hms(2026, 11, 20, 10, minute % 60, 0)
+        .single()
+        .expect("valid time");
+    let text = serde_json::json!({
+        "id": id,
+        "channel": "remote_session",
+        "direction": "outgoing",
+        "started_at": started.to_rfc3339(),
+        "supporter": {"id": supporter, "name": "Ana Souza"},
+        "device": {"id": "d-1", "platform": platform},
+        "turns": [{"speaker": "customer", "speaker_name": "Bob", "text": "Outlook keeps asking for my password"}],
+        "events": [{"at": started.to_rfc3339(), "type": "app_focus", "app": "OUTLOOK.EXE"}]
+    });
+    Session::parse_json(&text.to_string()).expect("valid test session")
+}
+
+fn ids(sessions: &[crate::StoredSession]) -> Vec<String> {
+    sessions
+        .iter()
+        .map(|stored| stored.session.id.clone())
+        .collect()
+}
+
+async fn creating_a_company_issues_a_working_admin_token(store: Arc<dyn Store>) {
+    let created = create_test_company(store.as_ref(), "acme").await;
+
+    let principal = store
+        .authenticate(created.admin_token.secret.expose())
+        .await
+        .expect("authenticate")
+        .expect("the admin token is valid");
+
+    assert_eq!(principal.company.id, created.company.id);
+    assert_eq!(principal.company.tier, LicenseTier::Premium);
+    assert_eq!(principal.user_id, created.admin_user_id);
+    assert_eq!(
+        store.company_by_name("acme").await.expect("found").id,
+        created.company.id
+    );
+    assert!(store
+        .authenticate("dbf_not-a-real-token")
+        .await
+        .expect("authenticate")
+        .is_none());
+}
+
+async fn company_names_are_unique(store: Arc<dyn Store>) {
+    create_test_company(store.as_ref(), "acme").await;
+    let company = NewCompany {
+        name: CompanyName::parse("acme").expect("name"),
+        tier: LicenseTier::Business,
+        time_zone: TimeZoneName::parse("UTC").expect("zone"),
+        term_start: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+    };
+
+    let second = store.create_company(&company, "Other admin").await;
+
+    assert!(
+        matches!(second, Err(StoreError::Conflict { .. })),
+        "{second:?}"
+    );
+}
+
+async fn revoked_tokens_stop_authenticating(store: Arc<dyn Store>) {
+    let created = create_test_company(store.as_ref(), "acme").await;
+    let extra = store
+        .create_token(&created.company.id, &created.admin_user_id, "ci")
+        .await
+        .expect("token");
+    assert!(store
+        .authenticate(extra.secret.expose())
+        .await
+        .expect("auth")
+        .is_some());
+
+    store
+        .revoke_token(&created.company.id, &extra.info.id)
+        .await
+        .expect("revoke");
+
+    assert!(store
+        .authenticate(extra.secret.expose())
+        .await
+        .expect("auth")
+        .is_none());
+    assert!(store
+        .authenticate(created.admin_token.secret.expose())
+        .await
+        .expect("auth")
+        .is_some());
+    let listed = store.list_tokens(&created.company.id).await.expect("list");
+    let revoked = listed
+        .iter()
+        .find(|token| token.id == extra.info.id)
+        .expect("listed");
+    assert!(revoked.revoked_at.is_some());
+}
+
+async fn tokens_of_another_company_cannot_be_listed_or_revoked(store: Arc<dyn Store>) {
+    let acme = create_test_company(store.as_ref(), "acme").await;
+    let globex = create_test_company(store.as_ref(), "globex").await;
+
+    let revoke = store
+        .revoke_token(&globex.company.id, &acme.admin_token.info.id)
+        .await;
+    let create = store
+        .create_token(&globex.company.id, &acme.admin_user_id, "steal")
+        .await;
+
+    assert!(matches!(revoke, Err(StoreError::NotFound)), "{revoke:?}");
+    assert!(matches!(create, Err(StoreError::NotFound)), "{create:?}");
+    let globex_tokens = store.list_tokens(&globex.company.id).await.expect("list");
+    assert_eq!(globex_tokens.len(), 1);
+    assert_eq!(globex_tokens[0].id, globex.admin_token.info.id);
+    assert!(store
+        .authenticate(acme.admin_token.secret.expose())
+        .await
+        .expect("auth")
+        .is_some());
+}
+
+async fn inserting_is_idempotent_on_company_and_id(store: Arc<dyn Store>) {
+    let company = create_test_company(store.as_ref(), "acme").await.company.id;
+    let first = test_session("s-1", 1, "windows", "u-1");
+    let second = test_session("s-2", 2, "macos", "u-1");
+
+    let outcomes = store
+        .insert_sessions(&company, &[first.clone(), second.clone(), first.clone()])
+        .await
+        .expect("insert");
+    let again = store
+        .insert_sessions(&company, &[second, test_session("s-3", 3, "linux", "u-2")])
+        .await
+        .expect("insert");
+
+    assert_eq!(
+        outcomes,
+        vec![
+            InsertOutcome::Stored,
+            InsertOutcome::Stored,
+            InsertOutcome::Duplicate
+        ]
+    );
+    assert_eq!(again, vec![InsertOutcome::Duplicate, InsertOutcome::Stored]);
+    let page = store
+        .list_sessions(&company, &query(50))
+        .await
+        .expect("list");
+    assert_eq!(page.total, 3);
+}
+
+async fn sessions_round_trip_every_field(store: Arc<dyn Store>) {
+    let company = create_test_company(store.as_ref(), "acme").await.company.id;
+    let session = test_session("tv-000123", 5, "windows", "u-17");
+
+    store
+        .insert_sessions(&company, std::slice::from_ref(&session))
+        .await
+        .expect("insert");
+    let stored = store.get_session(&company, "tv-000123").await.expect("get");
+
+    assert_eq!(stored.session, session);
+}
+
+async fn companies_never_see_each_others_sessions(store: Arc<dyn Store>) {
+    let acme = create_test_company(store.as_ref(), "acme").await.company.id;
+    let globex = create_test_company(store.as_ref(), "globex")
+        .await
+        .company
+        .id;
+    let mut acme_session = test_session("shared-id", 1, "windows", "u-1");
+    acme_session.language = Some("en".into());
+    store
+        .insert_sessions(
+            &acme,
+            &[
+                acme_session.clone(),
+                test_session("acme-only", 2, "windows", "u-1"),
+            ],
+        )
+        .await
+        .expect("insert");
+
+    let globex_outcome = store
+        .insert_sessions(&globex, &[test_session("shared-id", 3, "macos", "u-9")])
+        .await
+        .expect("insert");
+
+    assert_eq!(globex_outcome, vec![InsertOutcome::Stored]);
+    let seen_by_globex = store.get_session(&globex, "shared-id").await.expect("get");
+    assert_eq!(seen_by_globex.session.platform(), Some(Platform::Macos));
+    assert!(matches!(
+        store.get_session(&globex, "acme-only").await,
+        Err(StoreError::NotFound)
+    ));
+    let globex_page = store
+        .list_sessions(&globex, &query(50))
+        .await
+        .expect("list");
+    assert_eq!(ids(&globex_page.sessions), vec!["shared-id"]);
+    assert_eq!(globex_page.total, 1);
+    assert_eq!(
+        store
+            .get_session(&acme, "shared-id")
+            .await
+            .expect("get")
+            .session,
+        acme_session
+    );
+}
+
+fn query(limit: u32) -> SessionQuery {
+    SessionQuery {
+        limit,
+        ..SessionQuery::default()
+    }
+}
+
+async fn listing_filters_and_pages_through_every_session_once(store: Arc<dyn Store>) {
+    let company = create_test_company(store.as_ref(), "acme").await.company.id;
+    let mut sessions = Vec::new();
+    for index in 0..25u32 {
+        let platform = if index % 5 == 0 { "macos" } else { "windows" };
+        let supporter = if index % 2 == 0 { "u-even" } else { "u-odd" };
+        // Minutes repeat so that equal start times are paged by the tiebreaker.
+        sessions.push(test_session(
+            &format!("s-{index:02}"),
+            index / 2,
+            platform,
+            supporter,
+        ));
+    }
+    store
+        .insert_sessions(&company, &sessions)
+        .await
+        .expect("insert");
+
+    let mut seen = Vec::new();
+    let mut page_query = query(7);
+    loop {
+        let page = store
+            .list_sessions(&company, &page_query)
+            .await
+            .expect("list");
+        assert_eq!(page.total, 25);
+        seen.extend(page.sessions.iter().map(|stored| stored.session.clone()));
+        match page.next_cursor {
+            Some(cursor) => page_query.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 25);
+    let mut unique: Vec<_> = seen.iter().map(|session| session.id.clone()).collect();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 25);
+    assert!(
+        seen.windows(2)
+            .all(|pair| pair[0].started_at >= pair[1].started_at),
+        "newest first"
+    );
+
+    let macos = store
+        .list_sessions(
+            &company,
+            &SessionQuery {
+                platform: Some(Platform::Macos),
+                ..query(MAX_PAGE_SIZE)
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(macos.total, 5);
+    assert!(macos
+        .sessions
+        .iter()
+        .all(|stored| stored.session.platform() == Some(Platform::Macos)));
+
+    let window = store
+        .list_sessions(
+            &company,
+            &SessionQuery {
+                from: Utc.with_ymd_and_hms(2026, 11, 20, 10, 3, 0).single(),
+                to: Utc.with_ymd_and_hms(2026, 11, 20, 10, 5, 0).single(),
+                supporter_id: Some("u-even".into()),
+                channel: Some(Channel::RemoteSession),
+                ..query(MAX_PAGE_SIZE)
+            },
+        )
+        .await
+        .expect("list");
+    // Minutes 3 and 4 hold indexes 6..=9; the even ones are 6 and 8.
+    let mut window_ids = ids(&window.sessions);
+    window_ids.sort();
+    assert_eq!(window_ids, vec!["s-06", "s-08"]);
+    assert_eq!(window.total, 2);
+
+    let chats = store
+        .list_sessions(
+            &company,
+            &SessionQuery {
+                channel: Some(Channel::Chat),
+                ..query(10)
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!((chats.total, chats.sessions.len()), (0, 0));
+}
+
+async fn unknown_sessions_are_not_found(store: Arc<dyn Store>) {
+    let company = create_test_company(store.as_ref(), "acme").await.company.id;
+
+    let missing = store.get_session(&company, "nope").await;
+    let other_company = store
+        .get_session(&CompanyId("no-such-company".into()), "nope")
+        .await;
+
+    assert!(matches!(missing, Err(StoreError::NotFound)));
+    assert!(matches!(other_company, Err(StoreError::NotFound)));
+}
+
+async fn concurrent_inserts_store_each_session_once(store: Arc<dyn Store>) {
+    let company = create_test_company(store.as_ref(), "acme").await.company.id;
+    let sessions: Vec<Session> = (0..200)
+        .map(|index| test_session(&format!("c-{index}"), index, "windows", "u-1"))
+        .collect();
+
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = Arc::clone(&store);
+        let company = company.clone();
+        let sessions = sessions.clone();
+        tasks.push(tokio::spawn(async move {
+            store.insert_sessions(&company, &sessions).await
+        }));
+    }
+    let mut stored_per_id = vec![0; sessions.len()];
+    for task in tasks {
+        let outcomes = task.await.expect("task").expect("insert");
+        for (index, outcome) in outcomes.into_iter().enumerate() {
+            if outcome == InsertOutcome::Stored {
+                stored_per_id[index] += 1;
+            }
+        }
+    }
+
+    assert!(
+        stored_per_id.iter().all(|&count| count == 1),
+        "{stored_per_id:?}"
+    );
+    let page = store
+        .list_sessions(&company, &query(1))
+        .await
+        .expect("list");
+    assert_eq!(page.total, 200);
+}
+
+/// Opens a fresh store on `url`, for a conformance case.
+pub async fn open_test_store(url: &str) -> Arc<dyn Store> {
+    Arc::new(SqlStore::connect(url).await.expect("test store opens"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_name_is_replaced_keeping_the_query() {
+        assert_eq!(
+            with_database_name("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database_name("postgres://u:p@h/db?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(with_database_name("postgres://h", "x"), "postgres://h/x");
+    }
+}
