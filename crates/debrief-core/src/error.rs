@@ -53,6 +53,9 @@ impl RecordError {
     }
 }
 
+/// The field name used when the record as a whole has the wrong shape (JSONPath's root).
+pub const ROOT_FIELD: &str = "$";
+
 /// serde_json appends " at line L column C"; the position is reported separately.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -69,6 +72,7 @@ fn join_missing_field(path: String, message: &str) -> String {
     match missing {
         Some(name) if path.is_empty() => name.to_string(),
         Some(name) => format!("{path}.{name}"),
+        None if path.is_empty() => ROOT_FIELD.to_string(),
         None => path,
     }
 }

@@ -341,6 +341,11 @@ mod tests {
     }
 
     #[test]
+    fn a_record_that_is_not_an_object_names_the_root() {
+        assert_eq!(field_of("[1, 2]"), crate::error::ROOT_FIELD);
+    }
+
+    #[test]
     fn bad_timestamp_names_the_field() {
         assert_eq!(
             field_of(r#"{"id": "x", "started_at": "yesterday"}"#),

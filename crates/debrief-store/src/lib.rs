@@ -23,7 +23,7 @@ use debrief_core::Session;
 use serde::Serialize;
 
 pub use error::{Result, StoreError};
-pub use sql::{Backend, SqlStore};
+pub use sql::{redact_url, Backend, SqlStore};
 pub use tokens::TokenSecret;
 
 /// A company's internal id (UUIDv7 text).
@@ -163,6 +163,9 @@ pub trait CompanyStore: Send + Sync {
 
     /// Finds a company by its unique name.
     async fn company_by_name(&self, name: &str) -> Result<Company>;
+
+    /// The company's first admin user.
+    async fn admin_user_id(&self, company: &CompanyId) -> Result<String>;
 
     /// The principal owning this token secret, if the token exists and is not revoked.
     async fn authenticate(&self, secret: &str) -> Result<Option<Principal>>;

@@ -274,6 +274,18 @@ impl CompanyStore for SqlStore {
         company_from_row(&row)
     }
 
+    async fn admin_user_id(&self, company: &CompanyId) -> Result<String> {
+        let row = sqlx::query(
+            "select id from users where company_id = $1 and role = $2 \
+             order by created_at, id limit 1",
+        )
+        .bind(&company.0)
+        .bind(Role::Admin.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("id")?)
+    }
+
     async fn authenticate(&self, secret: &str) -> Result<Option<Principal>> {
         let row = sqlx::query(&format!(
             "select t.id as token_id, t.user_id as user_id, u.role as role, {COMPANY_COLUMNS} \

@@ -185,6 +185,13 @@ async fn creating_a_company_issues_a_working_admin_token(store: Arc<dyn Store>) 
     assert_eq!(principal.company.tier, LicenseTier::Premium);
     assert_eq!(principal.user_id, created.admin_user_id);
     assert_eq!(
+        store
+            .admin_user_id(&created.company.id)
+            .await
+            .expect("admin"),
+        created.admin_user_id
+    );
+    assert_eq!(
         store.company_by_name("acme").await.expect("found").id,
         created.company.id
     );

@@ -1,1 +1,308 @@
-fn main() {}
+//! `debrief`: the command line and composition root. It reads the settings, opens the store
+//! the URL names, and starts the server or runs one command. No business rules live here.
+
+mod bench;
+mod demo;
+mod import;
+mod settings;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
+use debrief_core::tenancy::{first_of_month, CompanyName, LicenseTier, NewCompany, TimeZoneName};
+use debrief_server::{AppState, Limits};
+use debrief_store::Store;
+use tracing_subscriber::EnvFilter;
+
+use crate::settings::{FlagOverrides, LogFormat, Settings};
+
+/// Debrief: AI summaries of support sessions, and metering of what that AI costs.
+#[derive(Debug, Parser)]
+#[command(name = "debrief", version)]
+struct Cli {
+    /// Configuration file (default: debrief.toml in the working directory, if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// `--db URL`, shared by every command that opens the store.
+#[derive(Debug, Args)]
+struct DatabaseArgs {
+    /// Database URL: sqlite://FILE (default sqlite://debrief.db) or postgres://…
+    #[arg(long = "db", value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the HTTP server.
+    Serve {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Create a demo company with built-in sessions, and print its admin token.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Import sessions from a JSON Lines file (`-` for standard input).
+    Import {
+        file: PathBuf,
+        /// The company the sessions belong to.
+        #[arg(long)]
+        company: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Sessions stored per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch_size: usize,
+    },
+    /// Administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Print a commented configuration file with the defaults.
+    ConfigExample,
+    /// Benchmark helpers: generate data and measure the parse ceiling.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a company and its admin user; the admin's API token is the last line printed.
+    CreateCompany {
+        name: String,
+        /// License tier: standard, business, premium, corporate or tensor.
+        #[arg(long)]
+        tier: String,
+        /// IANA time zone of the company.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// First day of the license term (YYYY-MM-DD); default the 1st of this month.
+        #[arg(long)]
+        term_start: Option<NaiveDate>,
+        /// Name of the admin user.
+        #[arg(long, default_value = "Admin")]
+        admin_name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+    for variable in Settings::unknown_environment_variables() {
+        tracing::warn!(variable = %variable, "unknown DEBRIEF_ environment variable ignored");
+    }
+}
+
+fn load_settings(
+    config: Option<&std::path::Path>,
+    database: Option<&DatabaseArgs>,
+    listen: Option<String>,
+) -> anyhow::Result<Settings> {
+    let settings = Settings::load(
+        config,
+        FlagOverrides {
+            database_url: database.and_then(|args| args.database_url.clone()),
+            listen,
+        },
+    )?;
+    init_logging(settings.log_format);
+    Ok(settings)
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    debrief_store::connect(&settings.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the store at {}",
+                debrief_store::redact_url(&settings.database_url)
+            )
+        })
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Serve {
+            database,
+            listen,
+            demo,
+        } => {
+            let settings = load_settings(config, Some(&database), listen)?;
+            serve(settings, demo).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { database } => {
+            let settings = load_settings(config, Some(&database), None)?;
+            open_store(&settings).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            file,
+            company,
+            database,
+            batch_size,
+        } => {
+            let settings = load_settings(config, Some(&database), None)?;
+            let store = open_store(&settings).await?;
+            let company = store
+                .company_by_name(&company)
+                .await
+                .with_context(|| format!("no company named {company:?}"))?;
+            let report = import::import_file(store, &company, &file, batch_size).await?;
+            print!("{}", report.render());
+            Ok(if report.rejected > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Admin(AdminCommand::CreateCompany {
+            name,
+            tier,
+            time_zone,
+            term_start,
+            admin_name,
+            database,
+        }) => {
+            let settings = load_settings(config, Some(&database), None)?;
+            let new_company = NewCompany {
+                name: CompanyName::parse(&name)?,
+                tier: tier.parse::<LicenseTier>()?,
+                time_zone: TimeZoneName::parse(&time_zone)?,
+                term_start: term_start.unwrap_or_else(|| first_of_month(Utc::now().date_naive())),
+            };
+            let store = open_store(&settings).await?;
+            let created = store
+                .create_company(&new_company, &admin_name)
+                .await
+                .with_context(|| format!("cannot create company {name:?}"))?;
+            println!(
+                "created company {} ({}, tier {}, time zone {})",
+                created.company.name,
+                created.company.id,
+                created.company.tier,
+                created.company.time_zone
+            );
+            println!(
+                "admin user {} ({admin_name}); API token, shown once:",
+                created.admin_user_id
+            );
+            println!("{}", created.admin_token.secret.expose());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ConfigExample => {
+            print!("{}", Settings::example());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(command) => bench::run(command),
+    }
+}
+
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    let store = open_store(&settings).await?;
+    let address: SocketAddr = settings
+        .listen
+        .parse()
+        .with_context(|| format!("listen address {:?} is not HOST:PORT", settings.listen))?;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    let local = listener.local_addr().context("reading the bound address")?;
+    tracing::info!(listen = %local, backend = store.backend().as_str(), "debrief is listening");
+    if demo {
+        let loaded = demo::load(store.as_ref()).await?;
+        println!("Debrief is running at http://{local}/");
+        println!(
+            "demo company {:?}: {} sessions ({} newly loaded)",
+            loaded.company, loaded.sessions, loaded.newly_stored
+        );
+        println!("admin API token, shown once:");
+        println!("{}", loaded.admin_token);
+    }
+    let state = AppState {
+        store: Arc::clone(&store),
+        limits: Limits {
+            max_body_bytes: settings.max_body_bytes,
+        },
+    };
+    debrief_server::serve(listener, state, shutdown_signal())
+        .await
+        .context("the server failed")?;
+    tracing::info!("debrief stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,150 @@
+//! The one error type of the HTTP API, with its status and code table.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use debrief_core::RecordError;
+use debrief_store::StoreError;
+use serde_json::{json, Map, Value};
+
+/// Everything an API call can fail with. The body is `{"code", "message", "details"?}`.
+///
+/// | variant | status | code |
+/// |---|---|---|
+/// | `Unauthorized` | 401 | `unauthorized` |
+/// | `Forbidden` | 403 | `forbidden` |
+/// | `NotFound` | 404 | `not_found` |
+/// | `Conflict` | 409 | `conflict` |
+/// | `MalformedJson` | 400 | `malformed_json` |
+/// | `BadRequest` | 400 | `bad_request` |
+/// | `InvalidRecord` | 422 | `invalid_field` |
+/// | `PayloadTooLarge` | 413 | `payload_too_large` |
+/// | `NotReady` | 503 | `not_ready` |
+/// | `Internal` | 500 | `internal` |
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("malformed json: {message} at line {line} column {column}")]
+    MalformedJson {
+        message: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    InvalidRecord(RecordError),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("the store is not reachable")]
+    NotReady,
+    /// The detail is logged, never sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::MalformedJson { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidRecord(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable snake_case code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::MalformedJson { .. } => "malformed_json",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::InvalidRecord(_) => "invalid_field",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::NotReady => "not_ready",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// A JSON syntax error of a request body.
+    pub fn malformed_json(error: &serde_json::Error) -> ApiError {
+        let message = error.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(index) => message[..index].to_string(),
+            None => message,
+        };
+        ApiError::MalformedJson {
+            message,
+            line: error.line(),
+            column: error.column(),
+        }
+    }
+
+    fn details(&self) -> Option<Value> {
+        match self {
+            ApiError::MalformedJson { line, column, .. } => {
+                Some(json!({"line": line, "column": column}))
+            }
+            ApiError::InvalidRecord(record) => {
+                let mut details = Map::new();
+                if let Some(field) = &record.field {
+                    details.insert("field".into(), json!(field));
+                }
+                details.insert("reason".into(), json!(record.reason));
+                Some(Value::Object(details))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(error.detail = %detail, "request failed");
+        }
+        let mut body = json!({"code": self.code(), "message": self.to_string()});
+        if let Some(details) = self.details() {
+            body["details"] = details;
+        }
+        let mut response = (self.status(), Json(body)).into_response();
+        if matches!(self, ApiError::Unauthorized) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict { constraint } => {
+                ApiError::Conflict(format!("already exists ({constraint})"))
+            }
+            StoreError::Invalid(message) => ApiError::BadRequest(message),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Result of handlers.
+pub type ApiResult<T> = std::result::Result<T, ApiError>;

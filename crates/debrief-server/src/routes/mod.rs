@@ -1,0 +1,5 @@
+//! The routers, one module per resource.
+
+pub mod health;
+pub mod sessions;
+pub mod tokens;

@@ -1,0 +1,200 @@
+//! `debrief bench …`: generates session files of any size and measures the raw
+//! read-and-parse rate of a file, the ceiling an import can reach.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::{Duration, TimeZone, Utc};
+use clap::Subcommand;
+use debrief_core::Session;
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Write COUNT synthetic remote-support sessions as JSON Lines.
+    Sessions {
+        #[arg(long)]
+        count: u64,
+        /// Transcript turns per session.
+        #[arg(long, default_value_t = 20)]
+        turns: usize,
+        /// Device events per session.
+        #[arg(long, default_value_t = 10)]
+        events: usize,
+        /// Seed of the generator: the same seed writes the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Read and validate every line of a session file without storing it: the import ceiling.
+    Parse {
+        #[arg(long)]
+        input: PathBuf,
+    },
+}
+
+/// Runs a bench command.
+pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BenchCommand::Sessions {
+            count,
+            turns,
+            events,
+            seed,
+            output,
+        } => {
+            let file = File::create(&output)
+                .with_context(|| format!("cannot create {}", output.display()))?;
+            let mut writer = BufWriter::with_capacity(1 << 20, file);
+            let mut generator = SessionGenerator::new(seed);
+            for index in 0..count {
+                let session = generator.session(index, turns, events);
+                serde_json::to_writer(&mut writer, &session)?;
+                writer.write_all(b"\n")?;
+            }
+            writer.flush()?;
+            println!("wrote {count} sessions to {}", output.display());
+        }
+        BenchCommand::Parse { input } => {
+            let file =
+                File::open(&input).with_context(|| format!("cannot open {}", input.display()))?;
+            let started = Instant::now();
+            let mut reader = BufReader::with_capacity(1 << 20, file);
+            let mut line = String::new();
+            let (mut valid, mut invalid) = (0u64, 0u64);
+            while reader.read_line(&mut line)? > 0 {
+                match Session::parse_json(line.trim()) {
+                    Ok(_) => valid += 1,
+                    Err(_) => invalid += 1,
+                }
+                line.clear();
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "parsed {valid} valid and {invalid} invalid sessions in {seconds:.2}s: {:.0} sessions/s",
+                (valid + invalid) as f64 / seconds.max(1e-9)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A small deterministic generator (SplitMix64): no dependency, same output for a seed.
+struct SessionGenerator {
+    state: u64,
+}
+
+const CUSTOMERS: [&str; 8] = [
+    "Bob", "Maria", "Chen", "Priya", "Lukas", "Amina", "Tom", "Sofia",
+];
+const AGENTS: [&str; 4] = ["Ana Souza", "Jonas Weber", "Carla Diaz", "Omar Haddad"];
+const PLATFORMS: [&str; 6] = ["windows", "windows", "windows", "macos", "macos", "linux"];
+const APPS: [&str; 6] = [
+    "OUTLOOK.EXE",
+    "chrome.exe",
+    "com.microsoft.Teams",
+    "EXCEL.EXE",
+    "vpnui.exe",
+    "com.apple.Safari",
+];
+const CUSTOMER_LINES: [&str; 5] = [
+    "Outlook keeps asking for my password since this morning",
+    "The VPN disconnects every few minutes when I work from home",
+    "My printer shows offline although it is switched on",
+    "The laptop is very slow after the last update",
+    "I cannot open the shared Excel file on the team drive",
+];
+const AGENT_LINES: [&str; 5] = [
+    "Let me connect and check the credential manager",
+    "I will reinstall the VPN client profile for you",
+    "I am restarting the print spooler service now",
+    "I found a background process using all the memory",
+    "I reset the permissions on the shared folder",
+];
+const EVENT_KINDS: [&str; 5] = [
+    "app_focus",
+    "command",
+    "file_transfer",
+    "note",
+    "setting_change",
+];
+
+impl SessionGenerator {
+    fn new(seed: u64) -> Self {
+        SessionGenerator { state: seed }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+
+    fn session(&mut self, index: u64, turns: usize, events: usize) -> serde_json::Value {
+        let base = Utc
+            .with_ymd_and_hms(2026, 1, 1, 8, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let started = base + Duration::minutes((index * 7 + self.next() % 5) as i64);
+        let customer = self.pick(&CUSTOMERS);
+        let agent = self.pick(&AGENTS);
+        let topic = (self.next() % CUSTOMER_LINES.len() as u64) as usize;
+        let turn_list: Vec<_> = (0..turns)
+            .map(|turn| {
+                let (speaker, name, text) = if turn % 2 == 0 {
+                    (
+                        "customer",
+                        customer,
+                        CUSTOMER_LINES[(topic + turn / 2) % CUSTOMER_LINES.len()],
+                    )
+                } else {
+                    (
+                        "agent",
+                        agent,
+                        AGENT_LINES[(topic + turn / 2) % AGENT_LINES.len()],
+                    )
+                };
+                json!({"at": (started + Duration::seconds(turn as i64 * 20)).to_rfc3339(),
+                       "speaker": speaker, "speaker_name": name, "text": text})
+            })
+            .collect();
+        let event_list: Vec<_> = (0..events)
+            .map(|event| {
+                let at = (started + Duration::seconds(event as i64 * 45 + 10)).to_rfc3339();
+                match self.pick(&EVENT_KINDS) {
+                    "app_focus" => json!({"at": at, "type": "app_focus", "app": self.pick(&APPS)}),
+                    "command" => json!({"at": at, "type": "command", "text": "ipconfig /flushdns"}),
+                    "file_transfer" => json!({"at": at, "type": "file_transfer", "name": "fix.reg", "direction": "to_remote"}),
+                    "setting_change" => json!({"at": at, "type": "setting_change", "setting": "proxy", "value": "off"}),
+                    _ => json!({"at": at, "type": "note", "text": "Checked the configuration with the customer"}),
+                }
+            })
+            .collect();
+        json!({
+            "id": format!("bench-{index:09}"),
+            "channel": "remote_session",
+            "direction": if index.is_multiple_of(3) { "incoming" } else { "outgoing" },
+            "started_at": started.to_rfc3339(),
+            "ended_at": (started + Duration::minutes(25)).to_rfc3339(),
+            "language": "en",
+            "supporter": {"id": format!("u-{}", self.next() % 40), "name": agent},
+            "remote_user": {"id": format!("c-{}", self.next() % 5000), "name": customer},
+            "device": {"id": format!("d-{}", self.next() % 5000), "platform": self.pick(&PLATFORMS), "managed": true, "full_client": true},
+            "module": {"id": "standard", "custom": false},
+            "consent": "allowed",
+            "turns": turn_list,
+            "events": event_list,
+        })
+    }
+}

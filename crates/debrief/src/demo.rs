@@ -1,0 +1,226 @@
+//! `serve --demo`: a demo company with a built-in set of realistic remote-support sessions.
+//!
+//! The sessions come from `demo/scenarios.json`: 21 support scenarios (email, VPN, printing,
+//! passwords, installs, performance, hardware …), each played by three customer/supporter
+//! pairs on the platforms the scenario lists, so the set has 63 sessions on Windows and macOS
+//! with a few on Linux, iOS and Android, incoming and outgoing, through standard and custom
+//! modules.
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Timelike, Utc};
+use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
+use debrief_core::Session;
+use debrief_store::{Store, StoreError};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The demo company's name.
+pub const DEMO_COMPANY: &str = "demo";
+
+const SCENARIOS: &str = include_str!("../demo/scenarios.json");
+
+const CUSTOMERS: [&str; 9] = [
+    "Bob Miller",
+    "Maria Garcia",
+    "Chen Wei",
+    "Priya Nair",
+    "Lukas Braun",
+    "Amina Diallo",
+    "Tom Becker",
+    "Sofia Rossi",
+    "Kenji Sato",
+];
+const SUPPORTERS: [(&str, &str); 4] = [
+    ("u-ana", "Ana Souza"),
+    ("u-jonas", "Jonas Weber"),
+    ("u-carla", "Carla Diaz"),
+    ("u-omar", "Omar Haddad"),
+];
+
+#[derive(Debug, Deserialize)]
+struct Scenario {
+    key: String,
+    platforms: Vec<String>,
+    direction: String,
+    custom_module: bool,
+    turns: Vec<(String, String)>,
+    events: Vec<Value>,
+}
+
+/// What loading the demo did.
+pub struct DemoLoad {
+    pub company: String,
+    pub sessions: usize,
+    pub newly_stored: usize,
+    pub admin_token: String,
+}
+
+fn first_name(full: &str) -> &str {
+    full.split_whitespace().next().unwrap_or(full)
+}
+
+/// Every demo session, with start times going back from `newest`.
+pub fn demo_sessions(newest: DateTime<Utc>) -> anyhow::Result<Vec<Session>> {
+    let scenarios: Vec<Scenario> =
+        serde_json::from_str(SCENARIOS).context("the built-in demo scenarios do not parse")?;
+    let mut sessions = Vec::new();
+    for (scenario_index, scenario) in scenarios.iter().enumerate() {
+        for (variant, platform) in scenario.platforms.iter().enumerate() {
+            let number = sessions.len();
+            let customer = CUSTOMERS[(scenario_index * 3 + variant) % CUSTOMERS.len()];
+            let (supporter_id, supporter) =
+                SUPPORTERS[(scenario_index + variant) % SUPPORTERS.len()];
+            let started = newest - Duration::minutes(number as i64 * 677);
+            let turns: Vec<Value> = scenario
+                .turns
+                .iter()
+                .enumerate()
+                .map(|(turn_index, (speaker, text))| {
+                    let (speaker, name) = if speaker == "c" {
+                        ("customer", customer)
+                    } else {
+                        ("agent", supporter)
+                    };
+                    let text = text
+                        .replace("{customer}", first_name(customer))
+                        .replace("{agent}", first_name(supporter));
+                    json!({"at": (started + Duration::seconds(turn_index as i64 * 75)).to_rfc3339(),
+                           "speaker": speaker, "speaker_name": name, "text": text})
+                })
+                .collect();
+            let events: Vec<Value> = scenario
+                .events
+                .iter()
+                .map(|event| {
+                    let mut event = event.clone();
+                    let minutes = event.get("m").and_then(Value::as_i64).unwrap_or(0);
+                    if let Some(fields) = event.as_object_mut() {
+                        fields.remove("m");
+                        fields.insert(
+                            "at".into(),
+                            json!((started + Duration::minutes(minutes)).to_rfc3339()),
+                        );
+                    }
+                    event
+                })
+                .collect();
+            let duration = scenario
+                .events
+                .iter()
+                .filter_map(|event| event.get("m").and_then(Value::as_i64))
+                .max()
+                .unwrap_or(10)
+                + 3;
+            let record = json!({
+                "id": format!("demo-{:03}-{}", number + 1, scenario.key),
+                "channel": "remote_session",
+                "direction": scenario.direction,
+                "started_at": started.to_rfc3339(),
+                "ended_at": (started + Duration::minutes(duration)).to_rfc3339(),
+                "language": "en",
+                "supporter": {"id": supporter_id, "name": supporter, "company": DEMO_COMPANY},
+                "remote_user": {"id": format!("c-{}", first_name(customer).to_lowercase()), "name": customer},
+                "device": {"id": format!("d-{:03}", (scenario_index * 3 + variant) % 40), "platform": platform,
+                           "managed": scenario.direction == "incoming", "full_client": true,
+                           "signed_in_company": DEMO_COMPANY},
+                "module": if scenario.custom_module {
+                    json!({"id": "qs-demo-helpdesk", "custom": true})
+                } else {
+                    json!({"id": "standard", "custom": false})
+                },
+                "consent": "allowed",
+                "turns": turns,
+                "events": events,
+            });
+            let session = Session::parse_json(&record.to_string())
+                .map_err(|error| anyhow::anyhow!("demo session {}: {error}", scenario.key))?;
+            sessions.push(session);
+        }
+    }
+    Ok(sessions)
+}
+
+/// Creates the demo company if it does not exist, stores the demo sessions (idempotently)
+/// and issues a fresh admin token.
+pub async fn load(store: &dyn Store) -> anyhow::Result<DemoLoad> {
+    let company = match store.company_by_name(DEMO_COMPANY).await {
+        Ok(company) => company,
+        Err(StoreError::NotFound) => {
+            let today = Utc::now().date_naive();
+            let new_company = NewCompany {
+                name: CompanyName::parse(DEMO_COMPANY)?,
+                tier: LicenseTier::Premium,
+                time_zone: TimeZoneName::parse("UTC")?,
+                term_start: debrief_core::tenancy::first_of_month(today),
+            };
+            store
+                .create_company(&new_company, "Demo Admin")
+                .await
+                .context("creating the demo company")?
+                .company
+        }
+        Err(error) => return Err(error).context("looking up the demo company"),
+    };
+    let sessions = demo_sessions(Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now))?;
+    let outcomes = store
+        .insert_sessions(&company.id, &sessions)
+        .await
+        .context("storing the demo sessions")?;
+    let newly_stored = outcomes
+        .iter()
+        .filter(|outcome| **outcome == debrief_store::InsertOutcome::Stored)
+        .count();
+    let admin = store.admin_user_id(&company.id).await?;
+    let token = store
+        .create_token(&company.id, &admin, "demo")
+        .await
+        .context("issuing the demo admin token")?;
+    Ok(DemoLoad {
+        company: company.name,
+        sessions: sessions.len(),
+        newly_stored,
+        admin_token: token.secret.expose().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use debrief_core::session::{Direction, Platform};
+
+    #[test]
+    fn the_demo_set_is_large_and_varied() {
+        let sessions = demo_sessions(Utc::now()).expect("demo sessions build");
+
+        assert!(sessions.len() >= 60, "{}", sessions.len());
+        let count = |platform| {
+            sessions
+                .iter()
+                .filter(|session| session.platform() == Some(platform))
+                .count()
+        };
+        assert!(count(Platform::Windows) >= 25);
+        assert!(count(Platform::Macos) >= 15);
+        assert!(count(Platform::Linux) + count(Platform::Ios) + count(Platform::Android) >= 3);
+        assert!(sessions
+            .iter()
+            .any(|s| s.direction == Some(Direction::Incoming)));
+        assert!(sessions
+            .iter()
+            .any(|s| s.module.as_ref().is_some_and(|m| m.custom)));
+        for kind in ["app_focus", "command", "file_transfer", "note"] {
+            assert!(
+                sessions
+                    .iter()
+                    .any(|s| s.events.iter().any(|e| e.kind == kind)),
+                "{kind}"
+            );
+        }
+        assert!(sessions
+            .iter()
+            .all(|s| s.turns.iter().all(|turn| turn.speaker_name.is_some())));
+        let mut ids: Vec<_> = sessions.iter().map(|s| s.id.clone()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), sessions.len());
+    }
+}

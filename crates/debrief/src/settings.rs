@@ -1,0 +1,181 @@
+//! The typed, layered configuration: code defaults < `debrief.toml` < `DEBRIEF_*` environment
+//! variables (`__` nests) < command-line flags. Loaded once in `main` and passed down.
+
+use std::fmt;
+use std::path::Path;
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Environment variables read elsewhere that are not settings.
+const NON_SETTING_VARIABLES: [&str; 1] = ["DEBRIEF_TEST_DATABASE_URL"];
+
+/// How logs are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every setting of the `debrief` binary.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://FILE` (the default, created on first start) or `postgres://…`.
+    pub database_url: String,
+    /// Address the server listens on.
+    pub listen: String,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    pub log_format: LogFormat,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: "sqlite://debrief.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 16 * 1024 * 1024,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Settings")
+            .field(
+                "database_url",
+                &debrief_store::redact_url(&self.database_url),
+            )
+            .field("listen", &self.listen)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// Flags that override the other layers when given.
+#[derive(Debug, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+}
+
+impl Settings {
+    /// Loads the layers; `config_file` defaults to `debrief.toml` in the working directory and
+    /// may be absent.
+    pub fn load(config_file: Option<&Path>, flags: FlagOverrides) -> anyhow::Result<Settings> {
+        let file = config_file.unwrap_or(Path::new("debrief.toml"));
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(
+                Env::prefixed("DEBRIEF_")
+                    .split("__")
+                    .filter(|key| setting_names().any(|name| key.as_str() == name)),
+            )
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .with_context(|| format!("invalid configuration (file {})", file.display()))?;
+        debrief_store::Backend::from_url(&settings.database_url).context(
+            "database_url must start with sqlite:// or postgres:// (set DEBRIEF_DATABASE_URL or --db)",
+        )?;
+        Ok(settings)
+    }
+
+    /// `DEBRIEF_*` variables that name no setting: most likely typos, so they are reported.
+    pub fn unknown_environment_variables() -> Vec<String> {
+        std::env::vars()
+            .map(|(key, _)| key)
+            .filter(|key| key.starts_with("DEBRIEF_"))
+            .filter(|key| !NON_SETTING_VARIABLES.contains(&key.as_str()))
+            .filter(|key| {
+                let name = key["DEBRIEF_".len()..].to_ascii_lowercase();
+                !setting_names().any(|known| known == name)
+            })
+            .collect()
+    }
+
+    /// A commented configuration file with the defaults.
+    pub fn example() -> String {
+        let defaults = Settings::default();
+        format!(
+            "# debrief.toml: every setting with its default. Environment variables\n\
+             # DEBRIEF_<NAME> override this file; command-line flags override both.\n\n\
+             # sqlite://FILE (created on first start) or postgres://user:password@host/db\n\
+             database_url = {:?}\n\n\
+             # address the HTTP server listens on\n\
+             listen = {:?}\n\n\
+             # largest accepted request body, in bytes\n\
+             max_body_bytes = {}\n\n\
+             # text or json logs on standard error\n\
+             log_format = \"text\"\n",
+            defaults.database_url, defaults.listen, defaults.max_body_bytes
+        )
+    }
+}
+
+fn setting_names() -> impl Iterator<Item = &'static str> {
+    ["database_url", "listen", "max_body_bytes", "log_format"].into_iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_flags_override_the_defaults() {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let file = directory.path().join("debrief.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nmax_body_bytes = 1024\n").expect("write");
+
+        let settings = Settings::load(
+            Some(&file),
+            FlagOverrides {
+                database_url: Some("postgres://u:secret@h/db".into()),
+                listen: None,
+            },
+        )
+        .expect("loads");
+
+        assert_eq!(settings.listen, "0.0.0.0:9000");
+        assert_eq!(settings.max_body_bytes, 1024);
+        assert_eq!(settings.database_url, "postgres://u:secret@h/db");
+        assert!(!format!("{settings:?}").contains("secret"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_urls_fail_with_a_message() {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let file = directory.path().join("debrief.toml");
+        std::fs::write(&file, "lissten = \"x\"\n").expect("write");
+        assert!(Settings::load(Some(&file), FlagOverrides::default()).is_err());
+
+        let error = Settings::load(
+            Some(&directory.path().join("absent.toml")),
+            FlagOverrides {
+                database_url: Some("mysql://x".into()),
+                listen: None,
+            },
+        )
+        .expect_err("bad scheme");
+        assert!(format!("{error:#}").contains("sqlite://"), "{error:#}");
+    }
+
+    #[test]
+    fn the_example_file_parses_to_the_defaults() {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let file = directory.path().join("debrief.toml");
+        std::fs::write(&file, Settings::example()).expect("write");
+        assert_eq!(
+            Settings::load(Some(&file), FlagOverrides::default()).expect("loads"),
+            Settings::default()
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! Tests that run the real `debrief` binary.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use debrief_store::testing::TestDatabase;
+use debrief_store::{SessionQuery, Store};
+
+fn debrief(arguments: &[&str], directory: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(arguments)
+        .current_dir(directory)
+        .env_remove("DEBRIEF_DATABASE_URL")
+        .output()
+        .expect("debrief runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn create_company(database: &str, directory: &Path) -> String {
+    let output = debrief(
+        &[
+            "admin",
+            "create-company",
+            "acme",
+            "--tier",
+            "premium",
+            "--db",
+            database,
+        ],
+        directory,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout(&output)
+        .lines()
+        .last()
+        .expect("a last line")
+        .to_string()
+}
+
+async fn session_count(store: &dyn Store, company: &str) -> u64 {
+    let company = store.company_by_name(company).await.expect("company").id;
+    store
+        .list_sessions(
+            &company,
+            &SessionQuery {
+                limit: 1,
+                ..SessionQuery::default()
+            },
+        )
+        .await
+        .expect("list")
+        .total
+}
+
+#[tokio::test]
+async fn create_company_prints_a_working_token_as_the_last_line() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::sqlite();
+
+    let token = create_company(&database.url, directory.path());
+    let store = debrief_store::connect(&database.url).await.expect("store");
+    let principal = store
+        .authenticate(&token)
+        .await
+        .expect("auth")
+        .expect("token works");
+    let again = debrief(
+        &[
+            "admin",
+            "create-company",
+            "acme",
+            "--tier",
+            "premium",
+            "--db",
+            &database.url,
+        ],
+        directory.path(),
+    );
+    let bad_tier = debrief(
+        &[
+            "admin",
+            "create-company",
+            "other",
+            "--tier",
+            "gold",
+            "--db",
+            &database.url,
+        ],
+        directory.path(),
+    );
+
+    assert_eq!(principal.company.name, "acme");
+    assert!(
+        !again.status.success(),
+        "a second company of the same name is refused"
+    );
+    assert!(String::from_utf8_lossy(&bad_tier.stderr).contains("unknown license tier"));
+    database.remove().await;
+}
+
+#[tokio::test]
+async fn import_reports_rejected_lines_and_a_rerun_stores_nothing_new() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::sqlite();
+    create_company(&database.url, directory.path());
+    let file = directory.path().join("sessions.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"id\": \"a\", \"device\": {\"platform\": \"windows\"}}\n",
+            "{\"id\": \"b\", \"device\": {\"platform\": \"amiga\"}}\n",
+            "\n",
+            "{\"id\": \"c\", \"started_at\": \n",
+            "{\"id\": \"d\", \"company\": \"acme\"}\n",
+            "{\"id\": \"a\"}\n",
+        ),
+    )
+    .expect("write");
+    let file = file.to_str().expect("utf-8 path");
+
+    let first = debrief(
+        &["import", file, "--company", "acme", "--db", &database.url],
+        directory.path(),
+    );
+    let second = debrief(
+        &["import", file, "--company", "acme", "--db", &database.url],
+        directory.path(),
+    );
+
+    let report = stdout(&first);
+    assert_eq!(first.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("6 lines, 2 stored, 1 duplicates, 2 rejected"),
+        "{report}"
+    );
+    assert!(report.contains("line 2: device.platform"), "{report}");
+    assert!(report.contains("line 4: "), "{report}");
+    assert!(
+        stdout(&second).contains("0 stored, 3 duplicates, 2 rejected"),
+        "{}",
+        stdout(&second)
+    );
+    let store = debrief_store::connect(&database.url).await.expect("store");
+    assert_eq!(session_count(store.as_ref(), "acme").await, 2);
+    database.remove().await;
+}
+
+#[tokio::test]
+async fn an_import_killed_with_sigkill_and_run_again_stores_every_line_once() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::sqlite();
+    create_company(&database.url, directory.path());
+    let file = directory.path().join("big.jsonl");
+    let file = file.to_str().expect("utf-8 path");
+    let total = 60_000u64;
+    let generated = debrief(
+        &[
+            "bench",
+            "sessions",
+            "--count",
+            &total.to_string(),
+            "--turns",
+            "4",
+            "--events",
+            "2",
+            "--output",
+            file,
+        ],
+        directory.path(),
+    );
+    assert!(generated.status.success());
+    let store = debrief_store::connect(&database.url).await.expect("store");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args([
+            "import",
+            file,
+            "--company",
+            "acme",
+            "--db",
+            &database.url,
+            "--batch-size",
+            "500",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("import starts");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut stored_when_killed = 0;
+    while Instant::now() < deadline {
+        stored_when_killed = session_count(store.as_ref(), "acme").await;
+        if stored_when_killed > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    let after_kill = session_count(store.as_ref(), "acme").await;
+
+    let rerun = debrief(
+        &["import", file, "--company", "acme", "--db", &database.url],
+        directory.path(),
+    );
+
+    assert!(
+        stored_when_killed > 0 && after_kill < total,
+        "the import was interrupted midway ({after_kill} of {total})"
+    );
+    assert!(rerun.status.success(), "{}", stdout(&rerun));
+    assert!(
+        stdout(&rerun).contains(&format!(
+            "{total} lines, {} stored, {after_kill} duplicates, 0 rejected",
+            total - after_kill
+        )),
+        "{}",
+        stdout(&rerun)
+    );
+    assert_eq!(session_count(store.as_ref(), "acme").await, total);
+    database.remove().await;
+}
+
+#[tokio::test]
+async fn serve_demo_loads_the_demo_and_stops_cleanly_on_sigterm() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::sqlite();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            &database.url,
+        ])
+        .current_dir(directory.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .take(4)
+            .map(|line| line.unwrap_or_default())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .expect("read banner");
+    let url = lines[0]
+        .trim_start_matches("Debrief is running at ")
+        .trim_end_matches('/')
+        .to_string();
+    let token = lines[3].clone();
+
+    let client = reqwest::Client::new();
+    let page: serde_json::Value = client
+        .get(format!("{url}/api/v1/sessions?limit=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+
+    assert!(page["total"].as_u64().unwrap_or(0) >= 60, "{page}");
+    assert!(terminated.success());
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+    database.remove().await;
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `debrief` binary's HTTP API (through a real socket) and commands.
+
+mod cli;
+mod health;
+mod sessions;
+mod tenancy;
+mod tokens;
+mod util;

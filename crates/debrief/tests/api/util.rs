@@ -1,0 +1,162 @@
+//! `TestApp`: a server on a fresh database and a real TCP port, with a company and its token.
+
+use std::sync::Arc;
+
+use debrief_server::{AppState, Limits};
+use debrief_store::testing::{create_test_company, postgres_test_url, TestDatabase};
+use debrief_store::Store;
+use reqwest::{Client, RequestBuilder, Response};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+/// A running server for one test.
+pub struct TestApp {
+    pub address: String,
+    pub store: Arc<dyn Store>,
+    /// The admin token of the company `acme`.
+    pub token: String,
+    pub client: Client,
+    database: Option<TestDatabase>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// How to build a [`TestApp`].
+pub struct TestAppBuilder {
+    limits: Limits,
+    postgres: bool,
+}
+
+impl TestAppBuilder {
+    /// Sets the largest accepted body.
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.limits.max_body_bytes = bytes;
+        self
+    }
+
+    /// Runs on PostgreSQL instead of SQLite; `None` when no test server is configured.
+    pub fn on_postgres(mut self) -> Option<Self> {
+        self.postgres = true;
+        postgres_test_url().map(|_| self)
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let database = match postgres_test_url().filter(|_| self.postgres) {
+            Some(url) => TestDatabase::postgres(&url)
+                .await
+                .expect("postgres test database"),
+            None => TestDatabase::sqlite(),
+        };
+        let store = debrief_store::connect(&database.url)
+            .await
+            .expect("store opens");
+        let created = create_test_company(store.as_ref(), "acme").await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let state = AppState {
+            store: Arc::clone(&store),
+            limits: self.limits,
+        };
+        let server = tokio::spawn(async move {
+            debrief_server::serve(listener, state, async {
+                let _ = stop.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestApp {
+            address,
+            store,
+            token: created.admin_token.secret.expose().to_string(),
+            client: Client::new(),
+            database: Some(database),
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
+    }
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            limits: Limits::default(),
+            postgres: false,
+        }
+    }
+
+    /// A server on SQLite with default limits.
+    pub async fn spawn() -> TestApp {
+        TestApp::builder().spawn().await
+    }
+
+    /// Creates another company and returns its admin token.
+    pub async fn other_company(&self, name: &str) -> String {
+        create_test_company(self.store.as_ref(), name)
+            .await
+            .admin_token
+            .secret
+            .expose()
+            .to_string()
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token)
+    }
+
+    pub fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+    }
+
+    pub fn post_json(&self, path: &str, token: &str, body: &Value) -> RequestBuilder {
+        self.post_raw(path, token, body.to_string())
+    }
+
+    /// Stops the server and removes the database.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        if let Some(database) = self.database.take() {
+            database.remove().await;
+        }
+    }
+}
+
+/// Status and JSON body of a response.
+pub async fn json_of(response: reqwest::Result<Response>) -> (u16, Value) {
+    let response = response.expect("request is answered");
+    let status = response.status().as_u16();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// A valid session record with the given id.
+pub fn session_json(id: &str) -> Value {
+    serde_json::json!({
+        "id": id,
+        "channel": "remote_session",
+        "direction": "outgoing",
+        "started_at": "2026-11-20T10:00:00Z",
+        "supporter": {"id": "u-17", "name": "Ana Souza"},
+        "device": {"id": "d-1", "platform": "windows"},
+        "turns": [{"speaker": "customer", "text": "Outlook keeps asking for my password"}],
+        "events": [{"at": "2026-11-20T10:02:00Z", "type": "app_focus", "app": "OUTLOOK.EXE"}]
+    })
+}
