@@ -5,4 +5,4 @@ pub mod session;
 pub mod tenancy;
 
 pub use error::{Error, RecordError, Result};
-pub use session::Session;
+pub use session::{Session, SessionRecord};

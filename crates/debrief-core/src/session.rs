@@ -236,6 +236,40 @@ impl Session {
     }
 }
 
+/// A validated session with the JSON text it was read from. The store keeps that text as it
+/// came (unknown fields included), so ingest never serializes a session again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    session: Session,
+    json: String,
+}
+
+impl SessionRecord {
+    /// Parses and validates one session, keeping its text.
+    pub fn parse(text: &str) -> Result<SessionRecord, RecordError> {
+        Ok(SessionRecord {
+            session: Session::parse_json(text)?,
+            json: text.to_string(),
+        })
+    }
+
+    /// A record of a session built in code.
+    pub fn from_session(session: Session) -> SessionRecord {
+        let json = serde_json::to_string(&session).unwrap_or_default();
+        SessionRecord { session, json }
+    }
+
+    /// The validated session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The JSON text of the session.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
+
 impl Channel {
     /// The wire name of the channel (`remote_session`, `messaging`, …).
     pub fn as_str(self) -> &'static str {
@@ -390,6 +424,17 @@ mod tests {
     fn trailing_garbage_is_rejected() {
         let error = Session::parse_json(r#"{"id": "x"} {"#).expect_err("trailing data");
         assert!(error.reason.contains("trailing"), "{}", error.reason);
+    }
+
+    #[test]
+    fn a_record_keeps_its_text_and_parses_back_to_the_same_session() {
+        let record = SessionRecord::parse(FULL).expect("valid");
+        assert_eq!(record.json(), FULL);
+        let rebuilt = SessionRecord::from_session(record.session().clone());
+        assert_eq!(
+            Session::parse_json(rebuilt.json()).expect("valid"),
+            *record.session()
+        );
     }
 
     proptest::proptest! {

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use debrief_core::session::{Channel, Platform};
 use debrief_core::tenancy::{LicenseTier, NewCompany, Role};
-use debrief_core::Session;
+use debrief_core::{Session, SessionRecord};
 use serde::Serialize;
 
 pub use error::{Result, StoreError};
@@ -193,7 +193,7 @@ pub trait SessionStore: Send + Sync {
     async fn insert_sessions(
         &self,
         company: &CompanyId,
-        sessions: &[Session],
+        sessions: &[SessionRecord],
     ) -> Result<Vec<InsertOutcome>>;
 
     /// One session by its external id.

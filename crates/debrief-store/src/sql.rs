@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use debrief_core::tenancy::{LicenseTier, NewCompany, Role};
-use debrief_core::Session;
+use debrief_core::{Session, SessionRecord};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
@@ -28,8 +28,6 @@ use crate::{
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Rows per multi-row `insert`: 9 parameters each stays far below both backends' limits.
-const INSERT_CHUNK_ROWS: usize = 500;
 
 /// Set on every SQLite connection: write-ahead log, enforced foreign keys, and waiting (not
 /// failing) while another connection writes.
@@ -67,6 +65,16 @@ impl Backend {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Rows per multi-row session `insert`. SQLite looks numbered parameters up by name, at a
+    /// cost that grows with their count, so its statements stay short; PostgreSQL gains from
+    /// long ones (9 parameters a row stays far below its 65,535).
+    fn insert_chunk_rows(self) -> usize {
+        match self {
+            Backend::Sqlite => 16,
+            Backend::Postgres => 500,
         }
     }
 
@@ -391,7 +399,7 @@ async fn insert_token(
 /// A session reduced to its stored columns.
 struct SessionRow<'a> {
     session: &'a Session,
-    body: String,
+    body: &'a str,
     started_at: Option<i64>,
     sort_at: i64,
 }
@@ -401,23 +409,22 @@ impl SessionStore for SqlStore {
     async fn insert_sessions(
         &self,
         company: &CompanyId,
-        sessions: &[Session],
+        sessions: &[SessionRecord],
     ) -> Result<Vec<InsertOutcome>> {
         let now = micros(Utc::now());
         let mut outcomes = vec![InsertOutcome::Duplicate; sessions.len()];
         let mut seen_in_batch = HashSet::with_capacity(sessions.len());
         let mut rows = Vec::with_capacity(sessions.len());
         let mut row_positions = Vec::with_capacity(sessions.len());
-        for (position, session) in sessions.iter().enumerate() {
+        for (position, record) in sessions.iter().enumerate() {
+            let session = record.session();
             if !seen_in_batch.insert(session.id.as_str()) {
                 continue;
             }
-            let body = serde_json::to_string(session)
-                .map_err(|error| StoreError::Invalid(format!("session {}: {error}", session.id)))?;
             let started_at = session.started_at_utc().map(micros);
             rows.push(SessionRow {
                 session,
-                body,
+                body: record.json(),
                 started_at,
                 sort_at: started_at.unwrap_or(now),
             });
@@ -426,7 +433,7 @@ impl SessionStore for SqlStore {
 
         let mut stored_ids: HashSet<String> = HashSet::with_capacity(rows.len());
         let mut transaction = self.pool.begin().await?;
-        for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
+        for chunk in rows.chunks(self.backend.insert_chunk_rows()) {
             let sql = insert_sessions_sql(chunk.len());
             let mut query = sqlx::query(&sql);
             for row in chunk {
@@ -438,7 +445,7 @@ impl SessionStore for SqlStore {
                     .bind(row.session.supporter_id())
                     .bind(row.started_at)
                     .bind(row.sort_at)
-                    .bind(row.body.as_str())
+                    .bind(row.body)
                     .bind(now);
             }
             for returned in query.fetch_all(&mut *transaction).await? {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{NaiveDate, TimeZone, Utc};
 use debrief_core::session::{Channel, Platform};
 use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
-use debrief_core::Session;
+use debrief_core::SessionRecord;
 use sqlx::Connection;
 
 use crate::{CompanyId, InsertOutcome, SessionQuery, SqlStore, Store, StoreError, MAX_PAGE_SIZE};
@@ -147,7 +147,7 @@ pub async fn create_test_company(store: &dyn Store, name: &str) -> crate::Create
 }
 
 /// A session with the given id, start minute and platform, built through the public parser.
-pub fn test_session(id: &str, minute: u32, platform: &str, supporter: &str) -> Session {
+pub fn test_session(id: &str, minute: u32, platform: &str, supporter: &str) -> SessionRecord {
     let started = Utc
         .with_ymd_and_hms(2026, 11, 20, 10, minute % 60, 0)
         .single()
@@ -162,7 +162,7 @@ pub fn test_session(id: &str, minute: u32, platform: &str, supporter: &str) -> S
         "turns": [{"speaker": "customer", "speaker_name": "Bob", "text": "Outlook keeps asking for my password"}],
         "events": [{"at": started.to_rfc3339(), "type": "app_focus", "app": "OUTLOOK.EXE"}]
     });
-    Session::parse_json(&text.to_string()).expect("valid test session")
+    SessionRecord::parse(&text.to_string()).expect("valid test session")
 }
 
 fn ids(sessions: &[crate::StoredSession]) -> Vec<String> {
@@ -317,7 +317,7 @@ async fn sessions_round_trip_every_field(store: Arc<dyn Store>) {
         .expect("insert");
     let stored = store.get_session(&company, "tv-000123").await.expect("get");
 
-    assert_eq!(stored.session, session);
+    assert_eq!(&stored.session, session.session());
 }
 
 async fn companies_never_see_each_others_sessions(store: Arc<dyn Store>) {
@@ -326,8 +326,7 @@ async fn companies_never_see_each_others_sessions(store: Arc<dyn Store>) {
         .await
         .company
         .id;
-    let mut acme_session = test_session("shared-id", 1, "windows", "u-1");
-    acme_session.language = Some("en".into());
+    let acme_session = test_session("shared-id", 1, "windows", "u-1");
     store
         .insert_sessions(
             &acme,
@@ -363,7 +362,7 @@ async fn companies_never_see_each_others_sessions(store: Arc<dyn Store>) {
             .await
             .expect("get")
             .session,
-        acme_session
+        *acme_session.session()
     );
 }
 
@@ -401,7 +400,7 @@ async fn listing_filters_and_pages_through_every_session_once(store: Arc<dyn Sto
             .await
             .expect("list");
         assert_eq!(page.total, 25);
-        seen.extend(page.sessions.iter().map(|stored| stored.session.clone()));
+        seen.extend(page.sessions.into_iter().map(|stored| stored.session));
         match page.next_cursor {
             Some(cursor) => page_query.cursor = Some(cursor),
             None => break,
@@ -480,7 +479,7 @@ async fn unknown_sessions_are_not_found(store: Arc<dyn Store>) {
 
 async fn concurrent_inserts_store_each_session_once(store: Arc<dyn Store>) {
     let company = create_test_company(store.as_ref(), "acme").await.company.id;
-    let sessions: Vec<Session> = (0..200)
+    let sessions: Vec<SessionRecord> = (0..200)
         .map(|index| test_session(&format!("c-{index}"), index, "windows", "u-1"))
         .collect();
 

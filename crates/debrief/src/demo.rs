@@ -9,7 +9,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
-use debrief_core::Session;
+use debrief_core::{Session, SessionRecord};
 use debrief_store::{Store, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -162,8 +162,9 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<DemoLoad> {
         Err(error) => return Err(error).context("looking up the demo company"),
     };
     let sessions = demo_sessions(Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now))?;
+    let records: Vec<SessionRecord> = sessions.into_iter().map(SessionRecord::from_session).collect();
     let outcomes = store
-        .insert_sessions(&company.id, &sessions)
+        .insert_sessions(&company.id, &records)
         .await
         .context("storing the demo sessions")?;
     let newly_stored = outcomes
@@ -177,7 +178,7 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<DemoLoad> {
         .context("issuing the demo admin token")?;
     Ok(DemoLoad {
         company: company.name,
-        sessions: sessions.len(),
+        sessions: records.len(),
         newly_stored,
         admin_token: token.secret.expose().to_string(),
     })

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use debrief_core::{RecordError, Session};
+use debrief_core::{RecordError, SessionRecord};
 use debrief_store::{Company, InsertOutcome, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
@@ -85,7 +85,7 @@ impl ImportReport {
 
 /// Parsed lines on their way to the store.
 struct Batch {
-    sessions: Vec<Session>,
+    sessions: Vec<SessionRecord>,
     rejected: Vec<(u64, RecordError)>,
     lines: u64,
     bytes: u64,
@@ -93,15 +93,15 @@ struct Batch {
 
 /// Checks one line: a valid session of `company` (its `company` field, when present, must
 /// name it).
-fn parse_line(bytes: &[u8], company: &str) -> Result<Session, RecordError> {
+fn parse_line(bytes: &[u8], company: &str) -> Result<SessionRecord, RecordError> {
     let text = std::str::from_utf8(bytes).map_err(|error| {
         RecordError::invalid(
             debrief_core::error::ROOT_FIELD,
             format!("not valid utf-8: {error}"),
         )
     })?;
-    let session = Session::parse_json(text)?;
-    if let Some(named) = &session.company {
+    let record = SessionRecord::parse(text)?;
+    if let Some(named) = &record.session().company {
         if named != company {
             return Err(RecordError::invalid(
                 "company",
@@ -109,7 +109,7 @@ fn parse_line(bytes: &[u8], company: &str) -> Result<Session, RecordError> {
             ));
         }
     }
-    Ok(session)
+    Ok(record)
 }
 
 /// Reads `input` line by line and sends batches of up to `batch_size` sessions.

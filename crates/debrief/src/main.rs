@@ -21,6 +21,11 @@ use tracing_subscriber::EnvFilter;
 
 use crate::settings::{FlagOverrides, LogFormat, Settings};
 
+/// mimalloc: ingest allocates many small strings on one thread and frees them on another,
+/// where the system allocator spends much of its time.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Debrief: AI summaries of support sessions, and metering of what that AI costs.
 #[derive(Debug, Parser)]
 #[command(name = "debrief", version)]

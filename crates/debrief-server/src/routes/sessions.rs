@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use debrief_core::session::{Channel, Platform};
-use debrief_core::{RecordError, Session};
+use debrief_core::{RecordError, SessionRecord};
 use debrief_store::{InsertOutcome, Principal, SessionCursor, SessionQuery, StoredSession};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -64,9 +64,9 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<a
 }
 
 /// Parses one record and checks that it belongs to the caller's company.
-fn parse_record(raw: &RawValue, principal: &Principal) -> Result<Session, RecordError> {
-    let session = Session::parse_json(raw.get())?;
-    if let Some(company) = &session.company {
+fn parse_record(raw: &RawValue, principal: &Principal) -> Result<SessionRecord, RecordError> {
+    let record = SessionRecord::parse(raw.get())?;
+    if let Some(company) = &record.session().company {
         if company != &principal.company.name {
             return Err(RecordError::invalid(
                 "company",
@@ -74,7 +74,7 @@ fn parse_record(raw: &RawValue, principal: &Principal) -> Result<Session, Record
             ));
         }
     }
-    Ok(session)
+    Ok(record)
 }
 
 /// `POST /api/v1/sessions`: one session object, or an array of up to 1,000.
@@ -89,11 +89,12 @@ pub async fn create_sessions(
     if first != Some(&b'[') {
         let raw: &RawValue =
             serde_json::from_slice(&bytes).map_err(|error| ApiError::malformed_json(&error))?;
-        let session = parse_record(raw, &principal).map_err(ApiError::InvalidRecord)?;
+        let record = parse_record(raw, &principal).map_err(ApiError::InvalidRecord)?;
         let outcome = state
             .store
-            .insert_sessions(&principal.company.id, std::slice::from_ref(&session))
+            .insert_sessions(&principal.company.id, std::slice::from_ref(&record))
             .await?;
+        let session = record.session();
         let (status, word) = match outcome.first() {
             Some(InsertOutcome::Stored) => (StatusCode::CREATED, RecordStatus::Stored),
             _ => (StatusCode::OK, RecordStatus::Duplicate),
@@ -119,15 +120,15 @@ pub async fn create_sessions(
     let mut valid_indexes = Vec::with_capacity(records.len());
     for (index, raw) in records.iter().enumerate() {
         match parse_record(raw, &principal) {
-            Ok(session) => {
+            Ok(record) => {
                 results.push(RecordResult {
                     index,
-                    id: Some(session.id.clone()),
+                    id: Some(record.session().id.clone()),
                     status: RecordStatus::Stored,
                     field: None,
                     reason: None,
                 });
-                valid.push(session);
+                valid.push(record);
                 valid_indexes.push(index);
             }
             Err(error) => results.push(RecordResult {
