@@ -28,7 +28,6 @@ use crate::{
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
-
 /// Set on every SQLite connection: write-ahead log, enforced foreign keys, and waiting (not
 /// failing) while another connection writes.
 const SQLITE_PRAGMAS: [&str; 4] = [

@@ -162,7 +162,10 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<DemoLoad> {
         Err(error) => return Err(error).context("looking up the demo company"),
     };
     let sessions = demo_sessions(Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now))?;
-    let records: Vec<SessionRecord> = sessions.into_iter().map(SessionRecord::from_session).collect();
+    let records: Vec<SessionRecord> = sessions
+        .into_iter()
+        .map(SessionRecord::from_session)
+        .collect();
     let outcomes = store
         .insert_sessions(&company.id, &records)
         .await
