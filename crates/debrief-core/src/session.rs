@@ -376,7 +376,8 @@ mod tests {
 
     #[test]
     fn a_record_that_is_not_an_object_names_the_root() {
-        assert_eq!(field_of("[1, 2]"), crate::error::ROOT_FIELD);
+        assert_eq!(field_of("5"), crate::error::ROOT_FIELD);
+        assert_eq!(field_of("\"text\""), crate::error::ROOT_FIELD);
     }
 
     #[test]
