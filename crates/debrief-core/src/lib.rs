@@ -1,6 +1,7 @@
 //! Debrief's domain: sessions, tenants and the pure rules over them. This crate does no I/O.
 
 pub mod error;
+pub mod resolution;
 pub mod session;
 pub mod tenancy;
 
