@@ -4,6 +4,7 @@ pub mod error;
 pub mod resolution;
 pub mod session;
 pub mod tenancy;
+pub mod timestamp;
 
 pub use error::{Error, RecordError, Result};
 pub use session::{Session, SessionRecord};

@@ -5,6 +5,7 @@
 //! to the check it returns [`Evaluation::NeedsJudge`] with both possible verdicts, so the
 //! caller runs whichever judge is configured (sync or async) and picks one.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
@@ -143,7 +144,7 @@ pub struct Conversation {
 }
 
 #[derive(Deserialize)]
-struct RawConversation {
+struct RawConversation<'a> {
     id: String,
     #[serde(default)]
     company: Option<String>,
@@ -154,148 +155,116 @@ struct RawConversation {
     session_duration_hours: Option<f64>,
     #[serde(default)]
     status: Option<ConversationStatus>,
-    #[serde(default)]
-    events: Option<Vec<RawEvent>>,
+    #[serde(default, borrow)]
+    events: Option<Vec<RawEvent<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct RawEvent {
+struct RawEvent<'a> {
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
     at: DateTime<FixedOffset>,
-    #[serde(rename = "type")]
-    kind: String,
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
     #[serde(default)]
-    from: Option<String>,
-    #[serde(default)]
-    text: Option<String>,
+    from: Option<Sender>,
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
     #[serde(default)]
     public: Option<bool>,
+    #[serde(default, borrow)]
+    article: Option<Cow<'a, str>>,
     #[serde(default)]
-    article: Option<serde_json::Value>,
+    via: Option<Via>,
     #[serde(default)]
-    via: Option<String>,
-    #[serde(default)]
-    value: Option<String>,
-    #[serde(default)]
-    to: Option<String>,
+    value: Option<FeedbackValue>,
+    /// A status for `status_changed`; free text for `escalated`.
+    #[serde(default, borrow)]
+    to: Option<Cow<'a, str>>,
+    // Validated but not read by the rules:
     #[serde(default, rename = "where")]
-    place: Option<String>,
-    #[serde(default)]
-    trigger: Option<String>,
-    #[serde(default)]
-    reason: Option<String>,
+    _place: Option<ClickPlace>,
+    #[serde(default, rename = "trigger")]
+    _trigger: Option<AutoreplyTrigger>,
+    #[serde(default, rename = "reason")]
+    _reason: Option<CloseReason>,
 }
 
-/// Reads an optional enumerated field, naming it when its value is unknown.
-fn enumerated<T: for<'de> Deserialize<'de>>(
-    index: usize,
-    field: &str,
-    value: &Option<String>,
-    allowed: &str,
-) -> Result<Option<T>, RecordError> {
-    match value {
-        None => Ok(None),
-        Some(text) => serde_json::from_value(serde_json::Value::String(text.clone()))
-            .map(Some)
-            .map_err(|_| {
-                RecordError::invalid(
-                    format!("events[{index}].{field}"),
-                    format!("unknown value {text:?}; expected one of {allowed}"),
-                )
-            }),
-    }
+/// `feedback.value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FeedbackValue {
+    Positive,
+    Negative,
 }
 
-fn check_allowed(
-    index: usize,
-    field: &str,
-    value: &Option<String>,
-    allowed: &[&str],
-) -> Result<(), RecordError> {
-    match value {
-        Some(text) if !allowed.contains(&text.as_str()) => Err(RecordError::invalid(
-            format!("events[{index}].{field}"),
-            format!(
-                "unknown value {text:?}; expected one of {}",
-                allowed.join(", ")
-            ),
-        )),
-        _ => Ok(()),
-    }
+/// `close_request_click.where`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ClickPlace {
+    ArticlePage,
+    Email,
+    WebForm,
 }
 
-fn article_key(value: Option<serde_json::Value>) -> Option<String> {
-    match value? {
-        serde_json::Value::String(text) => Some(text),
-        serde_json::Value::Null => None,
-        other => Some(other.to_string()),
-    }
+/// `autoreply.trigger`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AutoreplyTrigger {
+    Articles,
+    Triage,
 }
 
-impl RawEvent {
+/// `session_closed.reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum CloseReason {
+    BrowserClosed,
+    TabClosed,
+}
+
+impl RawEvent<'_> {
     fn into_event(self, index: usize) -> Result<ConversationEvent, RecordError> {
-        let kind = match self.kind.as_str() {
+        let text = || self.text.as_deref().unwrap_or_default().to_string();
+        let kind = match self.kind.as_ref() {
             "message" => EventKind::Message {
-                from: enumerated(index, "from", &self.from, "end_user, ai_agent, human_agent")?,
-                text: self.text.unwrap_or_default(),
+                from: self.from,
+                text: text(),
                 public: self.public.unwrap_or(true),
             },
-            "internal_note" => EventKind::InternalNote {
-                text: self.text.unwrap_or_default(),
-            },
+            "internal_note" => EventKind::InternalNote { text: text() },
             "article_shared" => EventKind::ArticleShared {
-                via: enumerated(
-                    index,
-                    "via",
-                    &self.via,
-                    "recommendation, flow_step, generative, autoreply",
-                )?,
-                article: article_key(self.article),
+                article: self.article.map(Cow::into_owned),
+                via: self.via,
             },
             "article_click" => EventKind::ArticleClick {
-                article: article_key(self.article),
+                article: self.article.map(Cow::into_owned),
             },
-            "feedback" => {
-                check_allowed(index, "value", &self.value, &["positive", "negative"])?;
-                EventKind::Feedback {
-                    positive: self.value.map(|value| value == "positive"),
-                }
-            }
-            "close_request_click" => {
-                check_allowed(
-                    index,
-                    "where",
-                    &self.place,
-                    &["article_page", "email", "web_form"],
-                )?;
-                EventKind::CloseRequestClick
-            }
+            "feedback" => EventKind::Feedback {
+                positive: self.value.map(|value| value == FeedbackValue::Positive),
+            },
+            "close_request_click" => EventKind::CloseRequestClick,
             "flow_final_step" => EventKind::FlowFinalStep,
             "escalated" => EventKind::Escalated,
             "live_chat_started" => EventKind::LiveChatStarted,
             "contact_form_submitted" => EventKind::ContactFormSubmitted,
             "callback_requested" => EventKind::CallbackRequested,
             "not_understood" => EventKind::NotUnderstood,
-            "autoreply" => {
-                check_allowed(index, "trigger", &self.trigger, &["articles", "triage"])?;
-                EventKind::Autoreply
-            }
+            "autoreply" => EventKind::Autoreply,
             "status_changed" => EventKind::StatusChanged {
-                to: enumerated(
-                    index,
-                    "to",
-                    &self.to,
-                    "open, handled_by_ai, replied, escalated, solved, closed",
-                )?,
+                to: self
+                    .to
+                    .as_deref()
+                    .map(|to| {
+                        ConversationStatus::deserialize(serde::de::value::StrDeserializer::<
+                            serde::de::value::Error,
+                        >::new(to))
+                        .map_err(|error| {
+                            RecordError::invalid(format!("events[{index}].to"), error.to_string())
+                        })
+                    })
+                    .transpose()?,
             },
-            "session_closed" => {
-                check_allowed(
-                    index,
-                    "reason",
-                    &self.reason,
-                    &["browser_closed", "tab_closed"],
-                )?;
-                EventKind::SessionClosed
-            }
+            "session_closed" => EventKind::SessionClosed,
             _ => EventKind::Other,
         };
         Ok(ConversationEvent {
@@ -309,12 +278,7 @@ impl Conversation {
     /// Parses and validates one conversation from JSON text; unknown fields and event types
     /// are ignored, events are put in time order.
     pub fn parse_json(text: &str) -> Result<Conversation, RecordError> {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let raw: RawConversation = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(RecordError::from_serde_path)?;
-        deserializer
-            .end()
-            .map_err(|error| RecordError::from_serde(error, None))?;
+        let raw: RawConversation<'_> = crate::timestamp::from_json_with_path(text)?;
         if raw.id.trim().is_empty() {
             return Err(RecordError::invalid("id", "must not be empty"));
         }
@@ -457,7 +421,7 @@ pub struct Verdict {
     pub verdict: VerdictKind,
     pub rule: Rule,
     pub decided_at: Option<DateTime<Utc>>,
-    pub reason: String,
+    pub reason: Cow<'static, str>,
 }
 
 /// A verdict that waits for the LLM check.
@@ -502,12 +466,12 @@ impl Evaluation {
 /// Evaluates `conversation` at `as_of` under SPEC.md section 7.
 pub fn evaluate(conversation: &Conversation, as_of: DateTime<Utc>) -> Evaluation {
     let view = Timeline::new(conversation);
-    let verdict = |verdict: VerdictKind, rule: Rule, decided_at, reason: &str| Verdict {
+    let verdict = |verdict: VerdictKind, rule: Rule, decided_at, reason: &'static str| Verdict {
         id: conversation.id.clone(),
         verdict,
         rule,
         decided_at,
-        reason: reason.to_string(),
+        reason: Cow::Borrowed(reason),
     };
     let due = view.due();
 
@@ -557,7 +521,7 @@ pub fn evaluate(conversation: &Conversation, as_of: DateTime<Utc>) -> Evaluation
 
     // 4. The family's rules, then the LLM check.
     let decided = Some(due);
-    let counted_if_judged = |rule: Rule, reason: &str| {
+    let counted_if_judged = |rule: Rule, reason: &'static str| {
         Evaluation::NeedsJudge(AwaitingJudge {
             if_resolved: verdict(VerdictKind::Counted, rule, decided, reason),
             if_not_resolved: verdict(
@@ -568,7 +532,7 @@ pub fn evaluate(conversation: &Conversation, as_of: DateTime<Utc>) -> Evaluation
             ),
         })
     };
-    let not_counted = |rule: Rule, reason: &str| {
+    let not_counted = |rule: Rule, reason: &'static str| {
         Evaluation::Final(verdict(VerdictKind::NotCounted, rule, decided, reason))
     };
 
@@ -1012,18 +976,30 @@ mod tests {
     }
 
     fn user(minutes: i64) -> Value {
-        event(minutes, "message", json!({"from": "end_user", "text": "help"}))
+        event(
+            minutes,
+            "message",
+            json!({"from": "end_user", "text": "help"}),
+        )
     }
 
     fn ai(minutes: i64) -> Value {
-        event(minutes, "message", json!({"from": "ai_agent", "text": "try this"}))
+        event(
+            minutes,
+            "message",
+            json!({"from": "ai_agent", "text": "try this"}),
+        )
     }
 
     fn days_later(days: i64) -> DateTime<Utc> {
         T0.parse::<DateTime<Utc>>().expect("time") + TimeDelta::days(days)
     }
 
-    fn rule_of(conversation: &Conversation, as_of: DateTime<Utc>, judge: bool) -> (VerdictKind, &'static str) {
+    fn rule_of(
+        conversation: &Conversation,
+        as_of: DateTime<Utc>,
+        judge: bool,
+    ) -> (VerdictKind, &'static str) {
         let verdict = evaluate(conversation, as_of).resolve_with(|| judge);
         (verdict.verdict, verdict.rule.as_str())
     }
@@ -1033,12 +1009,19 @@ mod tests {
         let escalated = conversation(
             "messaging_ai_agent",
             Some("handled_by_ai"),
-            vec![user(0), ai(1), event(2, "escalated", json!({"to": "tier2"}))],
+            vec![
+                user(0),
+                ai(1),
+                event(2, "escalated", json!({"to": "tier2"})),
+            ],
         );
 
         let verdict = evaluate(&escalated, days_later(0)).resolve_with(|| true);
 
-        assert_eq!((verdict.verdict, verdict.rule), (VerdictKind::NotCounted, rules::NEVER_ESCALATED));
+        assert_eq!(
+            (verdict.verdict, verdict.rule),
+            (VerdictKind::NotCounted, rules::NEVER_ESCALATED)
+        );
         assert_eq!(verdict.decided_at, Some(escalated.events[2].at));
     }
 
@@ -1047,15 +1030,26 @@ mod tests {
         let both = conversation(
             "web_widget_classic",
             None,
-            vec![event(9, "live_chat_started", json!({})), user(0), event(5, "callback_requested", json!({}))],
+            vec![
+                event(9, "live_chat_started", json!({})),
+                user(0),
+                event(5, "callback_requested", json!({})),
+            ],
         );
 
-        assert_eq!(rule_of(&both, days_later(10), true), (VerdictKind::NotCounted, "never.callback"));
+        assert_eq!(
+            rule_of(&both, days_later(10), true),
+            (VerdictKind::NotCounted, "never.callback")
+        );
     }
 
     #[test]
     fn an_escalated_status_alone_decides_at_the_due_time() {
-        let escalated = conversation("advanced_ticket_agent", Some("escalated"), vec![user(0), ai(1)]);
+        let escalated = conversation(
+            "advanced_ticket_agent",
+            Some("escalated"),
+            vec![user(0), ai(1)],
+        );
         let empty = conversation("advanced_ticket_agent", Some("escalated"), vec![]);
 
         let verdict = evaluate(&escalated, days_later(0)).resolve_with(|| true);
@@ -1063,24 +1057,40 @@ mod tests {
 
         assert_eq!(verdict.rule, rules::NEVER_ESCALATED);
         assert_eq!(verdict.decided_at, Some(escalated.events[0].at + window()));
-        assert_eq!((empty_verdict.verdict, empty_verdict.decided_at), (VerdictKind::NotCounted, None));
+        assert_eq!(
+            (empty_verdict.verdict, empty_verdict.decided_at),
+            (VerdictKind::NotCounted, None)
+        );
     }
 
     #[test]
     fn a_conversation_without_events_is_pending() {
         let empty = conversation("messaging_ai_agent", Some("handled_by_ai"), vec![]);
 
-        assert_eq!(rule_of(&empty, days_later(400), true), (VerdictKind::Pending, "messaging.window_open"));
+        assert_eq!(
+            rule_of(&empty, days_later(400), true),
+            (VerdictKind::Pending, "messaging.window_open")
+        );
     }
 
     #[test]
     fn due_is_inclusive() {
-        let ticket = conversation("advanced_ticket_agent", Some("replied"), vec![user(0), ai(1)]);
+        let ticket = conversation(
+            "advanced_ticket_agent",
+            Some("replied"),
+            vec![user(0), ai(1)],
+        );
         let due = ticket.events[0].at + window();
 
-        assert_eq!(rule_of(&ticket, due - TimeDelta::seconds(1), true).0, VerdictKind::Pending);
+        assert_eq!(
+            rule_of(&ticket, due - TimeDelta::seconds(1), true).0,
+            VerdictKind::Pending
+        );
         let verdict = evaluate(&ticket, due).resolve_with(|| true);
-        assert_eq!((verdict.rule, verdict.decided_at), (rules::ADVANCED_TICKET_REPLIED, Some(due)));
+        assert_eq!(
+            (verdict.rule, verdict.decided_at),
+            (rules::ADVANCED_TICKET_REPLIED, Some(due))
+        );
     }
 
     #[test]
@@ -1090,10 +1100,19 @@ mod tests {
         let short = Conversation::parse_json(&record.to_string()).expect("valid");
         record["session_duration_hours"] = json!(0);
 
-        assert_eq!(rule_of(&short, days_later(0) + TimeDelta::hours(2), true).1, "advanced_chat.handled");
-        assert_eq!(rule_of(&short, days_later(0) + TimeDelta::minutes(119), true).0, VerdictKind::Pending);
         assert_eq!(
-            Conversation::parse_json(&record.to_string()).expect_err("zero hours").field.as_deref(),
+            rule_of(&short, days_later(0) + TimeDelta::hours(2), true).1,
+            "advanced_chat.handled"
+        );
+        assert_eq!(
+            rule_of(&short, days_later(0) + TimeDelta::minutes(119), true).0,
+            VerdictKind::Pending
+        );
+        assert_eq!(
+            Conversation::parse_json(&record.to_string())
+                .expect_err("zero hours")
+                .field
+                .as_deref(),
             Some("session_duration_hours")
         );
     }
@@ -1103,28 +1122,60 @@ mod tests {
         let both = conversation(
             "messaging_ai_agent",
             Some("handled_by_ai"),
-            vec![user(0), event(1, "not_understood", json!({})), event(2, "feedback", json!({"value": "negative"}))],
+            vec![
+                user(0),
+                event(1, "not_understood", json!({})),
+                event(2, "feedback", json!({"value": "negative"})),
+            ],
         );
         let understood_earlier = conversation(
             "messaging_ai_agent",
             Some("handled_by_ai"),
-            vec![user(0), event(1, "not_understood", json!({})), user(2), ai(3)],
+            vec![
+                user(0),
+                event(1, "not_understood", json!({})),
+                user(2),
+                ai(3),
+            ],
         );
 
-        assert_eq!(rule_of(&both, days_later(5), true).1, "never.negative_feedback");
-        assert_eq!(rule_of(&understood_earlier, days_later(5), true).1, "messaging.ai_judged_resolved");
+        assert_eq!(
+            rule_of(&both, days_later(5), true).1,
+            "never.negative_feedback"
+        );
+        assert_eq!(
+            rule_of(&understood_earlier, days_later(5), true).1,
+            "messaging.ai_judged_resolved"
+        );
     }
 
     #[test]
     fn a_click_counts_only_after_its_share_with_equal_times_in_input_order() {
-        let share = event(1, "article_shared", json!({"article": "kb-1", "via": "recommendation"}));
+        let share = event(
+            1,
+            "article_shared",
+            json!({"article": "kb-1", "via": "recommendation"}),
+        );
         let click = event(1, "article_click", json!({"article": "kb-1"}));
-        let in_order = conversation("messaging_ai_agent", None, vec![user(0), share.clone(), click.clone()]);
+        let in_order = conversation(
+            "messaging_ai_agent",
+            None,
+            vec![user(0), share.clone(), click.clone()],
+        );
         let reversed = conversation("messaging_ai_agent", None, vec![user(0), click, share]);
 
-        assert_eq!(rule_of(&in_order, days_later(5), true).1, "messaging.article_clicked");
-        assert_eq!(rule_of(&reversed, days_later(5), true).1, "messaging.ai_judged_resolved");
-        assert_eq!(rule_of(&reversed, days_later(5), false).1, "messaging.not_resolved");
+        assert_eq!(
+            rule_of(&in_order, days_later(5), true).1,
+            "messaging.article_clicked"
+        );
+        assert_eq!(
+            rule_of(&reversed, days_later(5), true).1,
+            "messaging.ai_judged_resolved"
+        );
+        assert_eq!(
+            rule_of(&reversed, days_later(5), false).1,
+            "messaging.not_resolved"
+        );
     }
 
     #[test]
@@ -1132,10 +1183,18 @@ mod tests {
         let earlier_feedback = conversation(
             "messaging_ai_agent",
             None,
-            vec![user(0), event(1, "feedback", json!({"value": "positive"})), user(2), ai(3)],
+            vec![
+                user(0),
+                event(1, "feedback", json!({"value": "positive"})),
+                user(2),
+                ai(3),
+            ],
         );
 
-        assert_eq!(rule_of(&earlier_feedback, days_later(5), false).1, "messaging.not_resolved");
+        assert_eq!(
+            rule_of(&earlier_feedback, days_later(5), false).1,
+            "messaging.not_resolved"
+        );
     }
 
     #[test]
@@ -1143,59 +1202,138 @@ mod tests {
         let private = conversation(
             "advanced_ticket_agent",
             Some("replied"),
-            vec![user(0), event(1, "message", json!({"from": "ai_agent", "text": "x", "public": false}))],
+            vec![
+                user(0),
+                event(
+                    1,
+                    "message",
+                    json!({"from": "ai_agent", "text": "x", "public": false}),
+                ),
+            ],
         );
 
-        assert_eq!(rule_of(&private, days_later(5), true).1, "advanced_ticket.internal_only");
+        assert_eq!(
+            rule_of(&private, days_later(5), true).1,
+            "advanced_ticket.internal_only"
+        );
     }
 
     #[test]
     fn autoreply_articles_follow_the_exact_readings() {
-        let share = || event(0, "article_shared", json!({"article": "kb-1", "via": "autoreply"}));
+        let share = || {
+            event(
+                0,
+                "article_shared",
+                json!({"article": "kb-1", "via": "autoreply"}),
+            )
+        };
         let click_at = |minutes| event(minutes, "article_click", json!({"article": "kb-1"}));
         let solved_at = |minutes| event(minutes, "status_changed", json!({"to": "solved"}));
-        let late_click = conversation("autoreply_articles", None, vec![share(), click_at(72 * 60 + 1)]);
-        let click_in_time = conversation("autoreply_articles", None, vec![share(), click_at(72 * 60)]);
-        let reply_first = conversation("autoreply_articles", None, vec![share(), click_at(5), user(6), solved_at(7)]);
-        let solved_first = conversation("autoreply_articles", None, vec![share(), click_at(5), solved_at(6), user(7)]);
+        let late_click = conversation(
+            "autoreply_articles",
+            None,
+            vec![share(), click_at(72 * 60 + 1)],
+        );
+        let click_in_time =
+            conversation("autoreply_articles", None, vec![share(), click_at(72 * 60)]);
+        let reply_first = conversation(
+            "autoreply_articles",
+            None,
+            vec![share(), click_at(5), user(6), solved_at(7)],
+        );
+        let solved_first = conversation(
+            "autoreply_articles",
+            None,
+            vec![share(), click_at(5), solved_at(6), user(7)],
+        );
         let close_only = conversation(
             "autoreply_articles",
             None,
-            vec![user(0), event(3, "close_request_click", json!({"where": "email"}))],
+            vec![
+                user(0),
+                event(3, "close_request_click", json!({"where": "email"})),
+            ],
         );
 
-        assert_eq!(rule_of(&late_click, days_later(10), true).1, "autoreply_articles.no_click");
-        assert_eq!(rule_of(&click_in_time, days_later(10), true).1, "autoreply_articles.clicked_no_reply");
-        assert_eq!(rule_of(&reply_first, days_later(10), true).1, "autoreply_articles.replied");
-        assert_eq!(rule_of(&solved_first, days_later(10), true).1, "autoreply_articles.clicked_no_reply");
-        assert_eq!(rule_of(&close_only, days_later(10), true).1, "autoreply_articles.close_request");
+        assert_eq!(
+            rule_of(&late_click, days_later(10), true).1,
+            "autoreply_articles.no_click"
+        );
+        assert_eq!(
+            rule_of(&click_in_time, days_later(10), true).1,
+            "autoreply_articles.clicked_no_reply"
+        );
+        assert_eq!(
+            rule_of(&reply_first, days_later(10), true).1,
+            "autoreply_articles.replied"
+        );
+        assert_eq!(
+            rule_of(&solved_first, days_later(10), true).1,
+            "autoreply_articles.clicked_no_reply"
+        );
+        assert_eq!(
+            rule_of(&close_only, days_later(10), true).1,
+            "autoreply_articles.close_request"
+        );
     }
 
     #[test]
     fn autoreply_triage_counts_replies_within_72_hours_inclusive() {
         let autoreply = || event(0, "autoreply", json!({"trigger": "triage"}));
         let at_limit = conversation("autoreply_triage", None, vec![autoreply(), user(72 * 60)]);
-        let after_limit = conversation("autoreply_triage", None, vec![autoreply(), user(72 * 60 + 1)]);
+        let after_limit = conversation(
+            "autoreply_triage",
+            None,
+            vec![autoreply(), user(72 * 60 + 1)],
+        );
         let internal = conversation(
             "autoreply_triage",
             None,
-            vec![autoreply(), event(5, "message", json!({"from": "human_agent", "text": "x", "public": false}))],
+            vec![
+                autoreply(),
+                event(
+                    5,
+                    "message",
+                    json!({"from": "human_agent", "text": "x", "public": false}),
+                ),
+            ],
         );
         let none = conversation("autoreply_triage", None, vec![user(0)]);
 
-        assert_eq!(rule_of(&at_limit, days_later(10), true).1, "autoreply_triage.replied");
-        assert_eq!(rule_of(&after_limit, days_later(10), true).1, "autoreply_triage.no_reply");
-        assert_eq!(rule_of(&internal, days_later(10), true).1, "autoreply_triage.no_reply");
-        assert_eq!(rule_of(&none, days_later(10), true).1, "autoreply_triage.no_autoreply");
+        assert_eq!(
+            rule_of(&at_limit, days_later(10), true).1,
+            "autoreply_triage.replied"
+        );
+        assert_eq!(
+            rule_of(&after_limit, days_later(10), true).1,
+            "autoreply_triage.no_reply"
+        );
+        assert_eq!(
+            rule_of(&internal, days_later(10), true).1,
+            "autoreply_triage.no_reply"
+        );
+        assert_eq!(
+            rule_of(&none, days_later(10), true).1,
+            "autoreply_triage.no_autoreply"
+        );
     }
 
     #[test]
     fn web_widget_sessions_end_when_the_tab_closes() {
-        let recommend = event(1, "article_shared", json!({"article": "kb-1", "via": "recommendation"}));
+        let recommend = event(
+            1,
+            "article_shared",
+            json!({"article": "kb-1", "via": "recommendation"}),
+        );
         let closed = conversation(
             "web_widget_classic",
             None,
-            vec![user(0), recommend.clone(), event(3, "feedback", json!({"value": "positive"})), event(4, "session_closed", json!({"reason": "tab_closed"}))],
+            vec![
+                user(0),
+                recommend.clone(),
+                event(3, "feedback", json!({"value": "positive"})),
+                event(4, "session_closed", json!({"reason": "tab_closed"})),
+            ],
         );
         let feedback_only = conversation(
             "web_widget_classic",
@@ -1203,10 +1341,14 @@ mod tests {
             vec![user(0), event(3, "feedback", json!({"value": "positive"}))],
         );
 
-        let verdict = evaluate(&closed, days_later(0) + TimeDelta::minutes(4)).resolve_with(|| true);
+        let verdict =
+            evaluate(&closed, days_later(0) + TimeDelta::minutes(4)).resolve_with(|| true);
         assert_eq!(verdict.rule.as_str(), "web_widget.positive_feedback");
         assert_eq!(verdict.decided_at, Some(closed.events[3].at));
-        assert_eq!(rule_of(&feedback_only, days_later(10), true).1, "web_widget.no_article_engagement");
+        assert_eq!(
+            rule_of(&feedback_only, days_later(10), true).1,
+            "web_widget.no_article_engagement"
+        );
     }
 
     #[test]
@@ -1221,23 +1363,48 @@ mod tests {
         assert_eq!(field(json!({"id": "c", "agent": "robot"})), "agent");
         assert_eq!(field(json!({"agent": "messaging_ai_agent"})), "id");
         assert_eq!(
-            field(json!({"id": "c", "agent": "messaging_ai_agent", "events": [user(0), {"at": at(1), "type": "message", "from": "alien"}]})),
+            field(
+                json!({"id": "c", "agent": "messaging_ai_agent", "events": [user(0), {"at": at(1), "type": "message", "from": "alien"}]})
+            ),
             "events[1].from"
         );
-        assert_eq!(field(json!({"id": "c", "agent": "messaging_ai_agent", "events": [{"type": "message"}]})), "events[0].at");
         assert_eq!(
-            field(json!({"id": "c", "agent": "messaging_ai_agent", "events": [{"at": at(0), "type": "feedback", "value": "meh"}]})),
+            field(
+                json!({"id": "c", "agent": "messaging_ai_agent", "events": [{"type": "message"}]})
+            ),
+            "events[0].at"
+        );
+        assert_eq!(
+            field(
+                json!({"id": "c", "agent": "messaging_ai_agent", "events": [{"at": at(0), "type": "feedback", "value": "meh"}]})
+            ),
             "events[0].value"
         );
-        let unknown_type = json!({"id": "c", "agent": "messaging_ai_agent", "events": [{"at": at(0), "type": "typing", "from": "alien"}]});
-        assert!(Conversation::parse_json(&unknown_type.to_string()).is_ok());
+        assert_eq!(
+            field(
+                json!({"id": "c", "agent": "messaging_ai_agent", "events": [{"at": at(0), "type": "autoreply", "trigger": "magic"}]})
+            ),
+            "events[0].trigger"
+        );
+        assert_eq!(
+            field(
+                json!({"id": "c", "agent": "messaging_ai_agent", "events": [{"at": at(0), "type": "status_changed", "to": "gone"}]})
+            ),
+            "events[0].to"
+        );
+        let unknown_type = json!({"id": "c", "agent": "messaging_ai_agent", "events": [{"at": at(0), "type": "typing", "speed": 3}]});
+        let parsed =
+            Conversation::parse_json(&unknown_type.to_string()).expect("unknown types are ignored");
+        assert_eq!(parsed.events[0].kind, EventKind::Other);
     }
 
     fn event_strategy() -> impl Strategy<Value = Value> {
         let kinds = prop_oneof![
             Just(json!({"type": "message", "from": "end_user", "text": "hi"})),
             Just(json!({"type": "message", "from": "ai_agent", "text": "answer"})),
-            Just(json!({"type": "message", "from": "human_agent", "text": "note", "public": false})),
+            Just(
+                json!({"type": "message", "from": "human_agent", "text": "note", "public": false})
+            ),
             Just(json!({"type": "article_shared", "article": "kb-1", "via": "recommendation"})),
             Just(json!({"type": "article_shared", "article": "kb-1", "via": "generative"})),
             Just(json!({"type": "article_shared", "article": "kb-2", "via": "autoreply"})),

@@ -110,7 +110,11 @@ pub struct Module {
 /// One line of the conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Turn {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::timestamp::deserialize_option"
+    )]
     pub at: Option<DateTime<FixedOffset>>,
     pub speaker: Speaker,
     /// The name the transcript uses for this speaker.
@@ -123,6 +127,7 @@ pub struct Turn {
 /// kept with the fields listed here and ignored by the engines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
     pub at: DateTime<FixedOffset>,
     /// `app_focus`, `app_start`, `command`, `file_transfer`, `setting_change`, `reboot`, `note`
     /// or any other type.
@@ -154,9 +159,17 @@ pub struct Session {
     pub channel: Channel,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<Direction>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::timestamp::deserialize_option"
+    )]
     pub started_at: Option<DateTime<FixedOffset>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::timestamp::deserialize_option"
+    )]
     pub ended_at: Option<DateTime<FixedOffset>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -179,12 +192,7 @@ pub struct Session {
 impl Session {
     /// Parses and validates one session from JSON text. Unknown fields are ignored.
     pub fn parse_json(text: &str) -> Result<Session, RecordError> {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let session: Session = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(RecordError::from_serde_path)?;
-        deserializer
-            .end()
-            .map_err(|error| RecordError::from_serde(error, None))?;
+        let session: Session = crate::timestamp::from_json_with_path(text)?;
         session.validate()?;
         Ok(session)
     }

@@ -12,14 +12,20 @@ use serde_json::Value;
 const AS_OF: &str = "2026-06-10T00:00:00Z";
 
 fn cases() -> Vec<(Value, Conversation)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/resolutions.jsonl");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("the conformance suite at {} is readable: {error}", path.display()));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/resolutions.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
+        panic!(
+            "the conformance suite at {} is readable: {error}",
+            path.display()
+        )
+    });
     text.lines()
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
             let record: Value = serde_json::from_str(line).expect("a case is JSON");
-            let conversation = Conversation::parse_json(line).expect("a case is a valid conversation");
+            let conversation =
+                Conversation::parse_json(line).expect("a case is a valid conversation");
             (record["expect"].clone(), conversation)
         })
         .collect()
@@ -37,9 +43,22 @@ fn every_case_agrees_under_always_pass() {
         let verdict = evaluate(&conversation, as_of()).resolve_with(|| true);
 
         let verdict_json = serde_json::to_value(&verdict).expect("serializes");
-        assert_eq!(verdict_json["verdict"], expected["verdict"], "{}", conversation.id);
-        assert_eq!(verdict_json["rule"], expected["rule"], "{}", conversation.id);
-        assert_eq!(verdict.decided_at.is_none(), verdict.verdict == VerdictKind::Pending, "{}", conversation.id);
+        assert_eq!(
+            verdict_json["verdict"], expected["verdict"],
+            "{}",
+            conversation.id
+        );
+        assert_eq!(
+            verdict_json["rule"], expected["rule"],
+            "{}",
+            conversation.id
+        );
+        assert_eq!(
+            verdict.decided_at.is_none(),
+            verdict.verdict == VerdictKind::Pending,
+            "{}",
+            conversation.id
+        );
     }
 }
 
@@ -49,7 +68,9 @@ fn every_case_agrees_under_always_fail() {
         let verdict = evaluate(&conversation, as_of()).resolve_with(|| false);
 
         let (verdict_word, rule) = match (expected["verdict"].as_str(), expected["rule"].as_str()) {
-            (Some("counted"), Some("messaging.ai_judged_resolved")) => ("not_counted", rules::MESSAGING_NOT_RESOLVED.as_str()),
+            (Some("counted"), Some("messaging.ai_judged_resolved")) => {
+                ("not_counted", rules::MESSAGING_NOT_RESOLVED.as_str())
+            }
             (Some("counted"), _) => ("not_counted", rules::LLM_CHECK_FAILED.as_str()),
             (Some(verdict), Some(rule)) => (verdict, rule),
             _ => panic!("case {} has no expectation", conversation.id),

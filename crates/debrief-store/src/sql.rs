@@ -28,9 +28,12 @@ use crate::{
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Set on every SQLite connection: write-ahead log, enforced foreign keys, and waiting (not
-/// failing) while another connection writes.
-const SQLITE_PRAGMAS: [&str; 4] = [
+/// Set on every SQLite connection: 16 KiB pages (taking effect when the file is created: a
+/// session body of a few KiB then shares a page instead of spilling to overflow pages),
+/// write-ahead log, enforced foreign keys, and waiting (not failing) while another connection
+/// writes.
+const SQLITE_PRAGMAS: [&str; 5] = [
+    "pragma page_size = 16384",
     "pragma journal_mode = wal",
     "pragma synchronous = normal",
     "pragma foreign_keys = on",
@@ -204,8 +207,21 @@ fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
     })
 }
 
+/// A session body as stored: its JSON, lz4-compressed (a quarter of the bytes to write, on
+/// either backend).
+fn encode_body(json: &str) -> Vec<u8> {
+    lz4_flex::compress_prepend_size(json.as_bytes())
+}
+
+fn decode_body(row: &AnyRow) -> Result<String> {
+    let compressed: Vec<u8> = row.try_get("body")?;
+    let bytes = lz4_flex::decompress_size_prepended(&compressed)
+        .map_err(|error| StoreError::Corrupt(format!("session body: {error}")))?;
+    String::from_utf8(bytes).map_err(|error| StoreError::Corrupt(format!("session body: {error}")))
+}
+
 fn stored_session_from_row(row: &AnyRow) -> Result<StoredSession> {
-    let body: String = row.try_get("body")?;
+    let body = decode_body(row)?;
     let session: Session = serde_json::from_str(&body)
         .map_err(|error| StoreError::Corrupt(format!("session body: {error}")))?;
     Ok(StoredSession {
@@ -398,7 +414,7 @@ async fn insert_token(
 /// A session reduced to its stored columns.
 struct SessionRow<'a> {
     session: &'a Session,
-    body: &'a str,
+    body: Vec<u8>,
     started_at: Option<i64>,
     sort_at: i64,
 }
@@ -423,7 +439,7 @@ impl SessionStore for SqlStore {
             let started_at = session.started_at_utc().map(micros);
             rows.push(SessionRow {
                 session,
-                body: record.json(),
+                body: encode_body(record.json()),
                 started_at,
                 sort_at: started_at.unwrap_or(now),
             });
@@ -444,7 +460,7 @@ impl SessionStore for SqlStore {
                     .bind(row.session.supporter_id())
                     .bind(row.started_at)
                     .bind(row.sort_at)
-                    .bind(row.body)
+                    .bind(row.body.as_slice())
                     .bind(now);
             }
             for returned in query.fetch_all(&mut *transaction).await? {

@@ -31,6 +31,18 @@ pub enum BenchCommand {
         #[arg(long)]
         output: PathBuf,
     },
+    /// Write COUNT synthetic automated-resolution conversations as JSON Lines.
+    Conversations {
+        #[arg(long)]
+        count: u64,
+        /// Events per conversation.
+        #[arg(long, default_value_t = 10)]
+        events: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Read and validate every line of a session file without storing it: the import ceiling.
     Parse {
         #[arg(long)]
@@ -59,6 +71,23 @@ pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             }
             writer.flush()?;
             println!("wrote {count} sessions to {}", output.display());
+        }
+        BenchCommand::Conversations {
+            count,
+            events,
+            seed,
+            output,
+        } => {
+            let file = File::create(&output)
+                .with_context(|| format!("cannot create {}", output.display()))?;
+            let mut writer = BufWriter::with_capacity(1 << 20, file);
+            let mut generator = SessionGenerator::new(seed);
+            for index in 0..count {
+                serde_json::to_writer(&mut writer, &generator.conversation(index, events))?;
+                writer.write_all(b"\n")?;
+            }
+            writer.flush()?;
+            println!("wrote {count} conversations to {}", output.display());
         }
         BenchCommand::Parse { input } => {
             let file =
@@ -116,6 +145,32 @@ const AGENT_LINES: [&str; 5] = [
     "I found a background process using all the memory",
     "I reset the permissions on the shared folder",
 ];
+const AGENT_KINDS: [(&str, &str); 6] = [
+    ("messaging_ai_agent", "handled_by_ai"),
+    ("advanced_chat_agent", "handled_by_ai"),
+    ("advanced_ticket_agent", "replied"),
+    ("autoreply_articles", "solved"),
+    ("autoreply_triage", "open"),
+    ("web_widget_classic", "open"),
+];
+
+/// Conversation events by weight: mostly messages, some article and feedback signals, rare
+/// human requests.
+const CONVERSATION_EVENTS: [&str; 12] = [
+    r#"{"type": "message", "from": "end_user", "text": "How do I reset my password?"}"#,
+    r#"{"type": "message", "from": "end_user", "text": "It still asks for the old one"}"#,
+    r#"{"type": "message", "from": "ai_agent", "text": "Open Settings > Security and choose Reset password."}"#,
+    r#"{"type": "message", "from": "ai_agent", "text": "Here is the article with the steps."}"#,
+    r#"{"type": "message", "from": "human_agent", "text": "Checked the account", "public": false}"#,
+    r#"{"type": "article_shared", "article": "kb-12", "via": "recommendation"}"#,
+    r#"{"type": "article_shared", "article": "kb-12", "via": "generative"}"#,
+    r#"{"type": "article_click", "article": "kb-12"}"#,
+    r#"{"type": "feedback", "value": "positive"}"#,
+    r#"{"type": "autoreply", "trigger": "triage"}"#,
+    r#"{"type": "status_changed", "to": "solved"}"#,
+    r#"{"type": "flow_final_step", "flow": "reset-password"}"#,
+];
+
 const EVENT_KINDS: [&str; 5] = [
     "app_focus",
     "command",
@@ -139,6 +194,39 @@ impl SessionGenerator {
 
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[(self.next() % items.len() as u64) as usize]
+    }
+
+    fn conversation(&mut self, index: u64, events: usize) -> serde_json::Value {
+        let base = Utc
+            .with_ymd_and_hms(2026, 6, 1, 8, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let started = base + Duration::minutes((index % 40_000) as i64);
+        let (agent, status) = AGENT_KINDS[(self.next() % AGENT_KINDS.len() as u64) as usize];
+        let mut event_list: Vec<serde_json::Value> = (0..events)
+            .map(|position| {
+                let template =
+                    CONVERSATION_EVENTS[(self.next() % CONVERSATION_EVENTS.len() as u64) as usize];
+                let mut event: serde_json::Value =
+                    serde_json::from_str(template).unwrap_or_default();
+                event["at"] =
+                    json!((started + Duration::minutes(position as i64 * 3)).to_rfc3339());
+                event
+            })
+            .collect();
+        if self.next().is_multiple_of(20) {
+            event_list.push(
+                json!({"at": (started + Duration::minutes(30)).to_rfc3339(), "type": "escalated"}),
+            );
+        }
+        json!({
+            "id": format!("conv-{index:09}"),
+            "company": "acme",
+            "channel": "messaging",
+            "agent": agent,
+            "status": status,
+            "events": event_list,
+        })
     }
 
     fn session(&mut self, index: u64, turns: usize, events: usize) -> serde_json::Value {

@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod import;
+mod resolutions;
 mod settings;
 
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 use debrief_core::tenancy::{first_of_month, CompanyName, LicenseTier, NewCompany, TimeZoneName};
 use debrief_server::{AppState, Limits};
@@ -78,11 +79,33 @@ enum Command {
     /// Administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Automated resolutions.
+    #[command(subcommand)]
+    Resolutions(ResolutionsCommand),
     /// Print a commented configuration file with the defaults.
     ConfigExample,
     /// Benchmark helpers: generate data and measure the parse ceiling.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ResolutionsCommand {
+    /// Verdicts for conversations (JSON Lines in, JSON Lines out); needs no database.
+    Evaluate {
+        /// Conversations, one per line (`-` for standard input).
+        #[arg(long)]
+        input: PathBuf,
+        /// Verdicts, one per line (`-` for standard output).
+        #[arg(long)]
+        output: PathBuf,
+        /// The moment of evaluation (RFC 3339).
+        #[arg(long)]
+        as_of: DateTime<FixedOffset>,
+        /// The LLM check: builtin, always-pass or always-fail (llm needs a configured model).
+        #[arg(long, default_value = "builtin")]
+        judge: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -243,6 +266,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             println!("{}", created.admin_token.secret.expose());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Resolutions(ResolutionsCommand::Evaluate {
+            input,
+            output,
+            as_of,
+            judge,
+        }) => {
+            let Some(judge) = debrief_engine::judge::Judge::from_name(&judge) else {
+                eprintln!(
+                    "error: unknown judge {judge:?}: use builtin, always-pass or always-fail \
+                     (the llm judge needs a configured model)"
+                );
+                return Ok(ExitCode::from(2));
+            };
+            let reader = resolutions::open_input(&input)?;
+            let mut writer = resolutions::create_output(&output)?;
+            let report = resolutions::evaluate_stream(
+                reader,
+                &mut writer,
+                &mut std::io::stderr(),
+                as_of.with_timezone(&Utc),
+                judge,
+            )?;
+            eprintln!(
+                "{} verdicts written, {} lines rejected",
+                report.written, report.rejected
+            );
+            Ok(if report.rejected > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::ConfigExample => {
             print!("{}", Settings::example());

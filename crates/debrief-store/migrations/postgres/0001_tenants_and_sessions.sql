@@ -40,8 +40,8 @@ create table sessions (
     supporter_id text,
     started_at bigint,
     sort_at bigint not null,
-    -- lz4 (PostgreSQL 14+) compresses the session bodies several times faster than pglz.
-    body text compression lz4 not null,
+    -- the session's JSON, lz4-compressed (lz4_flex, size prepended)
+    body bytea not null,
     created_at bigint not null,
     unique (company_id, external_id)
 );

@@ -40,7 +40,8 @@ create table sessions (
     supporter_id text,
     started_at bigint,
     sort_at bigint not null,
-    body text not null,
+    -- the session's JSON, lz4-compressed (lz4_flex, size prepended)
+    body blob not null,
     created_at bigint not null,
     unique (company_id, external_id)
 );
