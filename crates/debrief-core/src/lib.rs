@@ -1,5 +1,6 @@
 //! Debrief's domain: sessions, tenants and the pure rules over them. This crate does no I/O.
 
+pub mod billing;
 pub mod error;
 pub mod resolution;
 pub mod session;

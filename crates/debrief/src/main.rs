@@ -2,11 +2,14 @@
 //! the URL names, and starts the server or runs one command. No business rules live here.
 
 mod bench;
+mod billing;
 mod demo;
+mod files;
 mod import;
 mod resolutions;
 mod settings;
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,6 +85,9 @@ enum Command {
     /// Automated resolutions.
     #[command(subcommand)]
     Resolutions(ResolutionsCommand),
+    /// Billing statements.
+    #[command(subcommand)]
+    Billing(BillingCommand),
     /// Print a commented configuration file with the defaults.
     ConfigExample,
     /// Benchmark helpers: generate data and measure the parse ceiling.
@@ -105,6 +111,19 @@ enum ResolutionsCommand {
         /// The LLM check: builtin, always-pass or always-fail (llm needs a configured model).
         #[arg(long, default_value = "builtin")]
         judge: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BillingCommand {
+    /// Replay a billing timeline (JSON Lines) into a month-by-month statement.
+    Simulate {
+        /// The timeline (`-` for standard input).
+        #[arg(long)]
+        input: PathBuf,
+        /// The statement (`-` for standard output).
+        #[arg(long)]
+        output: PathBuf,
     },
 }
 
@@ -281,8 +300,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
                 return Ok(ExitCode::from(2));
             };
-            let reader = resolutions::open_input(&input)?;
-            let mut writer = resolutions::create_output(&output)?;
+            let reader = files::open_input(&input)?;
+            let mut writer = files::create_output(&output)?;
             let report = resolutions::evaluate_stream(
                 reader,
                 &mut writer,
@@ -299,6 +318,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Billing(BillingCommand::Simulate { input, output }) => {
+            let reader = files::open_input(&input)?;
+            let mut statement = Vec::new();
+            let errors = billing::simulate_stream(reader, &mut statement)?;
+            if !errors.is_empty() {
+                for error in errors {
+                    eprintln!("{error}");
+                }
+                eprintln!("the timeline was rejected: no statement written");
+                return Ok(ExitCode::FAILURE);
+            }
+            let mut writer = files::create_output(&output)?;
+            writer.write_all(&statement)?;
+            writer.flush()?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::ConfigExample => {
             print!("{}", Settings::example());

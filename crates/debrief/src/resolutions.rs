@@ -1,17 +1,14 @@
 //! `debrief resolutions evaluate`: verdicts for a JSON Lines file of conversations, streamed
 //! in constant memory (but for the set of ids seen, which rejects repeats).
 
-use std::collections::HashSet;
-use std::fs::File;
-use std::hash::{BuildHasher, RandomState};
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
-use std::path::Path;
-
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use debrief_core::resolution::{evaluate, Conversation};
 use debrief_core::RecordError;
 use debrief_engine::judge::Judge;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+use std::io::{BufRead, BufReader, Read, Write};
 
 /// The ids seen so far, kept as 128-bit hashes (two independently keyed SipHashes): 16 bytes
 /// an id, and a false "seen" is as likely as guessing a random 128-bit key.
@@ -41,26 +38,6 @@ impl SeenIds {
 pub struct EvaluateReport {
     pub written: u64,
     pub rejected: u64,
-}
-
-/// Opens `path` for reading, `-` meaning standard input.
-pub fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
-    Ok(if path == Path::new("-") {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
-    })
-}
-
-/// Creates `path` for writing, `-` meaning standard output.
-pub fn create_output(path: &Path) -> anyhow::Result<Box<dyn Write>> {
-    Ok(if path == Path::new("-") {
-        Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout()))
-    } else {
-        let file =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-        Box::new(BufWriter::with_capacity(1 << 20, file))
-    })
 }
 
 /// Evaluates every line of `input` at `as_of`, writing one verdict per valid conversation to

@@ -1,0 +1,1023 @@
+//! Billing rules: the AI-credit ledger (SPEC.md section 6) and the automated-resolution
+//! allowance (section 7), replayed over an account's timeline into monthly statements
+//! (FORMATS.md section 6).
+//!
+//! [`Simulator`] is the single implementation of these rules: `debrief billing simulate` feeds
+//! it a timeline file, and the server is meant to feed it a company's recorded history. All
+//! arithmetic is in integers (credits, units) and [`Decimal`] (money), never floats; amounts
+//! are rounded half-even to cents.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::RecordError;
+use crate::tenancy::{add_years, LicenseTier};
+
+/// Free AI credits granted each month, by tier.
+pub fn free_monthly_credits(tier: LicenseTier) -> i64 {
+    match tier {
+        LicenseTier::Standard => 0,
+        LicenseTier::Business => 5,
+        LicenseTier::Premium => 10,
+        LicenseTier::Corporate => 15,
+        LicenseTier::Tensor => 50,
+    }
+}
+
+/// Most allowance added in one subscription year.
+pub const MAX_ALLOWANCE_PER_YEAR: i64 = 10_000;
+
+/// Smallest usage commitment.
+pub const MIN_COMMITMENT_UNITS: i64 = 100;
+
+/// An automated-resolution plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolutionPlan {
+    Team,
+    Professional,
+    Growth,
+    Enterprise,
+}
+
+impl ResolutionPlan {
+    /// Included automated resolutions per full agent seat per month.
+    pub fn per_seat(self) -> i64 {
+        match self {
+            ResolutionPlan::Team => 5,
+            ResolutionPlan::Professional | ResolutionPlan::Growth => 10,
+            ResolutionPlan::Enterprise => 15,
+        }
+    }
+}
+
+/// What happens to resolutions once the pool and the commitment are used up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AtLimit {
+    /// Keep going; the excess is overage.
+    Continue,
+    /// AI agents pause until more is available.
+    Pause,
+}
+
+/// What happens to an AI action when no credit is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutOfCredits {
+    /// Refuse the action.
+    Stop,
+    /// Go into debt down to `-limit`.
+    AllowNegative { limit: i64 },
+}
+
+/// The add-on pack an account can buy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddonPack {
+    pub credits: i64,
+    pub annual_price: Decimal,
+}
+
+/// The account event that starts a timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub time_zone: Tz,
+    pub tier: LicenseTier,
+    /// The 1st of a month; license terms are consecutive years from here.
+    pub term_start: NaiveDate,
+    pub addon: AddonPack,
+    pub out_of_credits: OutOfCredits,
+    pub plan: ResolutionPlan,
+    pub full_seats: i64,
+    pub overage_unit_price: Decimal,
+    pub at_limit: AtLimit,
+    pub monthly_cap: Option<i64>,
+}
+
+/// One event of a billing timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimelineEvent {
+    Account(Box<Account>),
+    Seats {
+        full: i64,
+    },
+    AddonPurchase {
+        packs: i64,
+    },
+    AddonCancel,
+    Commitment {
+        units: i64,
+        unit_price: Decimal,
+    },
+    AiAction {
+        session: String,
+    },
+    Resolution,
+    AiAgents {
+        enabled: bool,
+    },
+    Settings {
+        at_limit: Option<AtLimit>,
+        /// `Some(None)` removes the cap.
+        monthly_cap: Option<Option<i64>>,
+    },
+}
+
+/// A timeline event with its time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimedEvent {
+    pub at: DateTime<Utc>,
+    pub event: TimelineEvent,
+}
+
+#[derive(Deserialize)]
+struct RawAddon {
+    credits: i64,
+    annual_price: String,
+}
+
+#[derive(Deserialize)]
+struct RawOutOfCredits {
+    mode: String,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct RawResolutions {
+    plan: ResolutionPlan,
+    full_seats: i64,
+    overage_unit_price: String,
+    at_limit: AtLimit,
+    #[serde(default)]
+    monthly_cap: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct RawTimelineEvent {
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    at: DateTime<chrono::FixedOffset>,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    time_zone: Option<String>,
+    #[serde(default)]
+    tier: Option<LicenseTier>,
+    #[serde(default)]
+    term_start: Option<NaiveDate>,
+    #[serde(default)]
+    addon: Option<RawAddon>,
+    #[serde(default)]
+    out_of_credits: Option<RawOutOfCredits>,
+    #[serde(default)]
+    resolutions: Option<RawResolutions>,
+    #[serde(default)]
+    full: Option<i64>,
+    #[serde(default)]
+    packs: Option<i64>,
+    #[serde(default)]
+    units: Option<i64>,
+    #[serde(default)]
+    unit_price: Option<String>,
+    #[serde(default)]
+    session: Option<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    at_limit: Option<AtLimit>,
+    #[serde(default, deserialize_with = "present_or_null")]
+    monthly_cap: Option<Option<i64>>,
+}
+
+/// Tells a field set to `null` (`Some(None)`) from an absent one (`None`).
+fn present_or_null<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(deserializer).map(Some)
+}
+
+fn required<T>(value: Option<T>, field: &str) -> Result<T, RecordError> {
+    value.ok_or_else(|| RecordError::invalid(field, "is required"))
+}
+
+fn money(text: &str, field: &str) -> Result<Decimal, RecordError> {
+    Decimal::from_str(text)
+        .ok()
+        .filter(|amount| !amount.is_sign_negative())
+        .ok_or_else(|| {
+            RecordError::invalid(
+                field,
+                format!("{text:?} is not a non-negative decimal amount"),
+            )
+        })
+}
+
+fn non_negative(value: i64, field: &str) -> Result<i64, RecordError> {
+    if value < 0 {
+        return Err(RecordError::invalid(field, "must not be negative"));
+    }
+    Ok(value)
+}
+
+impl TimedEvent {
+    /// Parses and validates one timeline line.
+    pub fn parse_json(text: &str) -> Result<TimedEvent, RecordError> {
+        let raw: RawTimelineEvent = crate::timestamp::from_json_with_path(text)?;
+        let event = match raw.kind.as_str() {
+            "account" => {
+                let zone = required(raw.time_zone, "time_zone")?;
+                let time_zone = Tz::from_str(&zone).map_err(|_| {
+                    RecordError::invalid("time_zone", format!("{zone:?} is not an IANA time zone"))
+                })?;
+                let term_start = required(raw.term_start, "term_start")?;
+                if term_start.day() != 1 {
+                    return Err(RecordError::invalid(
+                        "term_start",
+                        "must be the 1st of a month",
+                    ));
+                }
+                let addon = required(raw.addon, "addon")?;
+                let out = required(raw.out_of_credits, "out_of_credits")?;
+                let out_of_credits = match out.mode.as_str() {
+                    "stop" => OutOfCredits::Stop,
+                    "allow_negative" => OutOfCredits::AllowNegative {
+                        limit: non_negative(
+                            required(out.limit, "out_of_credits.limit")?,
+                            "out_of_credits.limit",
+                        )?,
+                    },
+                    other => {
+                        return Err(RecordError::invalid(
+                            "out_of_credits.mode",
+                            format!("unknown value {other:?}; expected stop or allow_negative"),
+                        ))
+                    }
+                };
+                let resolutions = required(raw.resolutions, "resolutions")?;
+                TimelineEvent::Account(Box::new(Account {
+                    time_zone,
+                    tier: required(raw.tier, "tier")?,
+                    term_start,
+                    addon: AddonPack {
+                        credits: non_negative(addon.credits, "addon.credits")?,
+                        annual_price: money(&addon.annual_price, "addon.annual_price")?,
+                    },
+                    out_of_credits,
+                    plan: resolutions.plan,
+                    full_seats: non_negative(resolutions.full_seats, "resolutions.full_seats")?,
+                    overage_unit_price: money(
+                        &resolutions.overage_unit_price,
+                        "resolutions.overage_unit_price",
+                    )?,
+                    at_limit: resolutions.at_limit,
+                    monthly_cap: resolutions
+                        .monthly_cap
+                        .map(|cap| non_negative(cap, "resolutions.monthly_cap"))
+                        .transpose()?,
+                }))
+            }
+            "seats" => TimelineEvent::Seats {
+                full: non_negative(required(raw.full, "full")?, "full")?,
+            },
+            "addon_purchase" => {
+                let packs = raw.packs.unwrap_or(1);
+                if packs < 1 {
+                    return Err(RecordError::invalid("packs", "must be at least 1"));
+                }
+                TimelineEvent::AddonPurchase { packs }
+            }
+            "addon_cancel" => TimelineEvent::AddonCancel,
+            "commitment" => {
+                let units = required(raw.units, "units")?;
+                if units < MIN_COMMITMENT_UNITS {
+                    return Err(RecordError::invalid(
+                        "units",
+                        format!(
+                            "a commitment buys at least {MIN_COMMITMENT_UNITS} units, not {units}"
+                        ),
+                    ));
+                }
+                TimelineEvent::Commitment {
+                    units,
+                    unit_price: money(&required(raw.unit_price, "unit_price")?, "unit_price")?,
+                }
+            }
+            "ai_action" => TimelineEvent::AiAction {
+                session: required(raw.session, "session")?,
+            },
+            "resolution" => TimelineEvent::Resolution,
+            "ai_agents" => TimelineEvent::AiAgents {
+                enabled: required(raw.enabled, "enabled")?,
+            },
+            "settings" => TimelineEvent::Settings {
+                at_limit: raw.at_limit,
+                monthly_cap: raw
+                    .monthly_cap
+                    .map(|cap| cap.map(|cap| non_negative(cap, "monthly_cap")).transpose())
+                    .transpose()?,
+            },
+            other => {
+                return Err(RecordError::invalid(
+                    "type",
+                    format!("unknown event type {other:?}"),
+                ))
+            }
+        };
+        Ok(TimedEvent {
+            at: raw.at.with_timezone(&Utc),
+            event,
+        })
+    }
+}
+
+/// Money with exactly two decimals, as statements write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Money(Decimal);
+
+impl Money {
+    /// Rounds half-even to cents.
+    pub fn cents(amount: Decimal) -> Money {
+        Money(amount.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven))
+    }
+
+    /// The amount.
+    pub fn amount(self) -> Decimal {
+        self.0
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format!("{:.2}", self.0))
+    }
+}
+
+/// A time written in UTC with `Z`, as statements write it.
+fn serialize_utc<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// Credits of one month.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CreditLine {
+    pub granted_free: i64,
+    pub granted_addon: i64,
+    pub consumed: i64,
+    pub refused: i64,
+    pub expired: i64,
+    pub balance_end: i64,
+}
+
+/// An add-on purchase or renewal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddonCharge {
+    #[serde(serialize_with = "serialize_utc")]
+    pub at: DateTime<Utc>,
+    pub kind: AddonChargeKind,
+    pub packs: i64,
+    pub credits: i64,
+    pub price: Money,
+}
+
+/// Why an add-on was charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddonChargeKind {
+    Purchase,
+    Renewal,
+}
+
+/// Automated resolutions of one month.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ResolutionLine {
+    pub allowance_added: i64,
+    pub from_allowance: i64,
+    pub from_commitment: i64,
+    pub overage_units: i64,
+    pub overage_amount: Money,
+    pub refused: i64,
+    pub allowance_end: i64,
+    pub commitment_end: i64,
+}
+
+/// A commitment bought in the month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitmentLine {
+    #[serde(serialize_with = "serialize_utc")]
+    pub at: DateTime<Utc>,
+    pub units: i64,
+    pub amount: Money,
+}
+
+/// One month of a statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthStatement {
+    /// `YYYY-MM` in the account's time zone.
+    pub month: String,
+    pub credits: CreditLine,
+    pub addon_charges: Vec<AddonCharge>,
+    pub resolutions: ResolutionLine,
+    pub commitments: Vec<CommitmentLine>,
+}
+
+/// Why a timeline cannot be replayed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BillingError {
+    #[error("the first event must be the account")]
+    NoAccount,
+    #[error("a second account event")]
+    SecondAccount,
+    #[error("the event is dated before the account")]
+    BeforeAccount,
+    #[error("the account is created before its term start")]
+    CreatedBeforeTermStart,
+}
+
+impl BillingError {
+    /// The field the error is about, for a line's error message.
+    pub fn field(&self) -> &'static str {
+        match self {
+            BillingError::NoAccount | BillingError::SecondAccount => "type",
+            BillingError::BeforeAccount => "at",
+            BillingError::CreatedBeforeTermStart => "term_start",
+        }
+    }
+}
+
+/// Credits granted together, valid until `expires_at`.
+#[derive(Debug, Clone)]
+struct Grant {
+    granted_at: DateTime<Utc>,
+    sequence: u64,
+    expires_at: DateTime<Utc>,
+    remaining: i64,
+}
+
+/// Replays a timeline through the billing rules.
+pub struct Simulator {
+    account: Account,
+    /// Start (UTC) of the open month and its local first day.
+    month_start: NaiveDate,
+    next_boundary: DateTime<Utc>,
+    grants: Vec<Grant>,
+    grant_sequence: u64,
+    debt: i64,
+    charged_sessions: HashSet<String>,
+    renewing_packs: i64,
+    ai_agents_enabled: bool,
+    pool: i64,
+    commitment: i64,
+    added_this_year: i64,
+    resolutions_this_month: i64,
+    row: MonthStatement,
+    statements: Vec<MonthStatement>,
+}
+
+/// 00:00 of `day` in `zone`, as UTC. A midnight that falls in a daylight-saving gap becomes
+/// the first instant after it; an ambiguous one, its first occurrence.
+pub fn local_midnight(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let mut local = day.and_time(chrono::NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(at) = zone.from_local_datetime(&local).earliest() {
+            return at.with_timezone(&Utc);
+        }
+        local += chrono::TimeDelta::minutes(30);
+    }
+    Utc.from_utc_datetime(&local)
+}
+
+fn first_of_next_month(day: NaiveDate) -> NaiveDate {
+    let first = day.with_day(1).unwrap_or(day);
+    first.checked_add_months(Months::new(1)).unwrap_or(first)
+}
+
+impl Simulator {
+    /// Starts a simulation with the account event at `at`.
+    pub fn new(at: DateTime<Utc>, account: Account) -> Result<Simulator, BillingError> {
+        let local_day = at.with_timezone(&account.time_zone).date_naive();
+        if local_day < account.term_start {
+            return Err(BillingError::CreatedBeforeTermStart);
+        }
+        let month_start = local_day.with_day(1).unwrap_or(local_day);
+        let mut simulator = Simulator {
+            next_boundary: local_midnight(account.time_zone, first_of_next_month(month_start)),
+            month_start,
+            grants: Vec::new(),
+            grant_sequence: 0,
+            debt: 0,
+            charged_sessions: HashSet::new(),
+            renewing_packs: 0,
+            ai_agents_enabled: true,
+            pool: 0,
+            commitment: 0,
+            added_this_year: 0,
+            resolutions_this_month: 0,
+            row: empty_row(month_start),
+            statements: Vec::new(),
+            account,
+        };
+        simulator.open_month(at, false);
+        Ok(simulator)
+    }
+
+    fn is_term_start(&self, day: NaiveDate) -> bool {
+        day.day() == 1
+            && day.month() == self.account.term_start.month()
+            && day >= self.account.term_start
+    }
+
+    /// The end (exclusive, a local date) of the term that contains `day`.
+    fn term_end(&self, day: NaiveDate) -> NaiveDate {
+        crate::tenancy::term_end_after(self.account.term_start, day)
+    }
+
+    fn grant(&mut self, at: DateTime<Utc>, expires_at: DateTime<Utc>, amount: i64) {
+        let repaid = amount.min(self.debt);
+        self.debt -= repaid;
+        self.grant_sequence += 1;
+        self.grants.push(Grant {
+            granted_at: at,
+            sequence: self.grant_sequence,
+            expires_at,
+            remaining: amount - repaid,
+        });
+    }
+
+    /// Opens the month that starts at `self.month_start` (at `at`).
+    fn open_month(&mut self, at: DateTime<Utc>, at_boundary: bool) {
+        self.row = empty_row(self.month_start);
+        let zone = self.account.time_zone;
+        if at_boundary && self.is_term_start(self.month_start) && self.renewing_packs > 0 {
+            let packs = self.renewing_packs;
+            let credits = self.account.addon.credits * packs;
+            let until = local_midnight(zone, self.term_end(self.month_start));
+            self.row.addon_charges.push(AddonCharge {
+                at,
+                kind: AddonChargeKind::Renewal,
+                packs,
+                credits,
+                price: Money::cents(self.account.addon.annual_price * Decimal::from(packs)),
+            });
+            self.row.credits.granted_addon += credits;
+            self.grant(at, until, credits);
+        }
+        let free = free_monthly_credits(self.account.tier);
+        self.row.credits.granted_free += free;
+        self.grant(at, self.next_boundary, free);
+        self.resolutions_this_month = 0;
+        let added = (self.account.full_seats * self.account.plan.per_seat())
+            .min(MAX_ALLOWANCE_PER_YEAR - self.added_this_year)
+            .max(0);
+        self.added_this_year += added;
+        self.pool += added;
+        self.row.resolutions.allowance_added = added;
+    }
+
+    /// Closes the open month at `self.next_boundary`: expiries, then the row.
+    fn close_month(&mut self) {
+        let boundary = self.next_boundary;
+        let next_month = first_of_next_month(self.month_start);
+        let mut expired = 0;
+        self.grants.retain(|grant| {
+            if grant.expires_at <= boundary {
+                expired += grant.remaining;
+                false
+            } else {
+                true
+            }
+        });
+        self.row.credits.expired += expired;
+        if self.is_term_start(next_month) {
+            self.pool = 0;
+            self.commitment = 0;
+            self.added_this_year = 0;
+        }
+        self.row.credits.balance_end =
+            self.grants.iter().map(|grant| grant.remaining).sum::<i64>() - self.debt;
+        self.row.resolutions.allowance_end = self.pool;
+        self.row.resolutions.commitment_end = self.commitment;
+        self.statements
+            .push(std::mem::replace(&mut self.row, empty_row(next_month)));
+        self.month_start = next_month;
+        self.next_boundary =
+            local_midnight(self.account.time_zone, first_of_next_month(next_month));
+    }
+
+    /// Closes and opens months up to `at` (a month starting exactly at `at` is opened).
+    fn advance_to(&mut self, at: DateTime<Utc>) {
+        while self.next_boundary <= at {
+            let boundary = self.next_boundary;
+            self.close_month();
+            self.open_month(boundary, true);
+        }
+    }
+
+    /// Applies one event (not the account) at its time; events come in time order.
+    pub fn apply(&mut self, event: &TimedEvent) -> Result<(), BillingError> {
+        self.advance_to(event.at);
+        match &event.event {
+            TimelineEvent::Account(_) => return Err(BillingError::SecondAccount),
+            TimelineEvent::Seats { full } => self.account.full_seats = *full,
+            TimelineEvent::AddonPurchase { packs } => self.purchase(event.at, *packs),
+            TimelineEvent::AddonCancel => self.renewing_packs = 0,
+            TimelineEvent::Commitment { units, unit_price } => {
+                self.commitment += units;
+                self.row.commitments.push(CommitmentLine {
+                    at: event.at,
+                    units: *units,
+                    amount: Money::cents(*unit_price * Decimal::from(*units)),
+                });
+            }
+            TimelineEvent::AiAction { session } => self.ai_action(event.at, session),
+            TimelineEvent::Resolution => self.resolution(),
+            TimelineEvent::AiAgents { enabled } => self.ai_agents_enabled = *enabled,
+            TimelineEvent::Settings {
+                at_limit,
+                monthly_cap,
+            } => {
+                if let Some(at_limit) = at_limit {
+                    self.account.at_limit = *at_limit;
+                }
+                if let Some(cap) = monthly_cap {
+                    self.account.monthly_cap = *cap;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn purchase(&mut self, at: DateTime<Utc>, packs: i64) {
+        let zone = self.account.time_zone;
+        let day = at.with_timezone(&zone).date_naive();
+        let term_end = self.term_end(day);
+        let term_days = (term_end - add_years(term_end, -1)).num_days();
+        let days_left = (term_end - day).num_days();
+        let price =
+            self.account.addon.annual_price * Decimal::from(packs) * Decimal::from(days_left)
+                / Decimal::from(term_days);
+        let credits = self.account.addon.credits * packs;
+        self.row.addon_charges.push(AddonCharge {
+            at,
+            kind: AddonChargeKind::Purchase,
+            packs,
+            credits,
+            price: Money::cents(price),
+        });
+        self.row.credits.granted_addon += credits;
+        self.grant(at, local_midnight(zone, term_end), credits);
+        self.renewing_packs += packs;
+    }
+
+    fn ai_action(&mut self, at: DateTime<Utc>, session: &str) {
+        if self.charged_sessions.contains(session) {
+            return;
+        }
+        let source = self
+            .grants
+            .iter_mut()
+            .filter(|grant| grant.remaining > 0 && grant.granted_at <= at && at < grant.expires_at)
+            .min_by_key(|grant| (grant.expires_at, grant.granted_at, grant.sequence));
+        let charged = match source {
+            Some(grant) => {
+                grant.remaining -= 1;
+                true
+            }
+            None => match self.account.out_of_credits {
+                OutOfCredits::AllowNegative { limit } if self.debt < limit => {
+                    self.debt += 1;
+                    true
+                }
+                _ => false,
+            },
+        };
+        if charged {
+            self.charged_sessions.insert(session.to_string());
+            self.row.credits.consumed += 1;
+        } else {
+            self.row.credits.refused += 1;
+        }
+    }
+
+    fn resolution(&mut self) {
+        let capped = self
+            .account
+            .monthly_cap
+            .is_some_and(|cap| self.resolutions_this_month >= cap);
+        let line = &mut self.row.resolutions;
+        if !self.ai_agents_enabled || capped {
+            line.refused += 1;
+            return;
+        }
+        if self.pool > 0 {
+            self.pool -= 1;
+            line.from_allowance += 1;
+        } else if self.commitment > 0 {
+            self.commitment -= 1;
+            line.from_commitment += 1;
+        } else if self.account.at_limit == AtLimit::Pause {
+            line.refused += 1;
+            return;
+        } else {
+            line.overage_units += 1;
+            line.overage_amount =
+                Money::cents(line.overage_amount.amount() + self.account.overage_unit_price);
+        }
+        self.resolutions_this_month += 1;
+    }
+
+    /// Closes the month of the last event and returns every month's statement.
+    pub fn finish(mut self) -> Vec<MonthStatement> {
+        self.close_month();
+        self.statements
+    }
+}
+
+fn empty_row(month_start: NaiveDate) -> MonthStatement {
+    MonthStatement {
+        month: month_start.format("%Y-%m").to_string(),
+        credits: CreditLine::default(),
+        addon_charges: Vec::new(),
+        resolutions: ResolutionLine::default(),
+        commitments: Vec::new(),
+    }
+}
+
+/// Replays a whole timeline: `lines` in input order with their line numbers. The first must
+/// be the account; the rest are replayed in time order, equal times in input order.
+pub fn simulate(lines: Vec<(u64, TimedEvent)>) -> Result<Vec<MonthStatement>, (u64, RecordError)> {
+    let mut lines = lines.into_iter();
+    let Some((first_line, first)) = lines.next() else {
+        return Ok(Vec::new());
+    };
+    let TimelineEvent::Account(account) = first.event else {
+        let error = BillingError::NoAccount;
+        return Err((
+            first_line,
+            RecordError::invalid(error.field(), error.to_string()),
+        ));
+    };
+    let mut simulator = Simulator::new(first.at, *account).map_err(|error| {
+        (
+            first_line,
+            RecordError::invalid(error.field(), error.to_string()),
+        )
+    })?;
+    let mut rest: Vec<(u64, TimedEvent)> = lines.collect();
+    for (line, event) in &rest {
+        if event.at < first.at {
+            let error = BillingError::BeforeAccount;
+            return Err((
+                *line,
+                RecordError::invalid(error.field(), error.to_string()),
+            ));
+        }
+    }
+    rest.sort_by_key(|(_, event)| event.at);
+    for (line, event) in &rest {
+        simulator.apply(event).map_err(|error| {
+            (
+                *line,
+                RecordError::invalid(error.field(), error.to_string()),
+            )
+        })?;
+    }
+    Ok(simulator.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn account(overrides: Value) -> String {
+        let mut account = json!({
+            "at": "2026-01-10T09:00:00Z", "type": "account", "time_zone": "UTC", "tier": "business",
+            "term_start": "2026-01-01", "addon": {"credits": 100, "annual_price": "120.00"},
+            "out_of_credits": {"mode": "stop"},
+            "resolutions": {"plan": "team", "full_seats": 1, "overage_unit_price": "2.00", "at_limit": "continue"}
+        });
+        if let (Some(target), Some(extra)) = (account.as_object_mut(), overrides.as_object()) {
+            target.extend(extra.clone());
+        }
+        account.to_string()
+    }
+
+    fn run(lines: &[String]) -> Vec<MonthStatement> {
+        let events = lines
+            .iter()
+            .enumerate()
+            .map(|(index, line)| {
+                (
+                    index as u64 + 1,
+                    TimedEvent::parse_json(line).expect("valid line"),
+                )
+            })
+            .collect();
+        simulate(events).expect("simulates")
+    }
+
+    fn event(at: &str, rest: Value) -> String {
+        let mut event = json!({"at": at});
+        if let (Some(target), Some(extra)) = (event.as_object_mut(), rest.as_object()) {
+            target.extend(extra.clone());
+        }
+        event.to_string()
+    }
+
+    #[test]
+    fn a_session_is_charged_once_and_credits_expire_at_month_end() {
+        let months = run(&[
+            account(json!({})),
+            event(
+                "2026-01-11T10:00:00Z",
+                json!({"type": "ai_action", "session": "s"}),
+            ),
+            event(
+                "2026-01-12T10:00:00Z",
+                json!({"type": "ai_action", "session": "s"}),
+            ),
+            event(
+                "2026-02-12T10:00:00Z",
+                json!({"type": "ai_action", "session": "s"}),
+            ),
+        ]);
+
+        assert_eq!(months.len(), 2);
+        assert_eq!(
+            (months[0].credits.consumed, months[0].credits.expired),
+            (1, 4)
+        );
+        assert_eq!(
+            (months[1].credits.consumed, months[1].credits.expired),
+            (0, 5)
+        );
+    }
+
+    #[test]
+    fn debt_reaches_exactly_the_limit_and_a_grant_repays_it_first() {
+        let mut lines = vec![account(
+            json!({"tier": "standard", "out_of_credits": {"mode": "allow_negative", "limit": 2}}),
+        )];
+        for session in ["a", "b", "c"] {
+            lines.push(event(
+                "2026-01-11T10:00:00Z",
+                json!({"type": "ai_action", "session": session}),
+            ));
+        }
+        lines.push(event(
+            "2026-01-12T10:00:00Z",
+            json!({"type": "addon_purchase"}),
+        ));
+        lines.push(event(
+            "2026-01-13T10:00:00Z",
+            json!({"type": "ai_action", "session": "c"}),
+        ));
+
+        let months = run(&lines);
+
+        let credits = &months[0].credits;
+        assert_eq!((credits.consumed, credits.refused), (3, 1));
+        assert_eq!(credits.granted_addon, 100, "gross, debt not subtracted");
+        assert_eq!(credits.balance_end, 97, "100 granted, 2 repaid, 1 consumed");
+    }
+
+    #[test]
+    fn a_mid_term_purchase_in_a_leap_year_is_prorated_by_whole_days() {
+        let months = run(&[
+            account(json!({"at": "2028-02-10T09:00:00Z", "term_start": "2028-01-01"})),
+            event(
+                "2028-02-29T12:00:00Z",
+                json!({"type": "addon_purchase", "packs": 2}),
+            ),
+        ]);
+
+        let charge = &months[0].addon_charges[0];
+        // 2029-01-01 − 2028-02-29 = 307 days of a 366-day term.
+        let expected = Decimal::from(240) * Decimal::from(307) / Decimal::from(366);
+        assert_eq!(charge.price, Money::cents(expected));
+        assert_eq!(
+            serde_json::to_value(charge.price).expect("json"),
+            json!("201.31")
+        );
+        assert_eq!(charge.credits, 200);
+    }
+
+    #[test]
+    fn packs_renew_at_the_term_start_unless_cancelled() {
+        let renewed = run(&[
+            account(json!({})),
+            event("2026-06-01T12:00:00Z", json!({"type": "addon_purchase"})),
+            event("2027-01-05T12:00:00Z", json!({"type": "resolution"})),
+        ]);
+        let cancelled = run(&[
+            account(json!({})),
+            event("2026-06-01T12:00:00Z", json!({"type": "addon_purchase"})),
+            event("2026-07-01T12:00:00Z", json!({"type": "addon_cancel"})),
+            event("2027-01-05T12:00:00Z", json!({"type": "resolution"})),
+        ]);
+
+        let january = renewed.last().expect("a month");
+        assert_eq!(january.month, "2027-01");
+        assert_eq!(january.addon_charges[0].kind, AddonChargeKind::Renewal);
+        assert_eq!(
+            january.addon_charges[0].price,
+            Money::cents(Decimal::from(120))
+        );
+        assert_eq!(
+            renewed[11].credits.expired,
+            5 + 100,
+            "December's free and the pack expire"
+        );
+        assert!(cancelled.last().expect("a month").addon_charges.is_empty());
+    }
+
+    #[test]
+    fn an_event_at_midnight_on_the_first_belongs_to_the_new_month() {
+        let months = run(&[
+            account(json!({"time_zone": "America/New_York"})),
+            event("2026-02-01T05:00:00Z", json!({"type": "seats", "full": 10})),
+            event("2026-02-01T05:00:00Z", json!({"type": "resolution"})),
+        ]);
+
+        assert_eq!(months.len(), 2);
+        assert_eq!(months[1].month, "2026-02");
+        assert_eq!(months[1].resolutions.from_allowance, 1);
+        assert_eq!(
+            months[1].resolutions.allowance_added, 5,
+            "seats count from the next month on"
+        );
+    }
+
+    #[test]
+    fn the_cap_and_a_pause_refuse_without_counting() {
+        let mut lines = vec![account(
+            json!({"resolutions": {"plan": "team", "full_seats": 0, "overage_unit_price": "2.00", "at_limit": "pause", "monthly_cap": 3}}),
+        )];
+        lines.push(event(
+            "2026-01-11T10:00:00Z",
+            json!({"type": "commitment", "units": 100, "unit_price": "0.50"}),
+        ));
+        for _ in 0..4 {
+            lines.push(event("2026-01-12T10:00:00Z", json!({"type": "resolution"})));
+        }
+        lines.push(event(
+            "2026-01-13T10:00:00Z",
+            json!({"type": "settings", "monthly_cap": null, "at_limit": "continue"}),
+        ));
+        lines.push(event(
+            "2026-01-14T10:00:00Z",
+            json!({"type": "ai_agents", "enabled": false}),
+        ));
+        lines.push(event("2026-01-15T10:00:00Z", json!({"type": "resolution"})));
+
+        let months = run(&lines);
+
+        let line = &months[0].resolutions;
+        assert_eq!(
+            (line.from_commitment, line.refused, line.commitment_end),
+            (3, 2, 97)
+        );
+        assert_eq!(
+            months[0].commitments[0].amount,
+            Money::cents(Decimal::from(50))
+        );
+    }
+
+    #[test]
+    fn local_midnight_skips_a_daylight_saving_gap() {
+        // Santiago moves its clocks at midnight: 2026-09-06 00:00 does not exist there.
+        let zone: Tz = "America/Santiago".parse().expect("zone");
+        let day = NaiveDate::from_ymd_opt(2026, 9, 6).expect("date");
+        let midnight = local_midnight(zone, day);
+        assert_eq!(midnight.with_timezone(&zone).date_naive(), day);
+    }
+
+    proptest! {
+        #[test]
+        fn a_prorated_price_never_exceeds_the_full_one_and_grows_with_the_days_left(
+            day_offset in 0i64..365, later in 1i64..30, cents in 0i64..1_000_000,
+        ) {
+            let price = Decimal::new(cents, 2);
+            let purchase = |offset: i64| {
+                let start = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+                let at = local_midnight(chrono_tz::UTC, start + chrono::TimeDelta::days(offset.min(364)));
+                let lines = vec![
+                    (1, TimedEvent::parse_json(&account(json!({"at": "2026-01-01T00:00:00Z", "addon": {"credits": 1, "annual_price": price.to_string()}}))).expect("account")),
+                    (2, TimedEvent { at: at + chrono::TimeDelta::hours(12), event: TimelineEvent::AddonPurchase { packs: 1 } }),
+                ];
+                let months = simulate(lines).expect("simulates");
+                months.iter().flat_map(|month| month.addon_charges.clone()).next().expect("a charge").price.amount()
+            };
+            let early = purchase(day_offset);
+            let late = purchase(day_offset + later);
+            prop_assert!(early <= price);
+            prop_assert!(late <= early);
+        }
+    }
+}
