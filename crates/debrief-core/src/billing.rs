@@ -158,11 +158,11 @@ struct RawResolutions {
 }
 
 #[derive(Deserialize)]
-struct RawTimelineEvent {
+struct RawTimelineEvent<'a> {
     #[serde(deserialize_with = "crate::timestamp::deserialize")]
     at: DateTime<chrono::FixedOffset>,
-    #[serde(rename = "type")]
-    kind: String,
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
     #[serde(default)]
     time_zone: Option<String>,
     #[serde(default)]
@@ -226,8 +226,8 @@ fn non_negative(value: i64, field: &str) -> Result<i64, RecordError> {
 impl TimedEvent {
     /// Parses and validates one timeline line.
     pub fn parse_json(text: &str) -> Result<TimedEvent, RecordError> {
-        let raw: RawTimelineEvent = crate::timestamp::from_json_with_path(text)?;
-        let event = match raw.kind.as_str() {
+        let raw: RawTimelineEvent<'_> = crate::timestamp::from_json_with_path(text)?;
+        let event = match raw.kind.as_ref() {
             "account" => {
                 let zone = required(raw.time_zone, "time_zone")?;
                 let time_zone = Tz::from_str(&zone).map_err(|_| {

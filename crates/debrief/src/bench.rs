@@ -43,6 +43,15 @@ pub enum BenchCommand {
         #[arg(long)]
         output: PathBuf,
     },
+    /// Write a billing timeline of EVENTS events spread over three years.
+    Timeline {
+        #[arg(long)]
+        events: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Read and validate every line of a session file without storing it: the import ceiling.
     Parse {
         #[arg(long)]
@@ -88,6 +97,22 @@ pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             }
             writer.flush()?;
             println!("wrote {count} conversations to {}", output.display());
+        }
+        BenchCommand::Timeline {
+            events,
+            seed,
+            output,
+        } => {
+            let file = File::create(&output)
+                .with_context(|| format!("cannot create {}", output.display()))?;
+            let mut writer = BufWriter::with_capacity(1 << 20, file);
+            let mut generator = SessionGenerator::new(seed);
+            generator.timeline(events, &mut writer)?;
+            writer.flush()?;
+            println!(
+                "wrote a timeline of {events} events to {}",
+                output.display()
+            );
         }
         BenchCommand::Parse { input } => {
             let file =
@@ -194,6 +219,45 @@ impl SessionGenerator {
 
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[(self.next() % items.len() as u64) as usize]
+    }
+
+    /// An account on 2026-01-01 (Europe/Berlin) and `events` events over three years: mostly AI
+    /// actions (new and repeated sessions) and resolutions, with seat changes, purchases,
+    /// commitments and setting changes now and then.
+    fn timeline(&mut self, events: u64, writer: &mut impl Write) -> anyhow::Result<()> {
+        let start = Utc
+            .with_ymd_and_hms(2026, 1, 1, 8, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let account = json!({"at": start.to_rfc3339(), "type": "account", "time_zone": "Europe/Berlin",
+            "tier": "corporate", "term_start": "2026-01-01", "addon": {"credits": 500, "annual_price": "900.00"},
+            "out_of_credits": {"mode": "allow_negative", "limit": 50},
+            "resolutions": {"plan": "professional", "full_seats": 40, "overage_unit_price": "1.50",
+                            "at_limit": "continue", "monthly_cap": 5000}});
+        serde_json::to_writer(&mut *writer, &account)?;
+        writer.write_all(b"\n")?;
+        let span_seconds = 3 * 365 * 24 * 3600;
+        for index in 1..events {
+            let at = start + Duration::seconds((index * span_seconds / events.max(1)) as i64);
+            let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let event = match self.next() % 1000 {
+                0 => json!({"at": at, "type": "seats", "full": 30 + self.next() % 40}),
+                1 => json!({"at": at, "type": "addon_purchase", "packs": 1 + self.next() % 2}),
+                2 => {
+                    json!({"at": at, "type": "commitment", "units": 100 + self.next() % 400, "unit_price": "1.10"})
+                }
+                3 => {
+                    json!({"at": at, "type": "settings", "monthly_cap": 3000 + self.next() % 4000})
+                }
+                4..=500 => {
+                    json!({"at": at, "type": "ai_action", "session": format!("s-{}", self.next() % (events / 2 + 1))})
+                }
+                _ => json!({"at": at, "type": "resolution"}),
+            };
+            serde_json::to_writer(&mut *writer, &event)?;
+            writer.write_all(b"\n")?;
+        }
+        Ok(())
     }
 
     fn conversation(&mut self, index: u64, events: usize) -> serde_json::Value {

@@ -12,9 +12,15 @@ use debrief_core::billing::{simulate, TimedEvent};
 pub fn simulate_stream(input: impl Read, output: &mut dyn Write) -> anyhow::Result<Vec<String>> {
     let mut events = Vec::new();
     let mut errors = Vec::new();
-    for (index, line) in BufReader::with_capacity(1 << 20, input).lines().enumerate() {
-        let line = line?;
-        let line_number = index as u64 + 1;
+    let mut reader = BufReader::with_capacity(1 << 20, input);
+    let mut line = String::new();
+    let mut line_number = 0u64;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            break;
+        }
+        line_number += 1;
         if line.trim().is_empty() {
             continue;
         }
