@@ -335,6 +335,90 @@ impl Conversation {
     }
 }
 
+/// A conversation's JSON document as received, merged across writes: later writes replace its
+/// fields, and its events are the union of every write's (an event with an `id` is the same
+/// event as another with that `id`; one without is the same as an identical one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationDocument {
+    fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ConversationDocument {
+    /// Parses and validates a document.
+    pub fn parse(text: &str) -> Result<(ConversationDocument, Conversation), RecordError> {
+        let conversation = Conversation::parse_json(text)?;
+        let fields = match serde_json::from_str(text) {
+            Ok(serde_json::Value::Object(fields)) => fields,
+            _ => {
+                return Err(RecordError::invalid(
+                    crate::error::ROOT_FIELD,
+                    "must be an object",
+                ))
+            }
+        };
+        Ok((ConversationDocument { fields }, conversation))
+    }
+
+    /// Adds the events not already present; returns how many were added.
+    pub fn append_events(&mut self, incoming: Vec<serde_json::Value>) -> usize {
+        let mut events = match self.fields.remove("events") {
+            Some(serde_json::Value::Array(events)) => events,
+            _ => Vec::new(),
+        };
+        let mut added = 0;
+        for event in incoming {
+            let duplicate = match event.get("id") {
+                Some(id) => events.iter().any(|known| known.get("id") == Some(id)),
+                None => events.contains(&event),
+            };
+            if !duplicate {
+                events.push(event);
+                added += 1;
+            }
+        }
+        self.fields
+            .insert("events".into(), serde_json::Value::Array(events));
+        added
+    }
+
+    /// The document's events as received.
+    pub fn events(&self) -> &[serde_json::Value] {
+        match self.fields.get("events") {
+            Some(serde_json::Value::Array(events)) => events,
+            _ => &[],
+        }
+    }
+
+    /// The same document with `events` instead of its own.
+    pub fn with_events(&self, events: Vec<serde_json::Value>) -> ConversationDocument {
+        let mut fields = self.fields.clone();
+        fields.insert("events".into(), serde_json::Value::Array(events));
+        ConversationDocument { fields }
+    }
+
+    /// Takes `newer`'s fields and adds its new events.
+    pub fn merge(&mut self, mut newer: ConversationDocument) {
+        let incoming = match newer.fields.remove("events") {
+            Some(serde_json::Value::Array(events)) => events,
+            _ => Vec::new(),
+        };
+        for (key, value) in newer.fields {
+            self.fields.insert(key, value);
+        }
+        self.append_events(incoming);
+    }
+
+    /// The document as JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::Value::Object(self.fields.clone()).to_string()
+    }
+
+    /// The validated conversation the document describes.
+    pub fn conversation(&self) -> Result<Conversation, RecordError> {
+        Conversation::parse_json(&self.to_json())
+    }
+}
+
 /// A rule of SPEC.md section 7, named `family.rule`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rule(&'static str);
@@ -369,6 +453,8 @@ pub mod rules {
     pub const NEVER_NEGATIVE_FEEDBACK: Rule = Rule("never.negative_feedback");
     pub const NEVER_NOT_UNDERSTOOD: Rule = Rule("never.not_understood");
     pub const LLM_CHECK_FAILED: Rule = Rule("llm_check.failed");
+    /// A verdict set by an admin, with the admin's reason.
+    pub const ADMIN_OVERRIDE: Rule = Rule("admin.override");
 
     pub const MESSAGING_WINDOW_OPEN: Rule = Rule("messaging.window_open");
     pub const MESSAGING_POSITIVE_FEEDBACK: Rule = Rule("messaging.positive_feedback");
@@ -461,6 +547,19 @@ impl Evaluation {
             Evaluation::NeedsJudge(awaiting) => awaiting.decide(judge()),
         }
     }
+}
+
+/// The earliest moment at which [`evaluate`] gives a final verdict: at once (the minimum
+/// time) for a conversation with a human request or an escalated status, which every event
+/// time decides alike, or else when it becomes due. `None` while it has no events: it stays
+/// pending.
+pub fn decidable_at(conversation: &Conversation) -> Option<DateTime<Utc>> {
+    let view = Timeline::new(conversation);
+    if view.human_request().is_some() || conversation.status == Some(ConversationStatus::Escalated)
+    {
+        return Some(DateTime::<Utc>::MIN_UTC);
+    }
+    view.due()
 }
 
 /// Evaluates `conversation` at `as_of` under SPEC.md section 7.
@@ -1352,6 +1451,33 @@ mod tests {
     }
 
     #[test]
+    fn documents_merge_fields_and_take_each_event_once() {
+        let (mut stored, _) = ConversationDocument::parse(
+            &json!({"id": "c", "agent": "advanced_ticket_agent", "status": "open",
+                    "events": [user(0), {"id": "e-1", "at": at(1), "type": "message", "from": "ai_agent", "text": "x"}]})
+                .to_string(),
+        )
+        .expect("valid");
+        let (newer, _) = ConversationDocument::parse(
+            &json!({"id": "c", "agent": "advanced_ticket_agent", "status": "replied",
+                    "events": [user(0), {"id": "e-1", "at": at(1), "type": "message", "from": "ai_agent", "text": "changed"}, ai(5)]})
+                .to_string(),
+        )
+        .expect("valid");
+
+        stored.merge(newer);
+        let added = stored.append_events(vec![
+            ai(5),
+            event(6, "feedback", json!({"id": "f", "value": "positive"})),
+        ]);
+
+        let conversation = stored.conversation().expect("valid");
+        assert_eq!(conversation.status, Some(ConversationStatus::Replied));
+        assert_eq!(conversation.events.len(), 4);
+        assert_eq!(added, 1);
+    }
+
+    #[test]
     fn invalid_records_name_the_field() {
         let field = |record: Value| {
             Conversation::parse_json(&record.to_string())
@@ -1435,6 +1561,33 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_verdict_is_final_from_its_decidable_moment_on(
+            (agent, status) in agent_strategy(),
+            events in proptest::collection::vec(event_strategy(), 0..12),
+            escalate in any::<bool>(),
+        ) {
+            let mut events = events;
+            if escalate {
+                events.push(event(30, "escalated", json!({})));
+            }
+            let conversation = conversation(agent, Some(status), events);
+
+            match decidable_at(&conversation) {
+                None => prop_assert_eq!(
+                    evaluate(&conversation, days_later(400)).resolve_with(|| true).verdict,
+                    VerdictKind::Pending
+                ),
+                Some(at) => {
+                    prop_assert_ne!(evaluate(&conversation, at).resolve_with(|| true).verdict, VerdictKind::Pending);
+                    if at > DateTime::<Utc>::MIN_UTC {
+                        let before = at - TimeDelta::seconds(1);
+                        prop_assert_eq!(evaluate(&conversation, before).resolve_with(|| true).verdict, VerdictKind::Pending);
+                    }
+                }
+            }
+        }
+
         #[test]
         fn a_human_request_makes_any_conversation_not_counted(
             (agent, status) in agent_strategy(),

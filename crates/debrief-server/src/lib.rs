@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod evaluation;
 pub mod routes;
 
 use std::future::Future;
@@ -56,7 +57,23 @@ pub fn router(state: AppState) -> Router {
             "/tokens/{id}",
             axum::routing::delete(routes::tokens::revoke_token),
         )
-        .route("/company", get(routes::tokens::get_company));
+        .route("/company", get(routes::tokens::get_company))
+        .route(
+            "/conversations",
+            axum::routing::post(routes::conversations::upsert_conversations),
+        )
+        .route(
+            "/conversations/{id}",
+            get(routes::conversations::get_conversation),
+        )
+        .route(
+            "/conversations/{id}/events",
+            axum::routing::post(routes::conversations::append_events),
+        )
+        .route(
+            "/conversations/{id}/override",
+            axum::routing::post(routes::conversations::override_verdict),
+        );
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))

@@ -5,6 +5,7 @@
 //! that reads or writes tenant data takes the [`CompanyId`] it is scoped to: no query crosses
 //! companies.
 
+mod conversations;
 mod error;
 mod sql;
 pub mod tokens;
@@ -22,6 +23,10 @@ use debrief_core::tenancy::{LicenseTier, NewCompany, Role};
 use debrief_core::{Session, SessionRecord};
 use serde::Serialize;
 
+pub use conversations::{
+    AuditEntry, ClaimedConversation, ConversationState, ConversationStore, ConversationWrite,
+    MonthCount, RecordedVerdict, StoredConversation, VerdictSummary, VerdictWrite,
+};
 pub use error::{Result, StoreError};
 pub use sql::{redact_url, Backend, SqlStore};
 pub use tokens::TokenSecret;
@@ -206,7 +211,7 @@ pub trait SessionStore: Send + Sync {
 
 /// Everything the server and the CLI need from storage.
 #[async_trait]
-pub trait Store: CompanyStore + SessionStore {
+pub trait Store: CompanyStore + SessionStore + ConversationStore {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 

@@ -149,6 +149,11 @@ impl SqlStore {
         Ok(())
     }
 
+    /// The connection pool, for the other aggregates' implementations.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Closes the pool, waiting for connections in use.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -166,11 +171,11 @@ fn sqlite_url_creating_file(url: &str) -> String {
     }
 }
 
-fn micros(at: DateTime<Utc>) -> i64 {
+pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
 
-fn from_micros(value: i64) -> Result<DateTime<Utc>> {
+pub(crate) fn from_micros(value: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_micros(value)
         .ok_or_else(|| StoreError::Corrupt(format!("timestamp {value} is out of range")))
 }

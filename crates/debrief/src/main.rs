@@ -354,9 +354,9 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {address}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
     tracing::info!(listen = %local, backend = store.backend().as_str(), "debrief is listening");
+    println!("Debrief is running at http://{local}/");
     if demo {
         let loaded = demo::load(store.as_ref()).await?;
-        println!("Debrief is running at http://{local}/");
         println!(
             "demo company {:?}: {} sessions ({} newly loaded)",
             loaded.company, loaded.sessions, loaded.newly_stored
@@ -370,9 +370,27 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             max_body_bytes: settings.max_body_bytes,
         },
     };
+    let judge = debrief_engine::judge::Judge::from_name(&settings.resolution_judge)
+        .context("resolution_judge is unknown")?;
+    let evaluator = debrief_server::evaluation::Evaluator {
+        store: Arc::clone(&store),
+        judge,
+        name: format!(
+            "debrief-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_micros() % 1_000_000
+        ),
+    };
+    let (stop_evaluator, stopped) = tokio::sync::watch::channel(false);
+    let evaluation = tokio::spawn(evaluator.run(
+        std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
+        stopped,
+    ));
     debrief_server::serve(listener, state, shutdown_signal())
         .await
         .context("the server failed")?;
+    let _ = stop_evaluator.send(true);
+    let _ = evaluation.await;
     tracing::info!("debrief stopped");
     Ok(())
 }

@@ -31,6 +31,10 @@ pub struct Settings {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
+    /// How often the server evaluates the conversations that became due, in milliseconds.
+    pub evaluation_interval_ms: u64,
+    /// The LLM check of automated resolutions: `builtin`, `always-pass` or `always-fail`.
+    pub resolution_judge: String,
 }
 
 impl Default for Settings {
@@ -40,6 +44,8 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 16 * 1024 * 1024,
             log_format: LogFormat::Text,
+            evaluation_interval_ms: 1_000,
+            resolution_judge: "builtin".into(),
         }
     }
 }
@@ -55,6 +61,8 @@ impl fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("log_format", &self.log_format)
+            .field("evaluation_interval_ms", &self.evaluation_interval_ms)
+            .field("resolution_judge", &self.resolution_judge)
             .finish()
     }
 }
@@ -73,19 +81,24 @@ impl Settings {
     /// may be absent.
     pub fn load(config_file: Option<&Path>, flags: FlagOverrides) -> anyhow::Result<Settings> {
         let file = config_file.unwrap_or(Path::new("debrief.toml"));
-        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
-            .merge(Toml::file(file))
-            .merge(
-                Env::prefixed("DEBRIEF_")
-                    .split("__")
-                    .filter(|key| setting_names().any(|name| key.as_str() == name)),
-            )
-            .merge(Serialized::defaults(flags))
-            .extract()
-            .with_context(|| format!("invalid configuration (file {})", file.display()))?;
+        let settings: Settings =
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::file(file))
+                .merge(Env::prefixed("DEBRIEF_").split("__").filter(|key| {
+                    setting_names().any(|name| key.as_str().eq_ignore_ascii_case(name))
+                }))
+                .merge(Serialized::defaults(flags))
+                .extract()
+                .with_context(|| format!("invalid configuration (file {})", file.display()))?;
         debrief_store::Backend::from_url(&settings.database_url).context(
             "database_url must start with sqlite:// or postgres:// (set DEBRIEF_DATABASE_URL or --db)",
         )?;
+        if debrief_engine::judge::Judge::from_name(&settings.resolution_judge).is_none() {
+            anyhow::bail!(
+                "resolution_judge {:?} is unknown: use builtin, always-pass or always-fail",
+                settings.resolution_judge
+            );
+        }
         Ok(settings)
     }
 
@@ -115,14 +128,30 @@ impl Settings {
              # largest accepted request body, in bytes\n\
              max_body_bytes = {}\n\n\
              # text or json logs on standard error\n\
-             log_format = \"text\"\n",
-            defaults.database_url, defaults.listen, defaults.max_body_bytes
+             log_format = \"text\"\n\n\
+             # how often due conversations are evaluated, in milliseconds\n\
+             evaluation_interval_ms = {}\n\n\
+             # the LLM check of automated resolutions: builtin, always-pass or always-fail\n\
+             resolution_judge = {:?}\n",
+            defaults.database_url,
+            defaults.listen,
+            defaults.max_body_bytes,
+            defaults.evaluation_interval_ms,
+            defaults.resolution_judge
         )
     }
 }
 
 fn setting_names() -> impl Iterator<Item = &'static str> {
-    ["database_url", "listen", "max_body_bytes", "log_format"].into_iter()
+    [
+        "database_url",
+        "listen",
+        "max_body_bytes",
+        "log_format",
+        "evaluation_interval_ms",
+        "resolution_judge",
+    ]
+    .into_iter()
 }
 
 #[cfg(test)]
@@ -148,6 +177,25 @@ mod tests {
         assert_eq!(settings.max_body_bytes, 1024);
         assert_eq!(settings.database_url, "postgres://u:secret@h/db");
         assert!(!format!("{settings:?}").contains("secret"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err, reason = "figment::Jail's closure returns figment::Error")]
+    fn environment_variables_override_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "debrief.toml",
+                "resolution_judge = \"always-fail\"\nlisten = \"0.0.0.0:1\"",
+            )?;
+            jail.set_env("DEBRIEF_RESOLUTION_JUDGE", "always-pass");
+            jail.set_env("DEBRIEF_EVALUATION_INTERVAL_MS", "25");
+            let settings = Settings::load(None, FlagOverrides::default())
+                .map_err(|error| figment::Error::from(error.to_string()))?;
+            assert_eq!(settings.resolution_judge, "always-pass");
+            assert_eq!(settings.evaluation_interval_ms, 25);
+            assert_eq!(settings.listen, "0.0.0.0:1");
+            Ok(())
+        });
     }
 
     #[test]

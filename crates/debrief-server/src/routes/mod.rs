@@ -1,5 +1,7 @@
 //! The routers, one module per resource.
 
+pub mod conversations;
 pub mod health;
+pub mod records;
 pub mod sessions;
 pub mod tokens;

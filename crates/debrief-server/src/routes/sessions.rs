@@ -1,8 +1,8 @@
 //! `/api/v1/sessions`: ingest (one session or a batch), fetch one, list with filters.
 
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -14,67 +14,26 @@ use serde_json::value::RawValue;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::records::{
+    check_company, read_body, split_records, BatchResponse, RecordResult, Records,
+};
 use crate::AppState;
-
-/// Most sessions one `POST /api/v1/sessions` may carry.
-pub const MAX_BATCH_RECORDS: usize = 1_000;
 
 /// Page size of a listing when the request names none.
 const DEFAULT_PAGE_SIZE: u32 = 50;
 
-/// The result for one record of a batch.
-#[derive(Debug, Serialize)]
-struct RecordResult {
-    index: usize,
-    id: Option<String>,
-    status: RecordStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum RecordStatus {
-    Stored,
-    Duplicate,
-    Rejected,
-}
-
-#[derive(Debug, Serialize)]
-struct BatchResponse {
-    stored: usize,
-    duplicates: usize,
-    rejected: usize,
-    results: Vec<RecordResult>,
-}
-
-/// Reads a body of at most `limit` bytes; more is a 413.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<axum::body::Bytes> {
-    let too_large = || ApiError::PayloadTooLarge(format!("the body exceeds {limit} bytes"));
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(too_large());
-    }
-    to_bytes(body, limit).await.map_err(|_| too_large())
-}
-
 /// Parses one record and checks that it belongs to the caller's company.
 fn parse_record(raw: &RawValue, principal: &Principal) -> Result<SessionRecord, RecordError> {
     let record = SessionRecord::parse(raw.get())?;
-    if let Some(company) = &record.session().company {
-        if company != &principal.company.name {
-            return Err(RecordError::invalid(
-                "company",
-                format!("names {company:?}, not the company of this token"),
-            ));
-        }
-    }
+    check_company(record.session().company.as_deref(), &principal.company.name)?;
     Ok(record)
+}
+
+fn outcome_word(outcome: InsertOutcome) -> &'static str {
+    match outcome {
+        InsertOutcome::Stored => "stored",
+        InsertOutcome::Duplicate => "duplicate",
+    }
 }
 
 /// `POST /api/v1/sessions`: one session object, or an array of up to 1,000.
@@ -85,59 +44,40 @@ pub async fn create_sessions(
     body: Body,
 ) -> ApiResult<Response> {
     let bytes = read_body(&headers, body, state.limits.max_body_bytes).await?;
-    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
-    if first != Some(&b'[') {
-        let raw: &RawValue =
-            serde_json::from_slice(&bytes).map_err(|error| ApiError::malformed_json(&error))?;
-        let record = parse_record(raw, &principal).map_err(ApiError::InvalidRecord)?;
-        let outcome = state
-            .store
-            .insert_sessions(&principal.company.id, std::slice::from_ref(&record))
-            .await?;
-        let session = record.session();
-        let (status, word) = match outcome.first() {
-            Some(InsertOutcome::Stored) => (StatusCode::CREATED, RecordStatus::Stored),
-            _ => (StatusCode::OK, RecordStatus::Duplicate),
-        };
-        tracing::info!(tenant.id = %principal.company.id, session.id = %session.id, status = ?word, "session ingested");
-        return Ok((
-            status,
-            Json(serde_json::json!({"id": session.id, "status": word})),
-        )
-            .into_response());
-    }
-
-    let records: Vec<&RawValue> =
-        serde_json::from_slice(&bytes).map_err(|error| ApiError::malformed_json(&error))?;
-    if records.len() > MAX_BATCH_RECORDS {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "a batch holds at most {MAX_BATCH_RECORDS} sessions, this one has {}",
-            records.len()
-        )));
-    }
+    let records = match split_records(&bytes)? {
+        Records::One(raw) => {
+            let record = parse_record(raw, &principal).map_err(ApiError::InvalidRecord)?;
+            let outcome = state
+                .store
+                .insert_sessions(&principal.company.id, std::slice::from_ref(&record))
+                .await?;
+            let outcome = outcome.first().copied().unwrap_or(InsertOutcome::Duplicate);
+            let status = match outcome {
+                InsertOutcome::Stored => StatusCode::CREATED,
+                InsertOutcome::Duplicate => StatusCode::OK,
+            };
+            let id = &record.session().id;
+            tracing::info!(tenant.id = %principal.company.id, session.id = %id, status = outcome_word(outcome), "session ingested");
+            let body = serde_json::json!({"id": id, "status": outcome_word(outcome)});
+            return Ok((status, Json(body)).into_response());
+        }
+        Records::Many(records) => records,
+    };
     let mut results = Vec::with_capacity(records.len());
     let mut valid = Vec::with_capacity(records.len());
     let mut valid_indexes = Vec::with_capacity(records.len());
     for (index, raw) in records.iter().enumerate() {
         match parse_record(raw, &principal) {
             Ok(record) => {
-                results.push(RecordResult {
+                results.push(RecordResult::accepted(
                     index,
-                    id: Some(record.session().id.clone()),
-                    status: RecordStatus::Stored,
-                    field: None,
-                    reason: None,
-                });
+                    &record.session().id,
+                    "stored",
+                ));
                 valid.push(record);
                 valid_indexes.push(index);
             }
-            Err(error) => results.push(RecordResult {
-                index,
-                id: record_id(raw),
-                status: RecordStatus::Rejected,
-                field: error.field.clone(),
-                reason: Some(error.to_string()),
-            }),
+            Err(error) => results.push(RecordResult::rejected(index, raw, &error)),
         }
     }
     let outcomes = state
@@ -145,41 +85,11 @@ pub async fn create_sessions(
         .insert_sessions(&principal.company.id, &valid)
         .await?;
     for (index, outcome) in valid_indexes.into_iter().zip(outcomes) {
-        if outcome == InsertOutcome::Duplicate {
-            results[index].status = RecordStatus::Duplicate;
-        }
+        results[index].status = outcome_word(outcome);
     }
-    let count = |status| {
-        results
-            .iter()
-            .filter(|result| result.status == status)
-            .count()
-    };
-    let response = BatchResponse {
-        stored: count(RecordStatus::Stored),
-        duplicates: count(RecordStatus::Duplicate),
-        rejected: count(RecordStatus::Rejected),
-        results,
-    };
-    tracing::info!(
-        tenant.id = %principal.company.id,
-        stored = response.stored,
-        duplicates = response.duplicates,
-        rejected = response.rejected,
-        "session batch ingested"
-    );
+    let response = BatchResponse::new(results);
+    tracing::info!(tenant.id = %principal.company.id, counts = ?response.counts, "session batch ingested");
     Ok((StatusCode::OK, Json(response)).into_response())
-}
-
-/// The `id` of a rejected record, when it has a readable one.
-fn record_id(raw: &RawValue) -> Option<String> {
-    #[derive(Deserialize)]
-    struct IdOnly {
-        id: String,
-    }
-    serde_json::from_str::<IdOnly>(raw.get())
-        .ok()
-        .map(|record| record.id)
 }
 
 /// `GET /api/v1/sessions/{id}`.

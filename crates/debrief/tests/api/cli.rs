@@ -288,3 +288,132 @@ async fn serve_demo_loads_the_demo_and_stops_cleanly_on_sigterm() {
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
     database.remove().await;
 }
+
+/// A `debrief serve` child with its base URL.
+struct Server {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Server {
+    async fn start(database: &str, directory: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_debrief"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", database])
+            .env("DEBRIEF_EVALUATION_INTERVAL_MS", "20")
+            .env("DEBRIEF_RESOLUTION_JUDGE", "always-pass")
+            .current_dir(directory)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let first = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            line
+        })
+        .await
+        .expect("read banner");
+        let url = first
+            .trim()
+            .trim_start_matches("Debrief is running at ")
+            .trim_end_matches('/')
+            .to_string();
+        Server { child, url }
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn two_servers_on_one_postgres_count_each_conversation_at_most_once() {
+    let Some(server_url) = debrief_store::testing::postgres_test_url() else {
+        eprintln!("skipped: DEBRIEF_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let directory = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::postgres(&server_url).await.expect("database");
+    let token = create_company(&database.url, directory.path());
+    let first = Server::start(&database.url, directory.path()).await;
+    let second = Server::start(&database.url, directory.path()).await;
+    let client = reqwest::Client::new();
+    let total = 10_000;
+
+    for batch in 0..total / 1_000 {
+        let conversations: Vec<serde_json::Value> = (0..1_000)
+            .map(|index| {
+                let number = batch * 1_000 + index;
+                let status = if number % 3 == 0 { "open" } else { "replied" };
+                serde_json::json!({
+                    "id": format!("c-{number:05}"), "channel": "ticket", "agent": "advanced_ticket_agent", "status": status,
+                    "events": [
+                        {"at": "2026-01-05T09:00:00Z", "type": "message", "from": "end_user", "text": "Where is my order?"},
+                        {"at": "2026-01-05T09:01:00Z", "type": "message", "from": "ai_agent", "text": "It ships today."}
+                    ]
+                })
+            })
+            .collect();
+        let target = if batch % 2 == 0 {
+            &first.url
+        } else {
+            &second.url
+        };
+        let response = client
+            .post(format!("{target}/api/v1/conversations"))
+            .bearer_auth(&token)
+            .json(&conversations)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status().as_u16(), 200);
+    }
+    let store = debrief_store::connect(&database.url).await.expect("store");
+    let company = store.company_by_name("acme").await.expect("company").id;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut summary = store.verdict_summary(&company).await.expect("summary");
+    while summary.pending > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        summary = store.verdict_summary(&company).await.expect("summary");
+    }
+    first.stop();
+    second.stop();
+
+    assert_eq!(summary.pending, 0, "{summary:?}");
+    assert_eq!(summary.counted + summary.not_counted, total);
+    assert_eq!(
+        summary.not_counted,
+        (0..total).filter(|n| n % 3 == 0).count() as i64
+    );
+    assert_eq!(
+        summary.evaluations, total,
+        "each conversation evaluated once: {summary:?}"
+    );
+    assert_eq!(
+        summary.evaluators.len(),
+        2,
+        "both servers evaluated: {:?}",
+        summary.evaluators
+    );
+    assert_eq!(
+        store.counted_resolutions(&company).await.expect("count"),
+        summary.counted
+    );
+    let counters: i64 = store
+        .resolution_counts(&company)
+        .await
+        .expect("counts")
+        .iter()
+        .map(|count| count.counted)
+        .sum();
+    assert_eq!(
+        counters, summary.counted,
+        "the usage counters equal the verdicts"
+    );
+    database.remove().await;
+}

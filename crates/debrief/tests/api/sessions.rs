@@ -56,9 +56,9 @@ async fn a_batch_answers_per_record_and_keeps_the_valid_ones() {
     assert_eq!(status, 200);
     assert_eq!(
         (
-            body["stored"].as_u64(),
-            body["duplicates"].as_u64(),
-            body["rejected"].as_u64()
+            body["counts"]["stored"].as_u64(),
+            body["counts"]["duplicate"].as_u64(),
+            body["counts"]["rejected"].as_u64()
         ),
         (Some(2), Some(1), Some(2))
     );
