@@ -424,6 +424,16 @@ pub struct MonthStatement {
     pub commitments: Vec<CommitmentLine>,
 }
 
+/// Whether AI agents run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentsStatus {
+    Running,
+    /// Paused, with why.
+    Paused(String),
+    /// Turned off by the account.
+    Disabled,
+}
+
 /// Why a timeline cannot be replayed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BillingError {
@@ -520,7 +530,7 @@ impl Simulator {
             statements: Vec::new(),
             account,
         };
-        simulator.open_month(at, false);
+        simulator.start_month(at, false);
         Ok(simulator)
     }
 
@@ -548,7 +558,7 @@ impl Simulator {
     }
 
     /// Opens the month that starts at `self.month_start` (at `at`).
-    fn open_month(&mut self, at: DateTime<Utc>, at_boundary: bool) {
+    fn start_month(&mut self, at: DateTime<Utc>, at_boundary: bool) {
         self.row = empty_row(self.month_start);
         let zone = self.account.time_zone;
         if at_boundary && self.is_term_start(self.month_start) && self.renewing_packs > 0 {
@@ -612,7 +622,7 @@ impl Simulator {
         while self.next_boundary <= at {
             let boundary = self.next_boundary;
             self.close_month();
-            self.open_month(boundary, true);
+            self.start_month(boundary, true);
         }
     }
 
@@ -727,6 +737,52 @@ impl Simulator {
                 Money::cents(line.overage_amount.amount() + self.account.overage_unit_price);
         }
         self.resolutions_this_month += 1;
+    }
+
+    /// Brings the calendar to `at` (months that ended are closed, the current one opened).
+    pub fn advance(&mut self, at: DateTime<Utc>) {
+        self.advance_to(at);
+    }
+
+    /// The open month's figures so far (its ending figures are set when it closes).
+    pub fn open_month(&self) -> &MonthStatement {
+        &self.row
+    }
+
+    /// The resolutions the allowance pool still holds.
+    pub fn allowance_left(&self) -> i64 {
+        self.pool
+    }
+
+    /// The resolutions the commitments still hold.
+    pub fn commitment_left(&self) -> i64 {
+        self.commitment
+    }
+
+    /// The months closed so far.
+    pub fn closed_months(&self) -> &[MonthStatement] {
+        &self.statements
+    }
+
+    /// Whether AI agents may resolve conversations now, and if not, why.
+    pub fn agents_status(&self) -> AgentsStatus {
+        if !self.ai_agents_enabled {
+            return AgentsStatus::Disabled;
+        }
+        if let Some(cap) = self.account.monthly_cap {
+            if self.resolutions_this_month >= cap {
+                return AgentsStatus::Paused(format!(
+                    "the monthly limit of {cap} automated resolutions is reached"
+                ));
+            }
+        }
+        if self.pool <= 0 && self.commitment <= 0 && self.account.at_limit == AtLimit::Pause {
+            return AgentsStatus::Paused(
+                "the included allowance and the commitment are used up and the account pauses at its limit"
+                    .into(),
+            );
+        }
+        AgentsStatus::Running
     }
 
     /// Closes the month of the last event and returns every month's statement.
@@ -987,6 +1043,44 @@ mod tests {
             months[0].commitments[0].amount,
             Money::cents(Decimal::from(50))
         );
+    }
+
+    #[test]
+    fn agents_pause_at_the_cap_and_when_nothing_is_left_under_pause() {
+        let lines: Vec<(u64, TimedEvent)> = [
+            account(json!({"resolutions": {"plan": "team", "full_seats": 1, "overage_unit_price": "2.00", "at_limit": "pause", "monthly_cap": 10}})),
+            event("2026-01-11T10:00:00Z", json!({"type": "resolution"})),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(index, line)| (index as u64 + 1, TimedEvent::parse_json(line).expect("valid")))
+        .collect();
+        let TimelineEvent::Account(account) = lines[0].1.event.clone() else {
+            panic!("first line is the account")
+        };
+        let mut simulator = Simulator::new(lines[0].1.at, *account).expect("starts");
+        assert_eq!(simulator.agents_status(), AgentsStatus::Running);
+        for _ in 0..5 {
+            simulator.apply(&lines[1].1).expect("applies");
+        }
+        assert!(
+            matches!(simulator.agents_status(), AgentsStatus::Paused(reason) if reason.contains("used up"))
+        );
+        assert_eq!(
+            (
+                simulator.allowance_left(),
+                simulator.open_month().resolutions.from_allowance
+            ),
+            (0, 5)
+        );
+
+        simulator.advance("2026-02-01T00:00:00Z".parse().expect("time"));
+        assert_eq!(
+            simulator.agents_status(),
+            AgentsStatus::Running,
+            "a new month brings allowance"
+        );
+        assert_eq!(simulator.closed_months().len(), 1);
     }
 
     #[test]

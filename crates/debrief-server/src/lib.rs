@@ -71,6 +71,16 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(routes::conversations::append_events),
         )
         .route(
+            "/ai-agents/plan",
+            axum::routing::put(routes::ai_agents::set_plan),
+        )
+        .route(
+            "/ai-agents/changes",
+            axum::routing::post(routes::ai_agents::add_change),
+        )
+        .route("/ai-agents/status", get(routes::ai_agents::get_status))
+        .route("/usage/resolutions", get(routes::ai_agents::get_usage))
+        .route(
             "/conversations/{id}/override",
             axum::routing::post(routes::conversations::override_verdict),
         );

@@ -249,6 +249,21 @@ async fn write_verdict(
         .execute(&mut **transaction)
         .await?;
         if inserted.rows_affected() == 1 {
+            let decided = verdict.decided_at.unwrap_or_else(Utc::now);
+            sqlx::query(
+                "insert into billing_events (company_id, at, kind, line, conversation_id, created_at) \
+                 values ($1, $2, 'resolution', $3, $4, $5)",
+            )
+            .bind(&company.0)
+            .bind(micros(decided))
+            .bind(
+                serde_json::json!({"at": decided.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), "type": "resolution"})
+                    .to_string(),
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut **transaction)
+            .await?;
             sqlx::query(
                 "insert into resolution_month_counters (company_id, month, channel, counted) values ($1, $2, $3, 1) \
                  on conflict (company_id, month, channel) do update set counted = resolution_month_counters.counted + 1",
@@ -269,6 +284,13 @@ async fn write_verdict(
         .fetch_optional(&mut **transaction)
         .await?;
         if let Some(removed) = removed {
+            sqlx::query(
+                "delete from billing_events where company_id = $1 and conversation_id = $2",
+            )
+            .bind(&company.0)
+            .bind(id)
+            .execute(&mut **transaction)
+            .await?;
             sqlx::query(
                 "update resolution_month_counters set counted = counted - 1 \
                  where company_id = $1 and month = $2 and channel = $3",

@@ -5,6 +5,7 @@
 //! that reads or writes tenant data takes the [`CompanyId`] it is scoped to: no query crosses
 //! companies.
 
+mod billing;
 mod conversations;
 mod error;
 mod sql;
@@ -23,6 +24,7 @@ use debrief_core::tenancy::{LicenseTier, NewCompany, Role};
 use debrief_core::{Session, SessionRecord};
 use serde::Serialize;
 
+pub use billing::BillingStore;
 pub use conversations::{
     AuditEntry, ClaimedConversation, ConversationState, ConversationStore, ConversationWrite,
     MonthCount, RecordedVerdict, StoredConversation, VerdictSummary, VerdictWrite,
@@ -211,7 +213,7 @@ pub trait SessionStore: Send + Sync {
 
 /// Everything the server and the CLI need from storage.
 #[async_trait]
-pub trait Store: CompanyStore + SessionStore + ConversationStore {
+pub trait Store: CompanyStore + SessionStore + ConversationStore + BillingStore {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 

@@ -180,7 +180,10 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::result_large_err, reason = "figment::Jail's closure returns figment::Error")]
+    #[allow(
+        clippy::result_large_err,
+        reason = "figment::Jail's closure returns figment::Error"
+    )]
     fn environment_variables_override_the_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

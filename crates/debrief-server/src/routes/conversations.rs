@@ -16,6 +16,7 @@ use serde_json::{json, value::RawValue, Value};
 use crate::auth::{AdminCaller, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::evaluation::verdict_write;
+use crate::routes::ai_agents::refusal_reason;
 use crate::routes::records::{
     check_company, read_body, split_records, BatchResponse, RecordResult, Records,
 };
@@ -27,7 +28,19 @@ const WRITE_ATTEMPTS: usize = 8;
 /// Why a conversation write failed.
 enum WriteError {
     Record(RecordError),
+    /// A new conversation while AI agents are paused or off, with why.
+    Refused(String),
     Api(ApiError),
+}
+
+impl From<WriteError> for ApiError {
+    fn from(error: WriteError) -> Self {
+        match error {
+            WriteError::Record(error) => ApiError::InvalidRecord(error),
+            WriteError::Refused(reason) => ApiError::Conflict(reason),
+            WriteError::Api(error) => error,
+        }
+    }
 }
 
 impl From<StoreError> for WriteError {
@@ -44,6 +57,7 @@ async fn upsert(
     incoming: ConversationDocument,
     id: &str,
     merge: impl Fn(&mut ConversationDocument, ConversationDocument),
+    refusal: Option<&str>,
 ) -> Result<&'static str, WriteError> {
     for _ in 0..WRITE_ATTEMPTS {
         let stored = match state
@@ -67,7 +81,12 @@ async fn upsert(
                 merge(&mut document, incoming.clone());
                 (document, Some(stored.version), Some(before))
             }
-            None => (incoming.clone(), None, None),
+            None => {
+                if let Some(reason) = refusal {
+                    return Err(WriteError::Refused(reason.to_string()));
+                }
+                (incoming.clone(), None, None)
+            }
         };
         let body = document.to_json();
         if before.as_deref() == Some(body.as_str()) {
@@ -121,15 +140,13 @@ pub async fn upsert_conversations(
 ) -> ApiResult<Response> {
     let bytes = read_body(&headers, body, state.limits.max_body_bytes).await?;
     let merge = |stored: &mut ConversationDocument, newer| stored.merge(newer);
+    let refusal = refusal_reason(&state, &principal.company.id).await?;
+    let refusal = refusal.as_deref();
     match split_records(&bytes)? {
         Records::One(raw) => {
             let (document, id) =
                 parse_document(raw, &principal).map_err(ApiError::InvalidRecord)?;
-            let status = match upsert(&state, &principal, document, &id, merge).await {
-                Ok(status) => status,
-                Err(WriteError::Record(error)) => return Err(ApiError::InvalidRecord(error)),
-                Err(WriteError::Api(error)) => return Err(error),
-            };
+            let status = upsert(&state, &principal, document, &id, merge, refusal).await?;
             let code = if status == "created" {
                 StatusCode::CREATED
             } else {
@@ -142,9 +159,13 @@ pub async fn upsert_conversations(
             for (index, raw) in records.iter().enumerate() {
                 let result = match parse_document(raw, &principal) {
                     Ok((document, id)) => {
-                        match upsert(&state, &principal, document, &id, merge).await {
+                        match upsert(&state, &principal, document, &id, merge, refusal).await {
                             Ok(status) => RecordResult::accepted(index, &id, status),
                             Err(WriteError::Record(error)) => {
+                                RecordResult::rejected(index, raw, &error)
+                            }
+                            Err(WriteError::Refused(reason)) => {
+                                let error = RecordError::invalid("agent", reason);
                                 RecordResult::rejected(index, raw, &error)
                             }
                             Err(WriteError::Api(error)) => return Err(error),
@@ -192,11 +213,7 @@ pub async fn append_events(
     let append = |stored: &mut ConversationDocument, newer: ConversationDocument| {
         stored.append_events(newer.events().to_vec());
     };
-    let status = match upsert(&state, &principal, incoming, &id, append).await {
-        Ok(status) => status,
-        Err(WriteError::Record(error)) => return Err(ApiError::InvalidRecord(error)),
-        Err(WriteError::Api(error)) => return Err(error),
-    };
+    let status = upsert(&state, &principal, incoming, &id, append, None).await?;
     Ok((
         StatusCode::OK,
         Json(json!({"id": id, "status": status, "received": count})),

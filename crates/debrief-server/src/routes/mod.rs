@@ -1,5 +1,6 @@
 //! The routers, one module per resource.
 
+pub mod ai_agents;
 pub mod conversations;
 pub mod health;
 pub mod records;

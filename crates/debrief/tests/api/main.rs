@@ -1,5 +1,6 @@
 //! End-to-end tests of the `debrief` binary's HTTP API (through a real socket) and commands.
 
+mod ai_agents;
 mod cli;
 mod conversations;
 mod health;

@@ -1,0 +1,273 @@
+//! `/api/v1/ai-agents` and `/api/v1/usage/resolutions`: the automated-resolution plan and its
+//! changes, whether AI agents run, and the month's usage — all read by replaying the company's
+//! billing timeline through the billing rules of debrief-core.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use debrief_core::billing::{AgentsStatus, MonthStatement, Simulator, TimedEvent, TimelineEvent};
+use debrief_core::RecordError;
+use debrief_store::{Company, CompanyId, StoreError};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::auth::{AdminCaller, Caller};
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+fn json_body(body: &[u8]) -> ApiResult<Map<String, Value>> {
+    match serde_json::from_slice(body).map_err(|error| ApiError::malformed_json(&error))? {
+        Value::Object(fields) => Ok(fields),
+        _ => Err(ApiError::InvalidRecord(RecordError::invalid(
+            debrief_core::error::ROOT_FIELD,
+            "must be an object",
+        ))),
+    }
+}
+
+fn utc_text(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// The company's billing simulator brought to `now`; `None` while no plan is set.
+/// Resolutions counted before the plan existed are not billed.
+pub async fn replay(
+    state: &AppState,
+    company: &CompanyId,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<Simulator>> {
+    let lines = state.store.billing_events(company).await?;
+    let mut events = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let event = TimedEvent::parse_json(line)
+            .map_err(|error| ApiError::Internal(format!("stored billing line {line}: {error}")))?;
+        events.push(event);
+    }
+    let Some(position) = events
+        .iter()
+        .position(|event| matches!(event.event, TimelineEvent::Account(_)))
+    else {
+        return Ok(None);
+    };
+    let account = events.remove(position);
+    let TimelineEvent::Account(spec) = account.event else {
+        return Ok(None);
+    };
+    let mut simulator = Simulator::new(account.at, *spec)
+        .map_err(|error| ApiError::Internal(format!("stored billing account: {error}")))?;
+    events.retain(|event| event.at >= account.at && event.at <= now);
+    events.sort_by_key(|event| event.at);
+    for event in &events {
+        simulator
+            .apply(event)
+            .map_err(|error| ApiError::Internal(format!("stored billing line: {error}")))?;
+    }
+    simulator.advance(now);
+    Ok(Some(simulator))
+}
+
+/// Whether new AI-agent conversations are accepted now: the reason when they are not.
+pub async fn refusal_reason(state: &AppState, company: &CompanyId) -> ApiResult<Option<String>> {
+    Ok(match replay(state, company, Utc::now()).await? {
+        None => None,
+        Some(simulator) => match simulator.agents_status() {
+            AgentsStatus::Running => None,
+            AgentsStatus::Paused(reason) => Some(format!("AI agents are paused: {reason}")),
+            AgentsStatus::Disabled => {
+                Some("AI agent features are turned off for this account".into())
+            }
+        },
+    })
+}
+
+/// The account line for `company` with the plan fields of a request.
+fn account_line(company: &Company, plan: Map<String, Value>, now: DateTime<Utc>) -> Value {
+    json!({
+        "at": utc_text(now),
+        "type": "account",
+        "time_zone": company.time_zone,
+        "tier": company.tier,
+        "term_start": company.term_start.with_day(1).unwrap_or(company.term_start),
+        "addon": {"credits": 0, "annual_price": "0.00"},
+        "out_of_credits": {"mode": "stop"},
+        "resolutions": Value::Object(plan),
+    })
+}
+
+/// `PUT /api/v1/ai-agents/plan`: sets the automated-resolution plan once (`plan`,
+/// `full_seats`, `overage_unit_price`, `at_limit`, optional `monthly_cap`); later changes go
+/// through `POST /api/v1/ai-agents/changes`.
+pub async fn set_plan(
+    State(state): State<AppState>,
+    AdminCaller(principal): AdminCaller,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    let plan = json_body(&body)?;
+    let line = account_line(&principal.company, plan, Utc::now());
+    let event = TimedEvent::parse_json(&line.to_string()).map_err(|mut error| {
+        error.field = error
+            .field
+            .map(|field| field.trim_start_matches("resolutions.").to_string());
+        ApiError::InvalidRecord(error)
+    })?;
+    match state
+        .store
+        .append_billing_event(
+            &principal.company.id,
+            event.at,
+            "account",
+            &line.to_string(),
+        )
+        .await
+    {
+        Ok(()) => Ok(StatusCode::CREATED),
+        Err(StoreError::Conflict { .. }) => Err(ApiError::Conflict(
+            "the plan is already set: send seats, commitments and settings as changes".into(),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `POST /api/v1/ai-agents/changes`: a change from now on — `{"type": "seats", "full": N}`,
+/// `{"type": "commitment", "units": N, "unit_price": "…"}`, `{"type": "settings", "at_limit":
+/// …, "monthly_cap": …}` or `{"type": "ai_agents", "enabled": …}`.
+pub async fn add_change(
+    State(state): State<AppState>,
+    AdminCaller(principal): AdminCaller,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    let mut change = json_body(&body)?;
+    let now = Utc::now();
+    change.insert("at".into(), json!(utc_text(now)));
+    let line = Value::Object(change).to_string();
+    let event = TimedEvent::parse_json(&line).map_err(ApiError::InvalidRecord)?;
+    let kind = match event.event {
+        TimelineEvent::Seats { .. } => "seats",
+        TimelineEvent::Commitment { .. } => "commitment",
+        TimelineEvent::Settings { .. } => "settings",
+        TimelineEvent::AiAgents { .. } => "ai_agents",
+        _ => {
+            return Err(ApiError::InvalidRecord(RecordError::invalid(
+                "type",
+                "a change is seats, commitment, settings or ai_agents",
+            )))
+        }
+    };
+    if replay(&state, &principal.company.id, now).await?.is_none() {
+        return Err(ApiError::Conflict(
+            "set the plan first: PUT /api/v1/ai-agents/plan".into(),
+        ));
+    }
+    state
+        .store
+        .append_billing_event(&principal.company.id, now, kind, &line)
+        .await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// `GET /api/v1/ai-agents/status`: running, paused (with why) or disabled.
+pub async fn get_status(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> ApiResult<Json<Value>> {
+    let Some(simulator) = replay(&state, &principal.company.id, Utc::now()).await? else {
+        return Ok(Json(
+            json!({"state": "no_plan", "reason": "no automated-resolution plan is set"}),
+        ));
+    };
+    let (status, reason) = match simulator.agents_status() {
+        AgentsStatus::Running => ("running", None),
+        AgentsStatus::Paused(reason) => ("paused", Some(reason)),
+        AgentsStatus::Disabled => (
+            "disabled",
+            Some("AI agent features are turned off".to_string()),
+        ),
+    };
+    Ok(Json(json!({
+        "state": status,
+        "reason": reason,
+        "allowance_left": simulator.allowance_left(),
+        "commitment_left": simulator.commitment_left(),
+    })))
+}
+
+/// Query of `GET /api/v1/usage/resolutions`.
+#[derive(Debug, Deserialize)]
+pub struct UsageQuery {
+    /// `YYYY-MM`; the current month when absent.
+    period: Option<String>,
+}
+
+/// `GET /api/v1/usage/resolutions?period=YYYY-MM`: the month's resolutions — counted from the
+/// allowance and the commitment, overage units and amount, refused, what is left, the
+/// projection to the month's end at the month's daily rate so far, and the count by channel.
+pub async fn get_usage(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Query(query): Query<UsageQuery>,
+) -> ApiResult<Json<Value>> {
+    let now = Utc::now();
+    let zone: chrono_tz::Tz = principal
+        .company
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::UTC);
+    let today = now.with_timezone(&zone).date_naive();
+    let period = query
+        .period
+        .unwrap_or_else(|| today.format("%Y-%m").to_string());
+    let first_day = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d")
+        .map_err(|_| ApiError::BadRequest(format!("period: {period:?} is not YYYY-MM")))?;
+    let Some(simulator) = replay(&state, &principal.company.id, now).await? else {
+        return Err(ApiError::Conflict(
+            "no automated-resolution plan is set".into(),
+        ));
+    };
+    let current = simulator.open_month();
+    let month: Option<&MonthStatement> = if current.month == period {
+        Some(current)
+    } else {
+        simulator
+            .closed_months()
+            .iter()
+            .find(|month| month.month == period)
+    };
+    let Some(month) = month else {
+        return Err(ApiError::NotFound);
+    };
+    let lines = &month.resolutions;
+    let consumed = lines.from_allowance + lines.from_commitment + lines.overage_units;
+    let next_month = first_day
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(first_day);
+    let days_in_month = (next_month - first_day).num_days();
+    let projected = if current.month == period {
+        let days_elapsed = (today - first_day).num_days() + 1;
+        consumed * days_in_month / days_elapsed.max(1)
+    } else {
+        consumed
+    };
+    let by_channel: Vec<Value> = state
+        .store
+        .resolution_counts(&principal.company.id)
+        .await?
+        .into_iter()
+        .filter(|count| count.month == period)
+        .map(|count| json!({"channel": count.channel, "counted": count.counted}))
+        .collect();
+    Ok(Json(json!({
+        "period": period,
+        "consumed": consumed,
+        "from_allowance": lines.from_allowance,
+        "from_commitment": lines.from_commitment,
+        "overage_units": lines.overage_units,
+        "overage_amount": lines.overage_amount,
+        "refused": lines.refused,
+        "allowance_added": lines.allowance_added,
+        "allowance_left": if current.month == period { simulator.allowance_left() } else { lines.allowance_end },
+        "commitment_left": if current.month == period { simulator.commitment_left() } else { lines.commitment_end },
+        "projected": projected,
+        "by_channel": by_channel,
+    })))
+}
