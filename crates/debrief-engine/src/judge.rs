@@ -63,6 +63,22 @@ impl Judge {
         }
     }
 
+    /// The model behind the judge.
+    pub fn model(self) -> &'static str {
+        match self {
+            Judge::AlwaysPass | Judge::AlwaysFail => "none",
+            Judge::Builtin => "builtin",
+        }
+    }
+
+    /// The version of the judge's prompt or heuristic, recorded with each verdict.
+    pub fn prompt_version(self) -> &'static str {
+        match self {
+            Judge::AlwaysPass | Judge::AlwaysFail => "fixed-1",
+            Judge::Builtin => "closing-cues-1",
+        }
+    }
+
     /// Judges a dialogue.
     pub fn judge(self, lines: &[DialogueLine<'_>]) -> Judgement {
         match self {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use debrief_core::resolution::{evaluate, Conversation, Verdict, VerdictKind};
 use debrief_engine::judge::Judge;
-use debrief_store::{ClaimedConversation, RecordedVerdict, Store, VerdictWrite};
+use debrief_store::{ClaimedConversation, CompanyId, RecordedVerdict, Store, VerdictWrite};
 
 /// Conversations claimed per round.
 const CLAIM_BATCH: u32 = 200;
@@ -34,12 +34,23 @@ pub fn month_of(at: DateTime<Utc>, zone: &str) -> String {
     }
 }
 
-/// The write for a verdict decided by `actor` with the judge's rationale.
+/// Who and what decided a verdict.
+pub struct Decision<'a> {
+    pub judge: &'a str,
+    pub model: &'a str,
+    pub prompt_version: &'a str,
+    pub rationale: &'a str,
+    /// The evaluator process, or `user:ID` for an admin.
+    pub actor: &'a str,
+}
+
+/// Usage thresholds (percent of what the month makes available) raised once per month.
+pub const ALERT_THRESHOLDS: [i64; 2] = [80, 100];
+
+/// The write for a verdict.
 pub fn verdict_write(
     verdict: &Verdict,
-    judge: &str,
-    rationale: &str,
-    actor: &str,
+    decision: &Decision<'_>,
     zone: &str,
     now: DateTime<Utc>,
 ) -> VerdictWrite {
@@ -53,9 +64,11 @@ pub fn verdict_write(
             rule: verdict.rule.as_str().to_string(),
             reason: verdict.reason.to_string(),
             decided_at: verdict.decided_at,
-            judge: judge.to_string(),
-            judge_rationale: rationale.to_string(),
-            evaluated_by: actor.to_string(),
+            judge: decision.judge.to_string(),
+            judge_model: decision.model.to_string(),
+            prompt_version: decision.prompt_version.to_string(),
+            judge_rationale: decision.rationale.to_string(),
+            evaluated_by: decision.actor.to_string(),
             evaluated_at: now,
         },
         counted: verdict.verdict == VerdictKind::Counted,
@@ -63,51 +76,108 @@ pub fn verdict_write(
     }
 }
 
+/// The verdict on `conversation` at `now` with `judge` asked only when the rules need it, and
+/// the write that records it for `actor`.
+pub fn decide(
+    conversation: &Conversation,
+    judge: Judge,
+    actor: &str,
+    zone: &str,
+    now: DateTime<Utc>,
+) -> (Verdict, VerdictWrite) {
+    let mut rationale = String::from("the rules decided without the LLM check");
+    let verdict = evaluate(conversation, now).resolve_with(|| {
+        let judgement = judge.judge_conversation(conversation);
+        rationale = judgement.rationale;
+        judgement.resolved
+    });
+    let decision = Decision {
+        judge: judge.name(),
+        model: judge.model(),
+        prompt_version: judge.prompt_version(),
+        rationale: &rationale,
+        actor,
+    };
+    let write = verdict_write(&verdict, &decision, zone, now);
+    (verdict, write)
+}
+
+/// Raises the usage alerts the company's current month has crossed (each once).
+pub async fn raise_usage_alerts(
+    store: &dyn Store,
+    company: &CompanyId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let Some(simulator) = crate::routes::ai_agents::replay(store, company, now).await? else {
+        return Ok(());
+    };
+    let month = simulator.open_month();
+    let used = month.resolutions.from_allowance + month.resolutions.from_commitment;
+    let available = used + simulator.allowance_left() + simulator.commitment_left();
+    if available <= 0 {
+        return Ok(());
+    }
+    for threshold in ALERT_THRESHOLDS {
+        if used * 100 >= threshold * available
+            && store
+                .record_usage_alert(company, &month.month, threshold, used, available)
+                .await?
+        {
+            tracing::warn!(tenant.id = %company, threshold, used, available, "usage alert");
+        }
+    }
+    Ok(())
+}
+
 impl Evaluator {
-    /// Evaluates one claimed conversation at `now`; returns whether a verdict was recorded.
+    /// Evaluates one claimed conversation at `now`: `Some(counted)` when a verdict was
+    /// recorded, `None` when none was.
     async fn evaluate_claimed(
         &self,
         claimed: &ClaimedConversation,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
+    ) -> anyhow::Result<Option<bool>> {
         let conversation = Conversation::parse_json(&claimed.body).map_err(|error| {
             anyhow::anyhow!("stored conversation {} is invalid: {error}", claimed.id)
         })?;
-        let mut rationale = String::from("the rules decided without the LLM check");
-        let verdict = evaluate(&conversation, now).resolve_with(|| {
-            let judgement = self.judge.judge_conversation(&conversation);
-            rationale = judgement.rationale;
-            judgement.resolved
-        });
-        if verdict.verdict == VerdictKind::Pending {
-            return Ok(false);
-        }
-        let write = verdict_write(
-            &verdict,
-            self.judge.name(),
-            &rationale,
+        let (verdict, write) = decide(
+            &conversation,
+            self.judge,
             &self.name,
             &claimed.time_zone,
             now,
         );
-        Ok(self.store.record_verdict(claimed, &write).await?)
+        if verdict.verdict == VerdictKind::Pending {
+            return Ok(None);
+        }
+        let recorded = self.store.record_verdict(claimed, &write).await?;
+        Ok(recorded.then_some(write.counted))
     }
 
     /// One round: claims what is due at `now` and evaluates it. Returns the verdicts recorded.
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let mut recorded = 0;
+        let mut counted_for = std::collections::BTreeSet::new();
         loop {
             let claimed = self
                 .store
                 .claim_due(now, CLAIM_BATCH, LEASE_SECONDS, &self.name)
                 .await?;
             if claimed.is_empty() {
+                for company in &counted_for {
+                    raise_usage_alerts(self.store.as_ref(), company, now).await?;
+                }
                 return Ok(recorded);
             }
             for conversation in &claimed {
                 match self.evaluate_claimed(conversation, now).await {
-                    Ok(true) => recorded += 1,
-                    Ok(false) => {}
+                    Ok(Some(counted)) => {
+                        recorded += 1;
+                        if counted {
+                            counted_for.insert(conversation.company.clone());
+                        }
+                    }
+                    Ok(None) => {}
                     Err(error) => tracing::error!(
                         tenant.id = %conversation.company,
                         conversation.id = %conversation.id,

@@ -39,6 +39,8 @@ impl Default for Limits {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub limits: Limits,
+    /// The LLM check of automated resolutions.
+    pub judge: debrief_engine::judge::Judge,
 }
 
 /// The whole HTTP application.
@@ -80,6 +82,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/ai-agents/status", get(routes::ai_agents::get_status))
         .route("/usage/resolutions", get(routes::ai_agents::get_usage))
+        .route(
+            "/usage/resolutions/conversations",
+            get(routes::ai_agents::list_verdicts),
+        )
+        .route("/usage/alerts", get(routes::ai_agents::list_alerts))
+        .route(
+            "/conversations/{id}/rerun",
+            axum::routing::post(routes::conversations::rerun_verdict),
+        )
         .route(
             "/conversations/{id}/override",
             axum::routing::post(routes::conversations::override_verdict),

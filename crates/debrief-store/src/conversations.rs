@@ -41,6 +41,10 @@ pub struct RecordedVerdict {
     pub reason: String,
     pub decided_at: Option<DateTime<Utc>>,
     pub judge: String,
+    /// The model behind the judge (`builtin-1` for the built-in one).
+    pub judge_model: String,
+    /// The version of the judge's prompt or heuristic.
+    pub prompt_version: String,
     pub judge_rationale: String,
     pub evaluated_by: String,
     pub evaluated_at: DateTime<Utc>,
@@ -97,6 +101,29 @@ pub struct MonthCount {
     pub counted: i64,
 }
 
+/// A conversation's verdict in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerdictListing {
+    pub id: String,
+    pub channel: Option<String>,
+    pub verdict: String,
+    pub rule: String,
+    pub reason: String,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub judge: String,
+}
+
+/// A usage threshold crossed in a period, raised once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageAlert {
+    pub period: String,
+    /// Percent of what the period makes available.
+    pub threshold: i64,
+    pub used: i64,
+    pub available: i64,
+    pub created_at: DateTime<Utc>,
+}
+
 /// How a company's conversations stand.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VerdictSummary {
@@ -144,14 +171,32 @@ pub trait ConversationStore: Send + Sync {
         verdict: &VerdictWrite,
     ) -> Result<bool>;
 
-    /// Replaces a conversation's verdict by an admin's, keeping the old one in the audit trail
-    /// and moving the counted resolution and counters with it.
-    async fn override_verdict(
+    /// Replaces a conversation's verdict (an admin's override, or a re-run of the judge:
+    /// `action`), keeping the old one in the audit trail and moving the counted resolution
+    /// and counters with it.
+    async fn replace_verdict(
         &self,
         company: &CompanyId,
         id: &str,
         verdict: &VerdictWrite,
+        action: &str,
     ) -> Result<()>;
+
+    /// The verdicts that belong to `month` (`YYYY-MM`, company time zone), oldest first.
+    async fn list_verdicts(&self, company: &CompanyId, month: &str) -> Result<Vec<VerdictListing>>;
+
+    /// Records that a usage threshold was crossed in a period; false when it already was.
+    async fn record_usage_alert(
+        &self,
+        company: &CompanyId,
+        period: &str,
+        threshold: i64,
+        used: i64,
+        available: i64,
+    ) -> Result<bool>;
+
+    /// The company's usage alerts, newest first.
+    async fn usage_alerts(&self, company: &CompanyId) -> Result<Vec<UsageAlert>>;
 
     /// Counted resolutions by month and channel, oldest month first.
     async fn resolution_counts(&self, company: &CompanyId) -> Result<Vec<MonthCount>>;
@@ -171,31 +216,30 @@ fn state_from(text: &str) -> Result<ConversationState> {
     }
 }
 
+/// A nullable text column, empty when null.
+fn text(row: &AnyRow, column: &str) -> Result<String> {
+    Ok(row
+        .try_get::<Option<String>, _>(column)?
+        .unwrap_or_default())
+}
+
 fn verdict_from_row(row: &AnyRow) -> Result<Option<RecordedVerdict>> {
     let Some(verdict) = row.try_get::<Option<String>, _>("verdict")? else {
         return Ok(None);
     };
     Ok(Some(RecordedVerdict {
         verdict,
-        rule: row
-            .try_get::<Option<String>, _>("rule")?
-            .unwrap_or_default(),
-        reason: row
-            .try_get::<Option<String>, _>("reason")?
-            .unwrap_or_default(),
+        rule: text(row, "rule")?,
+        reason: text(row, "reason")?,
         decided_at: row
             .try_get::<Option<i64>, _>("decided_at")?
             .map(from_micros)
             .transpose()?,
-        judge: row
-            .try_get::<Option<String>, _>("judge")?
-            .unwrap_or_default(),
-        judge_rationale: row
-            .try_get::<Option<String>, _>("judge_rationale")?
-            .unwrap_or_default(),
-        evaluated_by: row
-            .try_get::<Option<String>, _>("evaluated_by")?
-            .unwrap_or_default(),
+        judge: text(row, "judge")?,
+        judge_model: text(row, "judge_model")?,
+        prompt_version: text(row, "prompt_version")?,
+        judge_rationale: text(row, "judge_rationale")?,
+        evaluated_by: text(row, "evaluated_by")?,
         evaluated_at: from_micros(row.try_get::<Option<i64>, _>("evaluated_at")?.unwrap_or(0))?,
     }))
 }
@@ -307,12 +351,14 @@ async fn write_verdict(
 
 const VERDICT_COLUMNS: &str =
     "verdict = $1, rule = $2, reason = $3, decided_at = $4, judge = $5, judge_rationale = $6, \
-     evaluated_by = $7, evaluated_at = $8, state = 'final', lease_until = null, updated_at = $8";
+     evaluated_by = $7, evaluated_at = $8, judge_model = $9, prompt_version = $10, \
+     verdict_month = $11, state = 'final', lease_until = null, updated_at = $8";
 
 fn bind_verdict<'q>(
     query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    verdict: &'q RecordedVerdict,
+    write: &'q VerdictWrite,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let verdict = &write.verdict;
     query
         .bind(verdict.verdict.as_str())
         .bind(verdict.rule.as_str())
@@ -322,6 +368,9 @@ fn bind_verdict<'q>(
         .bind(verdict.judge_rationale.as_str())
         .bind(verdict.evaluated_by.as_str())
         .bind(micros(verdict.evaluated_at))
+        .bind(verdict.judge_model.as_str())
+        .bind(verdict.prompt_version.as_str())
+        .bind(write.month.as_str())
 }
 
 #[async_trait]
@@ -329,7 +378,8 @@ impl ConversationStore for SqlStore {
     async fn get_conversation(&self, company: &CompanyId, id: &str) -> Result<StoredConversation> {
         let row = sqlx::query(
             "select body, version, state, verdict, rule, reason, decided_at, judge, judge_rationale, \
-             evaluated_by, evaluated_at from conversations where company_id = $1 and external_id = $2",
+             judge_model, prompt_version, evaluated_by, evaluated_at from conversations \
+             where company_id = $1 and external_id = $2",
         )
         .bind(&company.0)
         .bind(id)
@@ -466,9 +516,9 @@ impl ConversationStore for SqlStore {
     ) -> Result<bool> {
         let mut transaction = self.pool().begin().await?;
         let sql = format!(
-            "update conversations set {VERDICT_COLUMNS} where seq = $9 and version = $10 and state = 'pending'"
+            "update conversations set {VERDICT_COLUMNS} where seq = $12 and version = $13 and state = 'pending'"
         );
-        let updated = bind_verdict(sqlx::query(&sql), &verdict.verdict)
+        let updated = bind_verdict(sqlx::query(&sql), verdict)
             .bind(claimed.seq)
             .bind(claimed.version)
             .execute(&mut *transaction)
@@ -491,18 +541,19 @@ impl ConversationStore for SqlStore {
         Ok(true)
     }
 
-    async fn override_verdict(
+    async fn replace_verdict(
         &self,
         company: &CompanyId,
         id: &str,
         verdict: &VerdictWrite,
+        action: &str,
     ) -> Result<()> {
         let mut transaction = self.pool().begin().await?;
         let sql = format!(
-            "update conversations set {VERDICT_COLUMNS} where company_id = $9 and external_id = $10 \
+            "update conversations set {VERDICT_COLUMNS} where company_id = $12 and external_id = $13 \
              returning channel"
         );
-        let row = bind_verdict(sqlx::query(&sql), &verdict.verdict)
+        let row = bind_verdict(sqlx::query(&sql), verdict)
             .bind(&company.0)
             .bind(id)
             .fetch_optional(&mut *transaction)
@@ -511,7 +562,7 @@ impl ConversationStore for SqlStore {
         let channel = row
             .try_get::<Option<String>, _>("channel")?
             .unwrap_or_else(|| "unknown".into());
-        write_verdict(&mut transaction, company, id, &channel, verdict, "override").await?;
+        write_verdict(&mut transaction, company, id, &channel, verdict, action).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -530,6 +581,78 @@ impl ConversationStore for SqlStore {
                 month: row.try_get("month")?,
                 channel: row.try_get("channel")?,
                 counted: row.try_get("counted")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn list_verdicts(&self, company: &CompanyId, month: &str) -> Result<Vec<VerdictListing>> {
+        sqlx::query(
+            "select external_id, channel, verdict, rule, reason, decided_at, judge from conversations \
+             where company_id = $1 and verdict_month = $2 and verdict is not null \
+             order by decided_at, external_id",
+        )
+        .bind(&company.0)
+        .bind(month)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(VerdictListing {
+                id: row.try_get("external_id")?,
+                channel: row.try_get("channel")?,
+                verdict: text(row, "verdict")?,
+                rule: text(row, "rule")?,
+                reason: text(row, "reason")?,
+                decided_at: row
+                    .try_get::<Option<i64>, _>("decided_at")?
+                    .map(from_micros)
+                    .transpose()?,
+                judge: text(row, "judge")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn record_usage_alert(
+        &self,
+        company: &CompanyId,
+        period: &str,
+        threshold: i64,
+        used: i64,
+        available: i64,
+    ) -> Result<bool> {
+        let inserted = sqlx::query(
+            "insert into usage_alerts (company_id, period, threshold, used, available, created_at) \
+             values ($1, $2, $3, $4, $5, $6) on conflict (company_id, period, threshold) do nothing",
+        )
+        .bind(&company.0)
+        .bind(period)
+        .bind(threshold)
+        .bind(used)
+        .bind(available)
+        .bind(micros(Utc::now()))
+        .execute(self.pool())
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn usage_alerts(&self, company: &CompanyId) -> Result<Vec<UsageAlert>> {
+        sqlx::query(
+            "select period, threshold, used, available, created_at from usage_alerts \
+             where company_id = $1 order by created_at desc, threshold desc",
+        )
+        .bind(&company.0)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(UsageAlert {
+                period: row.try_get("period")?,
+                threshold: row.try_get("threshold")?,
+                used: row.try_get("used")?,
+                available: row.try_get("available")?,
+                created_at: from_micros(row.try_get("created_at")?)?,
             })
         })
         .collect()

@@ -27,14 +27,15 @@ use serde::Serialize;
 pub use billing::BillingStore;
 pub use conversations::{
     AuditEntry, ClaimedConversation, ConversationState, ConversationStore, ConversationWrite,
-    MonthCount, RecordedVerdict, StoredConversation, VerdictSummary, VerdictWrite,
+    MonthCount, RecordedVerdict, StoredConversation, UsageAlert, VerdictListing, VerdictSummary,
+    VerdictWrite,
 };
 pub use error::{Result, StoreError};
 pub use sql::{redact_url, Backend, SqlStore};
 pub use tokens::TokenSecret;
 
 /// A company's internal id (UUIDv7 text).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct CompanyId(pub String);
 

@@ -364,14 +364,15 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         println!("admin API token, shown once:");
         println!("{}", loaded.admin_token);
     }
+    let judge = debrief_engine::judge::Judge::from_name(&settings.resolution_judge)
+        .context("resolution_judge is unknown")?;
     let state = AppState {
         store: Arc::clone(&store),
         limits: Limits {
             max_body_bytes: settings.max_body_bytes,
         },
+        judge,
     };
-    let judge = debrief_engine::judge::Judge::from_name(&settings.resolution_judge)
-        .context("resolution_judge is unknown")?;
     let evaluator = debrief_server::evaluation::Evaluator {
         store: Arc::clone(&store),
         judge,

@@ -8,7 +8,7 @@ use axum::Json;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use debrief_core::billing::{AgentsStatus, MonthStatement, Simulator, TimedEvent, TimelineEvent};
 use debrief_core::RecordError;
-use debrief_store::{Company, CompanyId, StoreError};
+use debrief_store::{Company, CompanyId, Store, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -33,11 +33,11 @@ fn utc_text(at: DateTime<Utc>) -> String {
 /// The company's billing simulator brought to `now`; `None` while no plan is set.
 /// Resolutions counted before the plan existed are not billed.
 pub async fn replay(
-    state: &AppState,
+    store: &dyn Store,
     company: &CompanyId,
     now: DateTime<Utc>,
 ) -> ApiResult<Option<Simulator>> {
-    let lines = state.store.billing_events(company).await?;
+    let lines = store.billing_events(company).await?;
     let mut events = Vec::with_capacity(lines.len());
     for line in &lines {
         let event = TimedEvent::parse_json(line)
@@ -69,16 +69,18 @@ pub async fn replay(
 
 /// Whether new AI-agent conversations are accepted now: the reason when they are not.
 pub async fn refusal_reason(state: &AppState, company: &CompanyId) -> ApiResult<Option<String>> {
-    Ok(match replay(state, company, Utc::now()).await? {
-        None => None,
-        Some(simulator) => match simulator.agents_status() {
-            AgentsStatus::Running => None,
-            AgentsStatus::Paused(reason) => Some(format!("AI agents are paused: {reason}")),
-            AgentsStatus::Disabled => {
-                Some("AI agent features are turned off for this account".into())
-            }
+    Ok(
+        match replay(state.store.as_ref(), company, Utc::now()).await? {
+            None => None,
+            Some(simulator) => match simulator.agents_status() {
+                AgentsStatus::Running => None,
+                AgentsStatus::Paused(reason) => Some(format!("AI agents are paused: {reason}")),
+                AgentsStatus::Disabled => {
+                    Some("AI agent features are turned off for this account".into())
+                }
+            },
         },
-    })
+    )
 }
 
 /// The account line for `company` with the plan fields of a request.
@@ -154,7 +156,10 @@ pub async fn add_change(
             )))
         }
     };
-    if replay(&state, &principal.company.id, now).await?.is_none() {
+    if replay(state.store.as_ref(), &principal.company.id, now)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::Conflict(
             "set the plan first: PUT /api/v1/ai-agents/plan".into(),
         ));
@@ -171,7 +176,8 @@ pub async fn get_status(
     State(state): State<AppState>,
     Caller(principal): Caller,
 ) -> ApiResult<Json<Value>> {
-    let Some(simulator) = replay(&state, &principal.company.id, Utc::now()).await? else {
+    let Some(simulator) = replay(state.store.as_ref(), &principal.company.id, Utc::now()).await?
+    else {
         return Ok(Json(
             json!({"state": "no_plan", "reason": "no automated-resolution plan is set"}),
         ));
@@ -219,7 +225,7 @@ pub async fn get_usage(
         .unwrap_or_else(|| today.format("%Y-%m").to_string());
     let first_day = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d")
         .map_err(|_| ApiError::BadRequest(format!("period: {period:?} is not YYYY-MM")))?;
-    let Some(simulator) = replay(&state, &principal.company.id, now).await? else {
+    let Some(simulator) = replay(state.store.as_ref(), &principal.company.id, now).await? else {
         return Err(ApiError::Conflict(
             "no automated-resolution plan is set".into(),
         ));
@@ -270,4 +276,83 @@ pub async fn get_usage(
         "projected": projected,
         "by_channel": by_channel,
     })))
+}
+
+/// Query of `GET /api/v1/usage/resolutions/conversations`.
+#[derive(Debug, Deserialize)]
+pub struct VerdictListQuery {
+    /// `YYYY-MM`.
+    period: String,
+    /// `json` (default) or `csv`.
+    format: Option<String>,
+}
+
+/// `GET /api/v1/usage/resolutions/conversations?period=YYYY-MM[&format=csv]`: every
+/// conversation decided in the month with its verdict, rule and reason.
+pub async fn list_verdicts(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Query(query): Query<VerdictListQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    NaiveDate::parse_from_str(&format!("{}-01", query.period), "%Y-%m-%d")
+        .map_err(|_| ApiError::BadRequest(format!("period: {:?} is not YYYY-MM", query.period)))?;
+    let verdicts = state
+        .store
+        .list_verdicts(&principal.company.id, &query.period)
+        .await?;
+    match query.format.as_deref() {
+        None | Some("json") => {
+            Ok(Json(json!({"period": query.period, "conversations": verdicts})).into_response())
+        }
+        Some("csv") => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            let csv_error = |error: csv::Error| ApiError::Internal(format!("csv: {error}"));
+            writer
+                .write_record([
+                    "id",
+                    "channel",
+                    "verdict",
+                    "rule",
+                    "reason",
+                    "decided_at",
+                    "judge",
+                ])
+                .map_err(csv_error)?;
+            for verdict in &verdicts {
+                let decided = verdict.decided_at.map(utc_text).unwrap_or_default();
+                writer
+                    .write_record([
+                        verdict.id.as_str(),
+                        verdict.channel.as_deref().unwrap_or(""),
+                        verdict.verdict.as_str(),
+                        verdict.rule.as_str(),
+                        verdict.reason.as_str(),
+                        decided.as_str(),
+                        verdict.judge.as_str(),
+                    ])
+                    .map_err(csv_error)?;
+            }
+            let bytes = writer
+                .into_inner()
+                .map_err(|error| ApiError::Internal(format!("csv: {error}")))?;
+            Ok((
+                [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+                bytes,
+            )
+                .into_response())
+        }
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "format: {other:?} is not json or csv"
+        ))),
+    }
+}
+
+/// `GET /api/v1/usage/alerts`: the usage thresholds crossed, once per threshold and month.
+pub async fn list_alerts(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> ApiResult<Json<Value>> {
+    let alerts = state.store.usage_alerts(&principal.company.id).await?;
+    Ok(Json(json!({"alerts": alerts})))
 }

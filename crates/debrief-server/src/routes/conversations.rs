@@ -15,7 +15,7 @@ use serde_json::{json, value::RawValue, Value};
 
 use crate::auth::{AdminCaller, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::evaluation::verdict_write;
+use crate::evaluation::{decide, verdict_write, Decision};
 use crate::routes::ai_agents::refusal_reason;
 use crate::routes::records::{
     check_company, read_body, split_records, BatchResponse, RecordResult, Records,
@@ -287,17 +287,51 @@ pub async fn override_verdict(
         reason: request.reason.trim().to_string().into(),
     };
     let actor = format!("user:{}", principal.user_id);
-    let write = verdict_write(
-        &verdict,
-        "admin",
-        "overridden by an admin",
-        &actor,
-        &principal.company.time_zone,
-        now,
-    );
+    let decision = Decision {
+        judge: "admin",
+        model: "none",
+        prompt_version: "none",
+        rationale: "overridden by an admin",
+        actor: &actor,
+    };
+    let write = verdict_write(&verdict, &decision, &principal.company.time_zone, now);
     state
         .store
-        .override_verdict(&principal.company.id, &id, &write)
+        .replace_verdict(&principal.company.id, &id, &write, "override")
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/conversations/{id}/rerun`: an admin has the rules and the configured judge
+/// decide again now; the new verdict replaces the old one, which stays in the audit trail.
+pub async fn rerun_verdict(
+    State(state): State<AppState>,
+    AdminCaller(principal): AdminCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let stored = state
+        .store
+        .get_conversation(&principal.company.id, &id)
+        .await?;
+    let conversation = debrief_core::resolution::Conversation::parse_json(&stored.body)
+        .map_err(|error| ApiError::Internal(format!("stored conversation {id}: {error}")))?;
+    let actor = format!("user:{}", principal.user_id);
+    let (verdict, write) = decide(
+        &conversation,
+        state.judge,
+        &actor,
+        &principal.company.time_zone,
+        Utc::now(),
+    );
+    if verdict.verdict == VerdictKind::Pending {
+        return Err(ApiError::Conflict(format!(
+            "conversation {id} is not due yet ({})",
+            verdict.rule
+        )));
+    }
+    state
+        .store
+        .replace_verdict(&principal.company.id, &id, &write, "rerun")
+        .await?;
+    Ok(Json(json!({"id": id, "verdict": write.verdict})))
 }

@@ -258,5 +258,66 @@ async fn usage_shows_the_month_from_allowance_overage_and_by_channel() {
     );
     assert!(usage["projected"].as_i64().unwrap_or(0) >= 7);
     assert_eq!(bad_period, 400);
+
+    let (_, listed) = json_of(
+        app.get(
+            &format!("/api/v1/usage/resolutions/conversations?period={period}"),
+            &app.token,
+        )
+        .send()
+        .await,
+    )
+    .await;
+    let csv = app
+        .get(
+            &format!("/api/v1/usage/resolutions/conversations?period={period}&format=csv"),
+            &app.token,
+        )
+        .send()
+        .await
+        .expect("answered");
+    let content_type = csv
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let csv_text = csv.text().await.expect("text");
+    let (_, alerts) = json_of(app.get("/api/v1/usage/alerts", &app.token).send().await).await;
+    let again = evaluator
+        .run_once(Utc::now() + Duration::seconds(60))
+        .await
+        .expect("round");
+    let (_, alerts_again) = json_of(app.get("/api/v1/usage/alerts", &app.token).send().await).await;
+
+    assert_eq!(listed["conversations"].as_array().map(Vec::len), Some(7));
+    assert_eq!(
+        listed["conversations"][0]["rule"],
+        "advanced_ticket.replied"
+    );
+    assert!(content_type.starts_with("text/csv"));
+    let mut rows = csv_text.lines();
+    assert_eq!(
+        rows.next(),
+        Some("id,channel,verdict,rule,reason,decided_at,judge")
+    );
+    assert_eq!(rows.count(), 7);
+    let thresholds: Vec<i64> = alerts["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter_map(|alert| alert["threshold"].as_i64())
+        .collect();
+    assert_eq!(
+        thresholds,
+        [100, 80],
+        "five of five included resolutions used"
+    );
+    assert_eq!(again, 0);
+    assert_eq!(
+        alerts_again["alerts"].as_array().map(Vec::len),
+        Some(2),
+        "each threshold once per month"
+    );
     app.stop().await;
 }

@@ -188,6 +188,7 @@ async fn a_due_conversation_is_evaluated_and_counted_once() {
     assert_eq!(stored["verdict"]["rule"], "advanced_ticket.replied");
     assert_eq!(stored["verdict"]["decided_at"], "2026-06-04T09:00:00Z");
     assert_eq!(stored["verdict"]["judge"], "always-pass");
+    assert_eq!(stored["verdict"]["prompt_version"], "fixed-1");
     assert_eq!(
         app.store
             .counted_resolutions(&company)

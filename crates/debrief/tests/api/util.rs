@@ -59,6 +59,7 @@ impl TestAppBuilder {
         let state = AppState {
             store: Arc::clone(&store),
             limits: self.limits,
+            judge: debrief_engine::judge::Judge::AlwaysPass,
         };
         let server = tokio::spawn(async move {
             debrief_server::serve(listener, state, async {
