@@ -54,6 +54,7 @@ pub fn evaluate_stream(
     let mut line_number = 0u64;
     let mut seen_ids = SeenIds::new();
     let mut report = EvaluateReport::default();
+    let mut line_out = Vec::with_capacity(256);
     loop {
         line.clear();
         if reader.read_line(&mut line).context("reading the input")? == 0 {
@@ -80,8 +81,12 @@ pub fn evaluate_stream(
             Ok(conversation) => {
                 let verdict = evaluate(&conversation, as_of)
                     .resolve_with(|| judge.judge_conversation(&conversation).resolved);
-                serde_json::to_writer(&mut *output, &verdict)?;
-                output.write_all(b"\n")?;
+                // One write per verdict: serde_json writes token by token, and every write
+                // through `dyn Write` is a call that cannot be inlined.
+                line_out.clear();
+                serde_json::to_writer(&mut line_out, &verdict)?;
+                line_out.push(b'\n');
+                output.write_all(&line_out)?;
                 report.written += 1;
             }
             Err(error) => {
