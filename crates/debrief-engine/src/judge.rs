@@ -96,6 +96,25 @@ impl Judge {
         }
     }
 
+    /// Judges a support session from its transcript (system lines left out).
+    pub fn judge_session(self, session: &debrief_core::Session) -> Judgement {
+        use debrief_core::session::Speaker;
+        let lines: Vec<DialogueLine<'_>> = session
+            .turns
+            .iter()
+            .filter(|turn| turn.speaker != Speaker::System)
+            .map(|turn| DialogueLine {
+                role: if turn.speaker == Speaker::Customer {
+                    Role::Customer
+                } else {
+                    Role::Agent
+                },
+                text: &turn.text,
+            })
+            .collect();
+        self.judge(&lines)
+    }
+
     /// Judges a metered conversation from its public messages.
     pub fn judge_conversation(self, conversation: &Conversation) -> Judgement {
         let lines: Vec<DialogueLine<'_>> = conversation
@@ -135,7 +154,7 @@ const MANIPULATION: [&str; 10] = [
     "system:",
 ];
 
-const SOLVED_CUES: [&str; 16] = [
+const SOLVED_CUES: [&str; 22] = [
     "thank",
     "thx",
     "works now",
@@ -145,6 +164,7 @@ const SOLVED_CUES: [&str; 16] = [
     "that works",
     "solved",
     "fixed",
+    "resolved",
     "perfect",
     "great",
     "got it",
@@ -152,9 +172,14 @@ const SOLVED_CUES: [&str; 16] = [
     "appreciate",
     "problem is gone",
     "helped",
+    "ok now",
+    "okay now",
+    "fine now",
+    "normal now",
+    "all good",
 ];
 
-const UNSOLVED_CUES: [&str; 16] = [
+const UNSOLVED_CUES: [&str; 24] = [
     "still",
     "not working",
     "doesn't work",
@@ -171,6 +196,25 @@ const UNSOLVED_CUES: [&str; 16] = [
     "disappointed",
     "unacceptable",
     "not solved",
+    "not fixed",
+    "not resolved",
+    "no thanks",
+    "no, thanks",
+    "don't know what to do",
+    "what is the use",
+    "doesn't help",
+    "didn't help",
+];
+
+/// Negated outcomes, removed before looking for solved cues so that "not solved" does not
+/// count as "solved" nor "no, thanks" as thanks.
+const NEGATED_OUTCOMES: [&str; 6] = [
+    "not solved",
+    "not fixed",
+    "not resolved",
+    "unsolved",
+    "no thanks",
+    "no, thanks",
 ];
 
 /// The sentences of `text` that are not manipulation, lower-cased.
@@ -184,6 +228,15 @@ fn honest_text(text: &str) -> String {
 
 fn count(text: &str, cues: &[&str]) -> usize {
     cues.iter().filter(|cue| text.contains(*cue)).count()
+}
+
+/// Solved cues in `text`, negated outcomes left out.
+fn count_solved(text: &str) -> usize {
+    let mut text = text.to_string();
+    for negated in NEGATED_OUTCOMES {
+        text = text.replace(negated, " ");
+    }
+    count(&text, &SOLVED_CUES)
 }
 
 /// The built-in heuristic: the customer's last two messages, read for thanks and confirmation
@@ -271,6 +324,17 @@ mod tests {
         ]);
         let judgement = Judge::Builtin.judge(&dialogue);
         assert!(!judgement.resolved, "{judgement:?}");
+    }
+
+    #[test]
+    fn a_negated_outcome_is_not_a_solved_cue() {
+        let dialogue = lines(&[
+            (Role::Agent, "Did the reinstall help?"),
+            (Role::Customer, "No, the problem is not solved."),
+        ]);
+        assert!(!Judge::Builtin.judge(&dialogue).resolved);
+        let declined = lines(&[(Role::Customer, "No thanks.")]);
+        assert!(!Judge::Builtin.judge(&declined).resolved);
     }
 
     #[test]

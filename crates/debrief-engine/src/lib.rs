@@ -2,3 +2,4 @@
 //! join it. Deterministic and free of I/O unless a backend says otherwise.
 
 pub mod judge;
+pub mod metrics;

@@ -6,6 +6,7 @@ mod billing;
 mod demo;
 mod files;
 mod import;
+mod judging;
 mod resolutions;
 mod settings;
 
@@ -88,6 +89,19 @@ enum Command {
     /// Billing statements.
     #[command(subcommand)]
     Billing(BillingCommand),
+    /// Judge whether each session's problem was solved (JSON Lines in and out).
+    Judge {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+        /// builtin, always-pass or always-fail.
+        #[arg(long, default_value = "builtin")]
+        judge: String,
+    },
+    /// Measure quality against labelled evaluation data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
     /// Print a commented configuration file with the defaults.
     ConfigExample,
     /// Benchmark helpers: generate data and measure the parse ceiling.
@@ -112,6 +126,28 @@ enum ResolutionsCommand {
         #[arg(long, default_value = "builtin")]
         judge: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Precision, recall and F1 of the judge against `resolved_majority`.
+    Judge {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, default_value = "builtin")]
+        judge: String,
+    },
+}
+
+/// The judge a command names, or the usage error.
+fn judge_named(name: &str) -> Result<debrief_engine::judge::Judge, ExitCode> {
+    debrief_engine::judge::Judge::from_name(name).ok_or_else(|| {
+        eprintln!(
+            "error: unknown judge {name:?}: use builtin, always-pass or always-fail \
+             (the llm judge needs a configured model)"
+        );
+        ExitCode::from(2)
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,12 +329,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             as_of,
             judge,
         }) => {
-            let Some(judge) = debrief_engine::judge::Judge::from_name(&judge) else {
-                eprintln!(
-                    "error: unknown judge {judge:?}: use builtin, always-pass or always-fail \
-                     (the llm judge needs a configured model)"
-                );
-                return Ok(ExitCode::from(2));
+            let judge = match judge_named(&judge) {
+                Ok(judge) => judge,
+                Err(code) => return Ok(code),
             };
             let reader = files::open_input(&input)?;
             let mut writer = files::create_output(&output)?;
@@ -334,6 +367,49 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             writer.write_all(&statement)?;
             writer.flush()?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Judge {
+            input,
+            output,
+            judge,
+        } => {
+            let judge = match judge_named(&judge) {
+                Ok(judge) => judge,
+                Err(code) => return Ok(code),
+            };
+            let reader = files::open_input(&input)?;
+            let mut writer = files::create_output(&output)?;
+            let rejected =
+                judging::judge_stream(reader, &mut writer, &mut std::io::stderr(), judge)?;
+            Ok(if rejected > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Eval(EvalCommand::Judge { input, judge }) => {
+            let judge = match judge_named(&judge) {
+                Ok(judge) => judge,
+                Err(code) => return Ok(code),
+            };
+            let reader = files::open_input(&input)?;
+            let (counts, rejected) = judging::eval_judge(reader, &mut std::io::stderr(), judge)?;
+            println!(
+                "judge {}: precision {:.3} recall {:.3} F1 {:.3} (n={}, rejected {rejected})",
+                judge.name(),
+                counts.precision(),
+                counts.recall(),
+                counts.f1(),
+                counts.true_positive
+                    + counts.false_positive
+                    + counts.false_negative
+                    + counts.true_negative
+            );
+            Ok(if rejected > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::ConfigExample => {
             print!("{}", Settings::example());

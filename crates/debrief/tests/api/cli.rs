@@ -417,3 +417,52 @@ async fn two_servers_on_one_postgres_count_each_conversation_at_most_once() {
     );
     database.remove().await;
 }
+
+#[tokio::test]
+async fn eval_judge_scores_the_judge_against_the_labels() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let file = directory.path().join("labelled.jsonl");
+    let record = |id: &str, last: &str, solved: bool| {
+        serde_json::json!({
+            "id": id, "resolved_majority": solved,
+            "turns": [
+                {"speaker": "customer", "text": "My printer is offline"},
+                {"speaker": "agent", "text": "I restarted the spooler"},
+                {"speaker": "customer", "text": last}
+            ]
+        })
+        .to_string()
+    };
+    let lines = [
+        record("a", "It works now, thank you!", true),
+        record("b", "It is still offline.", false),
+        record("c", "Thanks, but it still does not print.", true),
+        record("d", "Great, thanks!", false),
+    ];
+    std::fs::write(&file, lines.join("\n")).expect("write");
+    let file = file.to_str().expect("utf-8 path");
+
+    let eval = debrief(&["eval", "judge", "--input", file], directory.path());
+    let judged = debrief(
+        &["judge", "--input", file, "--output", "-"],
+        directory.path(),
+    );
+
+    assert!(eval.status.success());
+    // Predicted resolved: a (right) and d (wrong); c is missed.
+    assert!(
+        stdout(&eval).contains("precision 0.500 recall 0.500 F1 0.500 (n=4"),
+        "{}",
+        stdout(&eval)
+    );
+    let verdicts: Vec<serde_json::Value> = stdout(&judged)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("json"))
+        .collect();
+    assert_eq!(verdicts.len(), 4);
+    assert_eq!(verdicts[0]["resolved"], true);
+    assert_eq!(verdicts[1]["resolved"], false);
+    assert!(verdicts[0]["confidence"]
+        .as_f64()
+        .is_some_and(|confidence| (0.0..=1.0).contains(&confidence)));
+}
