@@ -1,4 +1,8 @@
-//! Quality metrics of `debrief eval`: binary precision, recall and F1.
+//! Quality metrics of `debrief eval`: binary precision, recall and F1; multi-class accuracy
+//! and macro-F1 (the mean F1 over every label that is gold or predicted, as scikit-learn's
+//! `f1_score(average="macro")`).
+
+use std::collections::BTreeMap;
 
 /// Counts of a binary classifier against gold labels.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,6 +45,55 @@ impl BinaryCounts {
     }
 }
 
+/// Counts of a multi-class classifier against gold labels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MulticlassCounts {
+    per_label: BTreeMap<String, BinaryCounts>,
+    correct: u64,
+    total: u64,
+}
+
+impl MulticlassCounts {
+    /// Adds one prediction.
+    pub fn add(&mut self, predicted: &str, gold: &str) {
+        self.total += 1;
+        if predicted == gold {
+            self.correct += 1;
+            self.per_label
+                .entry(gold.to_string())
+                .or_default()
+                .true_positive += 1;
+        } else {
+            self.per_label
+                .entry(predicted.to_string())
+                .or_default()
+                .false_positive += 1;
+            self.per_label
+                .entry(gold.to_string())
+                .or_default()
+                .false_negative += 1;
+        }
+    }
+
+    /// Share of right predictions.
+    pub fn accuracy(&self) -> f64 {
+        ratio(self.correct, self.total)
+    }
+
+    /// Mean F1 over the labels seen as gold or predicted.
+    pub fn macro_f1(&self) -> f64 {
+        if self.per_label.is_empty() {
+            return 0.0;
+        }
+        self.per_label.values().map(BinaryCounts::f1).sum::<f64>() / self.per_label.len() as f64
+    }
+
+    /// How many predictions were counted.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
 fn ratio(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
@@ -69,5 +122,16 @@ mod tests {
         assert!((counts.recall() - 2.0 / 3.0).abs() < 1e-12);
         assert!((counts.f1() - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(BinaryCounts::default().f1(), 0.0);
+    }
+
+    #[test]
+    fn macro_f1_averages_over_gold_and_predicted_labels() {
+        let mut counts = MulticlassCounts::default();
+        for (predicted, gold) in [("a", "a"), ("a", "b"), ("b", "b"), ("c", "b")] {
+            counts.add(predicted, gold);
+        }
+        // a: P 1/2 R 1 F1 2/3; b: P 1 R 1/3 F1 1/2; c: F1 0.
+        assert!((counts.macro_f1() - (2.0 / 3.0 + 0.5) / 3.0).abs() < 1e-12);
+        assert!((counts.accuracy() - 0.5).abs() < 1e-12);
     }
 }

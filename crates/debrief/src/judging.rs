@@ -1,5 +1,5 @@
-//! `debrief judge` and `debrief eval judge`: did the customer's problem get solved, per
-//! session, and how well the judge agrees with human annotators.
+//! `debrief judge`, `debrief eval judge` and `debrief eval issue-types`: per-session judgements
+//! and tags, and how well they agree with human labels.
 
 use std::io::{BufRead, BufReader, Read, Write};
 
@@ -17,11 +17,76 @@ struct JudgeLine<'a> {
     rationale: String,
 }
 
-/// The evaluation label of a record (read only by `eval`).
+/// The evaluation labels of a record (read only by `eval`).
 #[derive(Deserialize)]
 struct GoldLabel {
     #[serde(default)]
     resolved_majority: Option<bool>,
+    #[serde(default)]
+    issue_type: Option<String>,
+}
+
+/// What a session is about, for tagging: the customer's words, or every turn without them.
+fn customer_text(session: &Session) -> String {
+    use debrief_core::session::Speaker;
+    let customer: Vec<&str> = session
+        .turns
+        .iter()
+        .filter(|turn| turn.speaker == Speaker::Customer)
+        .map(|turn| turn.text.as_str())
+        .collect();
+    if customer.is_empty() {
+        session
+            .turns
+            .iter()
+            .map(|turn| turn.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        customer.join("\n")
+    }
+}
+
+/// `debrief eval issue-types`: accuracy and macro-F1 of the first issue type against
+/// `issue_type`. With `hold_out`, a record's own text is left out of the examples, which
+/// estimates the figures on records the taxonomy was not written from. Predictions go to
+/// `predictions` as `{"id", "issue_types"}` lines when given.
+pub fn eval_issue_types(
+    input: impl Read,
+    errors: &mut dyn Write,
+    classifier: &debrief_engine::classify::IssueClassifier,
+    hold_out: bool,
+    mut predictions: Option<&mut dyn Write>,
+) -> anyhow::Result<(debrief_engine::metrics::MulticlassCounts, u64)> {
+    let mut counts = debrief_engine::metrics::MulticlassCounts::default();
+    let rejected = for_each_session(input, errors, |text, session| {
+        let gold: GoldLabel = serde_json::from_str(text)?;
+        let Some(gold) = gold.issue_type else {
+            return Err(anyhow::anyhow!(
+                "{}",
+                RecordError::invalid("issue_type", format!("is missing in record {}", session.id))
+            ));
+        };
+        let words = customer_text(&session);
+        let ranked = classifier.rank(&words, hold_out.then_some(words.as_str()));
+        let predicted = match ranked.first() {
+            Some(best) if best.score >= debrief_engine::classify::UNKNOWN_BELOW => best.id.as_str(),
+            _ => debrief_engine::classify::UNKNOWN,
+        };
+        counts.add(predicted, &gold);
+        if let Some(out) = predictions.as_deref_mut() {
+            serde_json::to_writer(
+                &mut *out,
+                &serde_json::json!({"id": session.id, "issue_types": [predicted]}),
+            )?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
+    if let Some(out) = predictions {
+        out.flush()?;
+    }
+    Ok((counts, rejected))
 }
 
 /// Reads sessions line by line; rejected lines go to `errors` with their number.

@@ -130,6 +130,19 @@ enum ResolutionsCommand {
 
 #[derive(Debug, Subcommand)]
 enum EvalCommand {
+    /// Accuracy and macro-F1 of the first issue type against `issue_type`.
+    IssueTypes {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        taxonomy: PathBuf,
+        /// Leave each record's own text out of the taxonomy's examples.
+        #[arg(long)]
+        hold_out: bool,
+        /// Write the predictions (`{"id", "issue_types"}` lines) here too.
+        #[arg(long)]
+        predictions: Option<PathBuf>,
+    },
     /// Precision, recall and F1 of the judge against `resolved_majority`.
     Judge {
         #[arg(long)]
@@ -381,6 +394,41 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut writer = files::create_output(&output)?;
             let rejected =
                 judging::judge_stream(reader, &mut writer, &mut std::io::stderr(), judge)?;
+            Ok(if rejected > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Eval(EvalCommand::IssueTypes {
+            input,
+            taxonomy,
+            hold_out,
+            predictions,
+        }) => {
+            let text = std::fs::read_to_string(&taxonomy)
+                .with_context(|| format!("cannot read {}", taxonomy.display()))?;
+            let taxonomy = debrief_engine::classify::Taxonomy::parse_json(&text)?;
+            let classifier = debrief_engine::classify::IssueClassifier::new(&taxonomy);
+            let reader = files::open_input(&input)?;
+            let mut writer = predictions
+                .as_deref()
+                .map(files::create_output)
+                .transpose()?;
+            let (counts, rejected) = judging::eval_issue_types(
+                reader,
+                &mut std::io::stderr(),
+                &classifier,
+                hold_out,
+                writer.as_deref_mut().map(|writer| writer as &mut dyn Write),
+            )?;
+            println!(
+                "issue types{}: accuracy {:.3} macro-F1 {:.3} (n={}, rejected {rejected})",
+                if hold_out { " (own text held out)" } else { "" },
+                counts.accuracy(),
+                counts.macro_f1(),
+                counts.total()
+            );
             Ok(if rejected > 0 {
                 ExitCode::FAILURE
             } else {

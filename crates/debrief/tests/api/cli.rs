@@ -466,3 +466,68 @@ async fn eval_judge_scores_the_judge_against_the_labels() {
         .as_f64()
         .is_some_and(|confidence| (0.0..=1.0).contains(&confidence)));
 }
+
+#[tokio::test]
+async fn eval_issue_types_scores_the_classifier_and_writes_predictions() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let taxonomy = directory.path().join("taxonomy.json");
+    std::fs::write(
+        &taxonomy,
+        serde_json::json!({"issue_types": [
+            {"id": "printing", "name": "Printing", "description": "printers and print queues",
+             "examples": ["my printer is offline", "the print job is stuck"]},
+            {"id": "vpn", "name": "VPN", "description": "vpn and remote access",
+             "examples": ["the vpn keeps disconnecting", "cannot connect to the vpn"]}
+        ]})
+        .to_string(),
+    )
+    .expect("write");
+    let records = directory.path().join("records.jsonl");
+    let record = |id: &str, text: &str, gold: &str| {
+        serde_json::json!({"id": id, "issue_type": gold, "turns": [{"speaker": "customer", "text": text}]}).to_string()
+    };
+    std::fs::write(
+        &records,
+        [
+            record("a", "The printer on floor two is offline again", "printing"),
+            record("b", "VPN disconnects every hour", "vpn"),
+            record("c", "My print job never comes out", "vpn"),
+        ]
+        .join("\n"),
+    )
+    .expect("write");
+    let predictions = directory.path().join("predictions.jsonl");
+
+    let output = debrief(
+        &[
+            "eval",
+            "issue-types",
+            "--input",
+            records.to_str().expect("path"),
+            "--taxonomy",
+            taxonomy.to_str().expect("path"),
+            "--predictions",
+            predictions.to_str().expect("path"),
+        ],
+        directory.path(),
+    );
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // a and b right; c predicted printing against gold vpn: printing P 1/2 R 1, vpn P 1 R 1/2.
+    assert!(
+        stdout(&output).contains("accuracy 0.667 macro-F1 0.667 (n=3"),
+        "{}",
+        stdout(&output)
+    );
+    let written = std::fs::read_to_string(&predictions).expect("predictions");
+    let first: serde_json::Value =
+        serde_json::from_str(written.lines().next().expect("a line")).expect("json");
+    assert_eq!(
+        first,
+        serde_json::json!({"id": "a", "issue_types": ["printing"]})
+    );
+}
