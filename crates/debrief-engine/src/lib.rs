@@ -1,6 +1,8 @@
-//! Debrief's text work: the resolution judge now; the summarizer, tagging and LLM backends
-//! join it. Deterministic and free of I/O unless a backend says otherwise.
+//! Debrief's text work: the built-in summarizer, issue-type tagging, the resolution judge and
+//! the eval metrics; LLM backends join them. Deterministic and free of I/O.
 
 pub mod classify;
 pub mod judge;
 pub mod metrics;
+pub mod rouge;
+pub mod summarize;

@@ -21,6 +21,8 @@ struct JudgeLine<'a> {
 #[derive(Deserialize)]
 struct GoldLabel {
     #[serde(default)]
+    reference_summaries: Vec<String>,
+    #[serde(default)]
     resolved_majority: Option<bool>,
     #[serde(default)]
     issue_type: Option<String>,
@@ -164,4 +166,58 @@ pub fn eval_judge(
         Ok(())
     })?;
     Ok((counts, rejected))
+}
+
+/// `debrief summarize`: one summary per session with the built-in engine.
+pub fn summarize_stream(
+    input: impl Read,
+    output: &mut dyn Write,
+    errors: &mut dyn Write,
+    classifier: Option<&debrief_engine::classify::IssueClassifier>,
+) -> anyhow::Result<u64> {
+    let mut line_out = Vec::with_capacity(1024);
+    let rejected = for_each_session(input, errors, |_, session| {
+        let summary = debrief_engine::summarize::summarize(&session, classifier);
+        line_out.clear();
+        serde_json::to_writer(&mut line_out, &summary)?;
+        line_out.push(b'\n');
+        output.write_all(&line_out)?;
+        Ok(())
+    })?;
+    output.flush()?;
+    Ok(rejected)
+}
+
+/// `debrief eval summaries`: mean ROUGE-1/2/L F1 (best reference per record) of the built-in
+/// summaries against `reference_summaries`, as percentages.
+pub fn eval_summaries(
+    input: impl Read,
+    errors: &mut dyn Write,
+) -> anyhow::Result<(debrief_engine::rouge::RougeScores, u64, u64)> {
+    let rouge = debrief_engine::rouge::Rouge::default();
+    let mut total = debrief_engine::rouge::RougeScores::default();
+    let mut records = 0u64;
+    let rejected = for_each_session(input, errors, |text, session| {
+        let gold: GoldLabel = serde_json::from_str(text)?;
+        if gold.reference_summaries.is_empty() {
+            return Ok(());
+        }
+        let summary = debrief_engine::summarize::summarize(&session, None);
+        let best = rouge.best(&gold.reference_summaries, &summary.summary);
+        total.rouge1 += best.rouge1;
+        total.rouge2 += best.rouge2;
+        total.rouge_l += best.rouge_l;
+        records += 1;
+        Ok(())
+    })?;
+    let mean = |sum: f64| 100.0 * sum / records.max(1) as f64;
+    Ok((
+        debrief_engine::rouge::RougeScores {
+            rouge1: mean(total.rouge1),
+            rouge2: mean(total.rouge2),
+            rouge_l: mean(total.rouge_l),
+        },
+        records,
+        rejected,
+    ))
 }

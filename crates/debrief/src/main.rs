@@ -89,6 +89,19 @@ enum Command {
     /// Billing statements.
     #[command(subcommand)]
     Billing(BillingCommand),
+    /// Summarize sessions with the built-in engine (JSON Lines in and out; no database).
+    Summarize {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+        /// Only `builtin` exists so far.
+        #[arg(long, default_value = "builtin")]
+        engine: String,
+        /// An issue-type taxonomy file; without one, `issue_types` is empty.
+        #[arg(long)]
+        taxonomy: Option<PathBuf>,
+    },
     /// Judge whether each session's problem was solved (JSON Lines in and out).
     Judge {
         #[arg(long)]
@@ -130,6 +143,11 @@ enum ResolutionsCommand {
 
 #[derive(Debug, Subcommand)]
 enum EvalCommand {
+    /// ROUGE-1/2/L F1 of the built-in summaries against `reference_summaries`.
+    Summaries {
+        #[arg(long)]
+        input: PathBuf,
+    },
     /// Accuracy and macro-F1 of the first issue type against `issue_type`.
     IssueTypes {
         #[arg(long)]
@@ -394,6 +412,52 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut writer = files::create_output(&output)?;
             let rejected =
                 judging::judge_stream(reader, &mut writer, &mut std::io::stderr(), judge)?;
+            Ok(if rejected > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Summarize {
+            input,
+            output,
+            engine,
+            taxonomy,
+        } => {
+            if engine != "builtin" {
+                eprintln!("error: unknown engine {engine:?}: only builtin exists so far");
+                return Ok(ExitCode::from(2));
+            }
+            let classifier = taxonomy
+                .map(|path| -> anyhow::Result<_> {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let taxonomy = debrief_engine::classify::Taxonomy::parse_json(&text)?;
+                    Ok(debrief_engine::classify::IssueClassifier::new(&taxonomy))
+                })
+                .transpose()?;
+            let reader = files::open_input(&input)?;
+            let mut writer = files::create_output(&output)?;
+            let rejected = judging::summarize_stream(
+                reader,
+                &mut writer,
+                &mut std::io::stderr(),
+                classifier.as_ref(),
+            )?;
+            Ok(if rejected > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Eval(EvalCommand::Summaries { input }) => {
+            let reader = files::open_input(&input)?;
+            let (scores, records, rejected) =
+                judging::eval_summaries(reader, &mut std::io::stderr())?;
+            println!(
+                "summaries: ROUGE-1 {:.2} ROUGE-2 {:.2} ROUGE-L {:.2} (n={records}, rejected {rejected})",
+                scores.rouge1, scores.rouge2, scores.rouge_l
+            );
             Ok(if rejected > 0 {
                 ExitCode::FAILURE
             } else {

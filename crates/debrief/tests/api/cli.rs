@@ -531,3 +531,66 @@ async fn eval_issue_types_scores_the_classifier_and_writes_predictions() {
         serde_json::json!({"id": "a", "issue_types": ["printing"]})
     );
 }
+
+#[tokio::test]
+async fn summarize_writes_a_summary_per_session_and_eval_scores_them() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let file = directory.path().join("dialogues.jsonl");
+    let record = |id: &str| {
+        serde_json::json!({
+            "id": id,
+            "reference_summaries": ["Bob's Outlook kept asking for his password. Ana cleared the old credential."],
+            "turns": [
+                {"speaker": "customer", "speaker_name": "Bob", "text": "Hi Ana. Outlook keeps asking for my password since this morning."},
+                {"speaker": "agent", "speaker_name": "Ana", "text": "I cleared the old credential from the credential manager."},
+                {"speaker": "customer", "speaker_name": "Bob", "text": "It works now, thank you!"}
+            ]
+        })
+        .to_string()
+    };
+    std::fs::write(
+        &file,
+        format!("{}\n{}\n{{\"turns\": 5}}\n", record("a"), record("b")),
+    )
+    .expect("write");
+    let file = file.to_str().expect("utf-8 path");
+
+    let summarized = debrief(
+        &["summarize", "--input", file, "--output", "-"],
+        directory.path(),
+    );
+    let evaluated = debrief(&["eval", "summaries", "--input", file], directory.path());
+
+    assert_eq!(
+        summarized.status.code(),
+        Some(1),
+        "the bad third line is rejected"
+    );
+    assert!(String::from_utf8_lossy(&summarized.stderr).contains("line 3: "));
+    let summaries: Vec<serde_json::Value> = stdout(&summarized)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("json"))
+        .collect();
+    assert_eq!(summaries.len(), 2);
+    let summary = &summaries[0];
+    assert_eq!(
+        (
+            summary["id"].as_str(),
+            summary["outcome"].as_str(),
+            summary["engine"].as_str()
+        ),
+        (Some("a"), Some("resolved"), Some("builtin-1"))
+    );
+    let narrative = summary["summary"].as_str().unwrap_or("");
+    assert!(
+        narrative.contains("Bob's password") && narrative.contains("Ana cleared"),
+        "{narrative}"
+    );
+    assert!(
+        !narrative.contains(" I ") && !narrative.contains(" my "),
+        "third person: {narrative}"
+    );
+    let report = stdout(&evaluated);
+    assert!(report.starts_with("summaries: ROUGE-1 "), "{report}");
+    assert!(report.contains("(n=2, rejected 1)"), "{report}");
+}

@@ -1,0 +1,666 @@
+//! The built-in summarizer: deterministic, no model. It names the people as the transcript
+//! does (a speaker's `speaker_name`, or the name the other party calls them by, or "the
+//! customer" / "the agent"), leaves greetings and small talk out, picks the sentences that
+//! carry the conversation, and rewrites them in the third person ("I reset your profile" said
+//! by Ana to Bob becomes "Ana reset Bob's profile").
+
+use std::collections::HashMap;
+
+use debrief_core::session::Speaker;
+use debrief_core::Session;
+use serde::Serialize;
+
+use crate::judge::Judge;
+
+/// The engine name written into summaries.
+pub const ENGINE: &str = "builtin-1";
+
+/// Most sentences in the narrative.
+const NARRATIVE_SENTENCES: usize = 3;
+
+/// Sentence length the selection prefers, in words.
+const IDEAL_WORDS: f64 = 12.0;
+
+/// Weights of a sentence's score: how central its words are to the dialogue, and how early
+/// it comes (conversations state their point early).
+const CENTRALITY_WEIGHT: f64 = 0.5;
+const POSITION_WEIGHT: f64 = 8.0;
+
+/// Longest title, in characters.
+const TITLE_CHARS: usize = 80;
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Resolved,
+    Unresolved,
+    Escalated,
+    Unknown,
+}
+
+/// A summary (FORMATS.md section 2).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub problem: String,
+    pub actions: Vec<String>,
+    pub outcome: Outcome,
+    pub follow_up: String,
+    pub issue_types: Vec<String>,
+    pub applications: Vec<String>,
+    pub language: String,
+    pub engine: String,
+}
+
+/// Words that open a turn without content.
+const OPENERS: [&str; 16] = [
+    "oh", "well", "ok", "okay", "yes", "yeah", "no", "sure", "hi", "hello", "hey", "so", "um",
+    "uh", "alright", "right",
+];
+
+/// Whole sentences that carry no content.
+const SMALL_TALK: [&str; 18] = [
+    "how are you",
+    "nice to meet you",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "thank you",
+    "thanks",
+    "you're welcome",
+    "goodbye",
+    "bye",
+    "see you",
+    "have a nice day",
+    "what happened",
+    "what's wrong",
+    "really",
+    "i see",
+    "that's right",
+    "excuse me",
+];
+
+/// Capitalised words that are not names when they open or close a turn.
+const NOT_NAMES: [&str; 24] = [
+    "I", "Yes", "No", "Oh", "Well", "OK", "Okay", "Sir", "Madam", "Mom", "Dad", "Hi", "Hello",
+    "Thanks", "Sorry", "Please", "Sure", "Good", "Great", "Excuse", "Mr", "Mrs", "Ms", "Miss",
+];
+
+fn default_name(speaker: Speaker) -> &'static str {
+    match speaker {
+        Speaker::Customer => "the customer",
+        Speaker::Agent | Speaker::AiAgent => "the agent",
+        Speaker::System => "the system",
+    }
+}
+
+/// A name the speaker calls the other party by: "Hi, Fanny." / "Mike, come here" / "…, Tom?".
+fn vocative(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let candidate = |word: &str| {
+        let name = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let capitalised = name.chars().next().is_some_and(char::is_uppercase)
+            && name.chars().skip(1).all(char::is_lowercase)
+            && name.len() > 1;
+        (capitalised && !NOT_NAMES.contains(&name)).then(|| name.to_string())
+    };
+    // "Hi, Fanny." / "Fanny, come here"
+    for (index, word) in words.iter().take(3).enumerate() {
+        let opener = index == 0
+            || OPENERS.contains(
+                &words[index - 1]
+                    .trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+                    .as_str(),
+            );
+        if opener && word.ends_with(',') || (index > 0 && opener && word.ends_with(['.', '!', '?']))
+        {
+            if let Some(name) = candidate(word) {
+                return Some(name);
+            }
+        }
+    }
+    // "…, Tom?"
+    let last = words.last()?;
+    let before = words.get(words.len().checked_sub(2)?)?;
+    if before.ends_with(',') && last.ends_with(['.', '!', '?']) {
+        return candidate(last);
+    }
+    None
+}
+
+/// Display names of the speakers, by their transcript label.
+fn speaker_names(session: &Session) -> HashMap<String, String> {
+    let label = |turn: &debrief_core::session::Turn| {
+        turn.speaker_name
+            .clone()
+            .unwrap_or_else(|| default_name(turn.speaker).to_string())
+    };
+    let mut labels: Vec<String> = Vec::new();
+    for turn in &session.turns {
+        let name = label(turn);
+        if !labels.contains(&name) {
+            labels.push(name);
+        }
+    }
+    let mut names: HashMap<String, String> = labels
+        .iter()
+        .map(|name| (name.clone(), name.clone()))
+        .collect();
+    if labels.len() == 2 {
+        let mut votes: HashMap<(usize, String), usize> = HashMap::new();
+        for turn in &session.turns {
+            if let Some(name) = vocative(&turn.text) {
+                let other = usize::from(labels[0] == label(turn));
+                *votes.entry((other, name)).or_insert(0) += 1;
+            }
+        }
+        for (index, label) in labels.iter().enumerate() {
+            let generic = label.starts_with('#') || label.starts_with("the ");
+            let best = votes
+                .iter()
+                .filter(|((other, _), _)| *other == index)
+                .max_by_key(|(_, count)| **count)
+                .map(|((_, name), _)| name.clone());
+            if let (true, Some(name)) = (generic, best) {
+                names.insert(label.clone(), name);
+            }
+        }
+    }
+    names
+}
+
+/// Splits a turn into sentences.
+fn sentences(text: &str) -> Vec<String> {
+    let mut sentences = Vec::new();
+    let mut current = String::new();
+    for character in text.chars() {
+        current.push(character);
+        if matches!(character, '.' | '!' | '?') {
+            let sentence = current.trim().to_string();
+            if !sentence.is_empty() {
+                sentences.push(sentence);
+            }
+            current.clear();
+        }
+    }
+    if !current.trim().is_empty() {
+        sentences.push(current.trim().to_string());
+    }
+    sentences
+}
+
+fn words_of(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn is_small_talk(sentence: &str) -> bool {
+    let lowered = sentence.to_lowercase();
+    let core = lowered.trim_matches(|c: char| !c.is_alphanumeric());
+    let words = words_of(core);
+    words.len() < 4
+        || SMALL_TALK
+            .iter()
+            .any(|phrase| core == *phrase || (core.starts_with(phrase) && words.len() < 6))
+}
+
+/// Rewrites first and second person into the third, with the speakers' names.
+pub fn third_person(sentence: &str, speaker: &str, listener: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut after_subject = false;
+    let tokens: Vec<&str> = sentence.split_whitespace().collect();
+    for (index, token) in tokens.iter().enumerate() {
+        let core = token.trim_matches(|c: char| !(c.is_alphanumeric() || c == '\''));
+        let (prefix, suffix) = match token.find(core) {
+            Some(start) if !core.is_empty() => (&token[..start], &token[start + core.len()..]),
+            _ => ("", ""),
+        };
+        let lowered = core.to_lowercase();
+        let replaced: Option<String> = match lowered.as_str() {
+            "i" => Some(speaker.to_string()),
+            "i'm" => Some(format!("{speaker} is")),
+            "i've" => Some(format!("{speaker} has")),
+            "i'll" => Some(format!("{speaker} will")),
+            "i'd" => Some(format!("{speaker} would")),
+            "me" | "myself" => Some(speaker.to_string()),
+            "my" | "mine" => Some(format!("{speaker}'s")),
+            "you" | "yourself" => Some(listener.to_string()),
+            "you're" => Some(format!("{listener} is")),
+            "you've" => Some(format!("{listener} has")),
+            "you'll" => Some(format!("{listener} will")),
+            "you'd" => Some(format!("{listener} would")),
+            "your" | "yours" => Some(format!("{listener}'s")),
+            "we" => Some("they".into()),
+            "we're" => Some("they are".into()),
+            "us" => Some("them".into()),
+            "our" => Some("their".into()),
+            "am" if after_subject => Some("is".into()),
+            "have" if after_subject => Some("has".into()),
+            "don't" if after_subject => Some("doesn't".into()),
+            "do" if after_subject => Some("does".into()),
+            _ => None,
+        };
+        after_subject = matches!(lowered.as_str(), "i" | "you") && index + 1 < tokens.len();
+        match replaced {
+            Some(text) => out.push(format!("{prefix}{text}{suffix}")),
+            None => out.push((*token).to_string()),
+        }
+    }
+    let mut text = out.join(" ");
+    if let Some(first) = text.chars().next() {
+        if first.is_lowercase() {
+            text = first.to_uppercase().collect::<String>() + &text[first.len_utf8()..];
+        }
+    }
+    text
+}
+
+/// Hedges and fillers a summary leaves out.
+const FILLERS: [&str; 12] = [
+    "i think ",
+    "i guess ",
+    "i mean ",
+    "you know ",
+    "you know, ",
+    "actually ",
+    "really ",
+    "just ",
+    "very ",
+    "i'm afraid ",
+    "of course ",
+    "kind of ",
+];
+
+/// `sentence` without hedges and fillers.
+fn without_fillers(sentence: &str) -> String {
+    let mut text = format!(" {sentence}");
+    for filler in FILLERS {
+        let lowered = text.to_lowercase();
+        let pattern = format!(" {filler}");
+        let mut result = String::with_capacity(text.len());
+        let mut last = 0;
+        for (start, _) in lowered.match_indices(&pattern) {
+            if start >= last {
+                result.push_str(&text[last..start]);
+                result.push(' ');
+                last = start + pattern.len();
+            }
+        }
+        result.push_str(&text[last..]);
+        text = result;
+    }
+    text.trim().to_string()
+}
+
+/// Drops interjections and vocatives that open a sentence ("Oh, well, Tom, …").
+fn strip_openers(sentence: &str, names: &[&str]) -> String {
+    let mut rest = sentence.trim();
+    loop {
+        let Some((first, tail)) = rest.split_once(' ') else {
+            return rest.to_string();
+        };
+        let core = first.trim_matches(|c: char| !c.is_alphanumeric());
+        let is_opener = OPENERS.contains(&core.to_lowercase().as_str()) || names.contains(&core);
+        if is_opener && first.ends_with([',', '.', '!']) {
+            rest = tail.trim_start();
+        } else {
+            return rest.to_string();
+        }
+    }
+}
+
+struct Candidate {
+    turn: usize,
+    sentence: usize,
+    speaker: String,
+    listener: String,
+    text: String,
+    score: f64,
+}
+
+/// Summarises a session with the built-in engine.
+pub fn summarize(
+    session: &Session,
+    classifier: Option<&crate::classify::IssueClassifier>,
+) -> Summary {
+    let names = speaker_names(session);
+    let name_of = |turn: &debrief_core::session::Turn| {
+        let label = turn
+            .speaker_name
+            .clone()
+            .unwrap_or_else(|| default_name(turn.speaker).to_string());
+        names.get(&label).cloned().unwrap_or(label)
+    };
+    let all_names: Vec<String> = names.values().cloned().collect();
+    let name_refs: Vec<&str> = all_names.iter().map(String::as_str).collect();
+
+    // Word frequencies over the dialogue, for centrality.
+    let mut frequency: HashMap<String, f64> = HashMap::new();
+    for turn in &session.turns {
+        for word in words_of(&turn.text) {
+            if word.len() > 3 {
+                *frequency.entry(word).or_insert(0.0) += 1.0;
+            }
+        }
+    }
+
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let turn_count = session.turns.len().max(1) as f64;
+    for (index, turn) in session.turns.iter().enumerate() {
+        if turn.speaker == Speaker::System {
+            continue;
+        }
+        let speaker = name_of(turn);
+        let listener = session
+            .turns
+            .iter()
+            .map(name_of)
+            .find(|name| *name != speaker)
+            .unwrap_or_else(|| "the other party".to_string());
+        for (sentence_index, sentence) in sentences(&turn.text).into_iter().enumerate() {
+            let sentence = strip_openers(&sentence, &name_refs);
+            if is_small_talk(&sentence) || sentence.ends_with('?') {
+                continue;
+            }
+            let words = words_of(&sentence);
+            let centrality: f64 = words
+                .iter()
+                .filter(|word| word.len() > 3)
+                .map(|word| frequency.get(word).copied().unwrap_or(0.0).min(3.0))
+                .sum::<f64>()
+                / (words.len() as f64).sqrt();
+            let position = 1.0 - index as f64 / turn_count;
+            // Sentences of about a dozen words read like a summary's; long ones dilute it.
+            let length = 1.0 - ((words.len() as f64 - IDEAL_WORDS).abs() / IDEAL_WORDS).min(1.0);
+            candidates.push(Candidate {
+                turn: index,
+                sentence: sentence_index,
+                speaker: speaker.clone(),
+                listener: listener.clone(),
+                text: sentence,
+                score: centrality * CENTRALITY_WEIGHT + position * POSITION_WEIGHT + length,
+            });
+        }
+    }
+    let mut ranked: Vec<&Candidate> = candidates.iter().collect();
+    ranked.sort_by(|left, right| right.score.total_cmp(&left.score));
+    // The best sentence, then the best of the other party: a summary tells both sides.
+    let mut chosen: Vec<&Candidate> = ranked.iter().take(1).copied().collect();
+    if let Some(first) = chosen.first().map(|candidate| candidate.speaker.clone()) {
+        if let Some(other) = ranked.iter().find(|candidate| candidate.speaker != first) {
+            chosen.push(other);
+        } else if let Some(second) = ranked.get(1) {
+            chosen.push(second);
+        }
+    }
+    chosen.sort_by_key(|candidate| (candidate.turn, candidate.sentence));
+    let narrative: Vec<String> = chosen
+        .iter()
+        .map(|candidate| {
+            let text = third_person(
+                &without_fillers(&candidate.text),
+                &candidate.speaker,
+                &candidate.listener,
+            );
+            let text = text.trim_end_matches(['.', '!']).to_string();
+            format!("{text}.")
+        })
+        .collect();
+
+    let problem = session
+        .turns
+        .iter()
+        .filter(|turn| turn.speaker == Speaker::Customer)
+        .flat_map(|turn| {
+            sentences(&turn.text)
+                .into_iter()
+                .map(move |text| (turn, text))
+        })
+        .map(|(turn, text)| (turn, strip_openers(&text, &name_refs)))
+        .find(|(_, text)| !is_small_talk(text))
+        .map(|(turn, text)| {
+            let listener = session
+                .turns
+                .iter()
+                .map(name_of)
+                .find(|name| *name != name_of(turn))
+                .unwrap_or_else(|| "the agent".into());
+            third_person(&text, &name_of(turn), &listener)
+        })
+        .unwrap_or_default();
+
+    let actions: Vec<String> = session
+        .events
+        .iter()
+        .filter_map(|event| match event.kind.as_str() {
+            "command" => event.text.as_ref().map(|text| format!("ran `{text}`")),
+            "file_transfer" => event
+                .name
+                .as_ref()
+                .map(|name| format!("transferred {name}")),
+            "setting_change" => event.setting.as_ref().map(|setting| match &event.value {
+                Some(value) => format!("set {setting} to {value}"),
+                None => format!("changed {setting}"),
+            }),
+            "reboot" => Some("rebooted the device".to_string()),
+            "note" => event.text.clone(),
+            _ => None,
+        })
+        .collect();
+
+    let has_customer = session
+        .turns
+        .iter()
+        .any(|turn| turn.speaker == Speaker::Customer);
+    let escalated = session.turns.iter().chain([]).any(|turn| {
+        let lowered = turn.text.to_lowercase();
+        lowered.contains("escalat")
+            || lowered.contains("hardware team")
+            || lowered.contains("second level")
+    }) || session.events.iter().any(|event| {
+        event
+            .text
+            .as_deref()
+            .is_some_and(|text| text.to_lowercase().contains("escalat"))
+    });
+    let outcome = if escalated {
+        Outcome::Escalated
+    } else if !has_customer {
+        Outcome::Unknown
+    } else if Judge::Builtin.judge_session(session).resolved {
+        Outcome::Resolved
+    } else {
+        Outcome::Unresolved
+    };
+    let follow_up = session
+        .turns
+        .iter()
+        .flat_map(|turn| {
+            sentences(&turn.text)
+                .into_iter()
+                .map(move |text| (turn, text))
+        })
+        .filter(|(_, text)| {
+            let lowered = text.to_lowercase();
+            [
+                "tomorrow",
+                "follow up",
+                "check back",
+                "call you",
+                "will contact",
+                "next week",
+                "let me know",
+            ]
+            .iter()
+            .any(|cue| lowered.contains(cue))
+        })
+        .map(|(turn, text)| {
+            let speaker = name_of(turn);
+            let listener = session
+                .turns
+                .iter()
+                .map(name_of)
+                .find(|name| *name != speaker)
+                .unwrap_or_else(|| "the customer".into());
+            third_person(&text, &speaker, &listener)
+        })
+        .last()
+        .unwrap_or_default();
+
+    let issue_types = classifier
+        .map(|classifier| {
+            let text: String = session
+                .turns
+                .iter()
+                .filter(|turn| turn.speaker == Speaker::Customer)
+                .map(|turn| turn.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            vec![classifier.classify(&text)]
+        })
+        .unwrap_or_default();
+    let mut applications: Vec<String> = Vec::new();
+    for event in &session.events {
+        if let Some(app) = &event.app {
+            if !applications.contains(app) {
+                applications.push(app.clone());
+            }
+        }
+    }
+
+    let title_source = if problem.is_empty() {
+        narrative.first().cloned().unwrap_or_default()
+    } else {
+        problem.clone()
+    };
+    let mut title: String = title_source.chars().take(TITLE_CHARS).collect();
+    if title_source.chars().count() > TITLE_CHARS {
+        if let Some(cut) = title.rfind(' ') {
+            title.truncate(cut);
+        }
+    }
+    let title = title.trim_end_matches(['.', ',', '!', '?']).to_string();
+
+    let mut summary = narrative;
+    if summary.len() < NARRATIVE_SENTENCES && !follow_up.is_empty() && !summary.contains(&follow_up)
+    {
+        summary.push(follow_up.clone());
+    }
+    Summary {
+        id: session.id.clone(),
+        title,
+        summary: summary.join(" "),
+        problem,
+        actions,
+        outcome,
+        follow_up,
+        issue_types,
+        applications,
+        language: session.language.clone().unwrap_or_else(|| "en".into()),
+        engine: ENGINE.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(turns: serde_json::Value) -> Session {
+        Session::parse_json(&serde_json::json!({"id": "s", "turns": turns}).to_string())
+            .expect("valid")
+    }
+
+    #[test]
+    fn first_and_second_person_become_third_person_with_names() {
+        assert_eq!(
+            third_person(
+                "I reset your VPN profile and I'm checking my notes",
+                "Ana",
+                "Bob"
+            ),
+            "Ana reset Bob's VPN profile and Ana is checking Ana's notes"
+        );
+        assert_eq!(
+            third_person("I have a problem", "Bob", "Ana"),
+            "Bob has a problem"
+        );
+    }
+
+    #[test]
+    fn fillers_are_left_out() {
+        assert_eq!(
+            without_fillers("I think I just really need a new password"),
+            "I need a new password"
+        );
+        assert_eq!(without_fillers("Actually it works"), "it works");
+    }
+
+    #[test]
+    fn greetings_are_left_out_and_vocatives_name_the_other_speaker() {
+        let dialogue = session(serde_json::json!([
+            {"speaker": "agent", "speaker_name": "#Person1#", "text": "Hi, Fanny. How are you?"},
+            {"speaker": "customer", "speaker_name": "#Person2#", "text": "Hi, Andy. I did not sleep much last night because I had a bad dream."},
+            {"speaker": "agent", "speaker_name": "#Person1#", "text": "Thank you."}
+        ]));
+
+        let summary = summarize(&dialogue, None);
+
+        assert!(
+            summary
+                .summary
+                .contains("Fanny did not sleep much last night because Fanny had a bad dream"),
+            "{}",
+            summary.summary
+        );
+        assert!(!summary.summary.contains("How are you"));
+        assert!(!summary.summary.contains("Hi,"));
+    }
+
+    #[test]
+    fn events_become_actions_and_an_escalation_is_the_outcome() {
+        let dialogue = Session::parse_json(
+            &serde_json::json!({"id": "s", "turns": [
+                {"speaker": "customer", "text": "My disk makes a clicking noise and the laptop freezes."},
+                {"speaker": "agent", "text": "The disk is failing, I am sending the case to the hardware team."}
+            ], "events": [
+                {"at": "2026-11-20T10:00:00Z", "type": "command", "text": "wmic diskdrive get status"},
+                {"at": "2026-11-20T10:01:00Z", "type": "reboot"},
+                {"at": "2026-11-20T10:02:00Z", "type": "app_focus", "app": "CrystalDiskInfo.exe"}
+            ]})
+            .to_string(),
+        )
+        .expect("valid");
+
+        let summary = summarize(&dialogue, None);
+
+        assert_eq!(summary.outcome, Outcome::Escalated);
+        assert_eq!(
+            summary.actions,
+            vec!["ran `wmic diskdrive get status`", "rebooted the device"]
+        );
+        assert_eq!(summary.applications, vec!["CrystalDiskInfo.exe"]);
+        assert!(summary.title.chars().count() <= TITLE_CHARS);
+        assert!(
+            summary
+                .problem
+                .starts_with("The customer's disk makes a clicking noise"),
+            "{}",
+            summary.problem
+        );
+    }
+
+    #[test]
+    fn an_empty_session_gives_an_empty_unknown_summary() {
+        let summary = summarize(&session(serde_json::json!([])), None);
+        assert_eq!(
+            (summary.summary.as_str(), summary.outcome),
+            ("", Outcome::Unknown)
+        );
+    }
+}
