@@ -458,7 +458,7 @@ pub fn summarize(
         .turns
         .iter()
         .any(|turn| turn.speaker == Speaker::Customer);
-    let escalated = session.turns.iter().chain([]).any(|turn| {
+    let escalated = session.turns.iter().any(|turn| {
         let lowered = turn.text.to_lowercase();
         lowered.contains("escalat")
             || lowered.contains("hardware team")
@@ -510,7 +510,7 @@ pub fn summarize(
                 .unwrap_or_else(|| "the customer".into());
             third_person(&text, &speaker, &listener)
         })
-        .last()
+        .next_back()
         .unwrap_or_default();
 
     let issue_types = classifier
