@@ -338,6 +338,21 @@ pub fn summarize(
         names.get(&label).cloned().unwrap_or(label)
     };
     let all_names: Vec<String> = names.values().cloned().collect();
+    // The participants in order of appearance: whom a speaker talks to is the first other one.
+    let mut participants: Vec<String> = Vec::new();
+    for turn in &session.turns {
+        let name = name_of(turn);
+        if !participants.contains(&name) {
+            participants.push(name);
+        }
+    }
+    let listener_for = |speaker: &str, fallback: &str| {
+        participants
+            .iter()
+            .find(|name| name.as_str() != speaker)
+            .cloned()
+            .unwrap_or_else(|| fallback.to_string())
+    };
     let name_refs: Vec<&str> = all_names.iter().map(String::as_str).collect();
 
     // Word frequencies over the dialogue, for centrality.
@@ -357,12 +372,7 @@ pub fn summarize(
             continue;
         }
         let speaker = name_of(turn);
-        let listener = session
-            .turns
-            .iter()
-            .map(name_of)
-            .find(|name| *name != speaker)
-            .unwrap_or_else(|| "the other party".to_string());
+        let listener = listener_for(&speaker, "the other party");
         for (sentence_index, sentence) in sentences(&turn.text).into_iter().enumerate() {
             let sentence = strip_openers(&sentence, &name_refs);
             if is_small_talk(&sentence) || sentence.ends_with('?') {
@@ -425,13 +435,8 @@ pub fn summarize(
         .map(|(turn, text)| (turn, strip_openers(&text, &name_refs)))
         .find(|(_, text)| !is_small_talk(text))
         .map(|(turn, text)| {
-            let listener = session
-                .turns
-                .iter()
-                .map(name_of)
-                .find(|name| *name != name_of(turn))
-                .unwrap_or_else(|| "the agent".into());
-            third_person(&text, &name_of(turn), &listener)
+            let speaker = name_of(turn);
+            third_person(&text, &speaker, &listener_for(&speaker, "the agent"))
         })
         .unwrap_or_default();
 
@@ -502,13 +507,7 @@ pub fn summarize(
         })
         .map(|(turn, text)| {
             let speaker = name_of(turn);
-            let listener = session
-                .turns
-                .iter()
-                .map(name_of)
-                .find(|name| *name != speaker)
-                .unwrap_or_else(|| "the customer".into());
-            third_person(&text, &speaker, &listener)
+            third_person(&text, &speaker, &listener_for(&speaker, "the customer"))
         })
         .next_back()
         .unwrap_or_default();
@@ -653,6 +652,42 @@ mod tests {
             "{}",
             summary.problem
         );
+    }
+
+    #[test]
+    fn huge_sessions_are_summarized() {
+        let many: Vec<serde_json::Value> = (0..10_000)
+            .map(|index| {
+                serde_json::json!({"speaker": if index % 2 == 0 { "customer" } else { "agent" },
+                                   "text": format!("Turn number {index} says the printer is offline again.")})
+            })
+            .collect();
+        let summary = summarize(&session(serde_json::Value::Array(many)), None);
+        assert!(!summary.summary.is_empty());
+
+        let enormous = "the printer is offline ".repeat(50_000);
+        let summary = summarize(
+            &session(serde_json::json!([{"speaker": "customer", "text": enormous}])),
+            None,
+        );
+        assert!(summary.title.chars().count() <= TITLE_CHARS);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_transcript_makes_the_summarizer_panic(
+            turns in proptest::collection::vec(("\\PC{0,80}", 0u8..4, proptest::option::of("\\PC{0,12}")), 0..20),
+        ) {
+            let turns: Vec<serde_json::Value> = turns
+                .into_iter()
+                .map(|(text, speaker, name)| {
+                    let speaker = ["customer", "agent", "ai_agent", "system"][speaker as usize];
+                    serde_json::json!({"speaker": speaker, "speaker_name": name, "text": text})
+                })
+                .collect();
+            let summary = summarize(&session(serde_json::Value::Array(turns)), None);
+            proptest::prop_assert!(summary.title.chars().count() <= TITLE_CHARS);
+        }
     }
 
     #[test]
