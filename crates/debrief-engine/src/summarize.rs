@@ -151,7 +151,9 @@ fn speaker_names(session: &Session) -> HashMap<String, String> {
         .map(|name| (name.clone(), name.clone()))
         .collect();
     if labels.len() == 2 {
-        let mut votes: HashMap<(usize, String), usize> = HashMap::new();
+        // Ordered, so that ties between names are broken the same way on every run.
+        let mut votes: std::collections::BTreeMap<(usize, String), usize> =
+            std::collections::BTreeMap::new();
         for turn in &session.turns {
             if let Some(name) = vocative(&turn.text) {
                 let other = usize::from(labels[0] == label(turn));
@@ -203,11 +205,14 @@ fn words_of(text: &str) -> Vec<String> {
 fn is_small_talk(sentence: &str) -> bool {
     let lowered = sentence.to_lowercase();
     let core = lowered.trim_matches(|c: char| !c.is_alphanumeric());
-    let words = words_of(core);
-    words.len() < 4
+    let words = core
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|word| !word.is_empty())
+        .count();
+    words < 4
         || SMALL_TALK
             .iter()
-            .any(|phrase| core == *phrase || (core.starts_with(phrase) && words.len() < 6))
+            .any(|phrase| core == *phrase || (core.starts_with(phrase) && words < 6))
 }
 
 /// Rewrites first and second person into the third, with the speakers' names.
@@ -355,6 +360,12 @@ pub fn summarize(
     };
     let name_refs: Vec<&str> = all_names.iter().map(String::as_str).collect();
 
+    let turn_sentences: Vec<Vec<String>> = session
+        .turns
+        .iter()
+        .map(|turn| sentences(&turn.text))
+        .collect();
+
     // Word frequencies over the dialogue, for centrality.
     let mut frequency: HashMap<String, f64> = HashMap::new();
     for turn in &session.turns {
@@ -373,8 +384,8 @@ pub fn summarize(
         }
         let speaker = name_of(turn);
         let listener = listener_for(&speaker, "the other party");
-        for (sentence_index, sentence) in sentences(&turn.text).into_iter().enumerate() {
-            let sentence = strip_openers(&sentence, &name_refs);
+        for (sentence_index, sentence) in turn_sentences[index].iter().enumerate() {
+            let sentence = strip_openers(sentence, &name_refs);
             if is_small_talk(&sentence) || sentence.ends_with('?') {
                 continue;
             }
@@ -426,13 +437,10 @@ pub fn summarize(
     let problem = session
         .turns
         .iter()
-        .filter(|turn| turn.speaker == Speaker::Customer)
-        .flat_map(|turn| {
-            sentences(&turn.text)
-                .into_iter()
-                .map(move |text| (turn, text))
-        })
-        .map(|(turn, text)| (turn, strip_openers(&text, &name_refs)))
+        .zip(&turn_sentences)
+        .filter(|(turn, _)| turn.speaker == Speaker::Customer)
+        .flat_map(|(turn, texts)| texts.iter().map(move |text| (turn, text)))
+        .map(|(turn, text)| (turn, strip_openers(text, &name_refs)))
         .find(|(_, text)| !is_small_talk(text))
         .map(|(turn, text)| {
             let speaker = name_of(turn);
@@ -486,11 +494,8 @@ pub fn summarize(
     let follow_up = session
         .turns
         .iter()
-        .flat_map(|turn| {
-            sentences(&turn.text)
-                .into_iter()
-                .map(move |text| (turn, text))
-        })
+        .zip(&turn_sentences)
+        .flat_map(|(turn, texts)| texts.iter().map(move |text| (turn, text)))
         .filter(|(_, text)| {
             let lowered = text.to_lowercase();
             [
@@ -507,7 +512,7 @@ pub fn summarize(
         })
         .map(|(turn, text)| {
             let speaker = name_of(turn);
-            third_person(&text, &speaker, &listener_for(&speaker, "the customer"))
+            third_person(text, &speaker, &listener_for(&speaker, "the customer"))
         })
         .next_back()
         .unwrap_or_default();
