@@ -104,6 +104,12 @@ pub struct IssueClassifier {
     /// Each type's documents as term ids (name and description first), to rebuild a centroid
     /// without a held-out example.
     documents: Vec<Vec<Vec<u32>>>,
+    /// Inverted index, by term: (type, weight) in the centroids.
+    centroid_postings: Vec<Vec<(u32, f64)>>,
+    /// Inverted index, by term: (example number across all types, weight).
+    example_postings: Vec<Vec<(u32, f64)>>,
+    /// The type of each example number.
+    example_types: Vec<u32>,
 }
 
 impl IssueClassifier {
@@ -160,6 +166,9 @@ impl IssueClassifier {
             centroids: Vec::new(),
             examples: Vec::new(),
             documents: Vec::new(),
+            centroid_postings: Vec::new(),
+            example_postings: Vec::new(),
+            example_types: Vec::new(),
         };
         for type_documents in &documents {
             let all: Vec<u32> = type_documents.iter().flatten().copied().collect();
@@ -172,7 +181,55 @@ impl IssueClassifier {
             );
         }
         classifier.documents = documents;
+        classifier.index();
         classifier
+    }
+
+    /// Builds the inverted indexes of the centroids and examples.
+    fn index(&mut self) {
+        let terms = self.idf.len();
+        self.centroid_postings = vec![Vec::new(); terms];
+        self.example_postings = vec![Vec::new(); terms];
+        for (type_index, centroid) in self.centroids.iter().enumerate() {
+            for (term, weight) in centroid {
+                self.centroid_postings[*term as usize].push((type_index as u32, *weight));
+            }
+        }
+        for (type_index, examples) in self.examples.iter().enumerate() {
+            for example in examples {
+                let number = self.example_types.len() as u32;
+                self.example_types.push(type_index as u32);
+                for (term, weight) in example {
+                    self.example_postings[*term as usize].push((number, *weight));
+                }
+            }
+        }
+    }
+
+    /// Each type's score through the inverted indexes.
+    fn indexed_scores(&self, query: &Vector) -> Vec<f64> {
+        let mut centroid = vec![0.0; self.ids.len()];
+        let mut example = vec![0.0; self.example_types.len()];
+        for (term, weight) in query {
+            for (type_index, other) in &self.centroid_postings[*term as usize] {
+                centroid[*type_index as usize] += weight * other;
+            }
+            for (number, other) in &self.example_postings[*term as usize] {
+                example[*number as usize] += weight * other;
+            }
+        }
+        let mut closest = vec![0.0f64; self.ids.len()];
+        for (number, score) in example.iter().enumerate() {
+            let type_index = self.example_types[number] as usize;
+            closest[type_index] = closest[type_index].max(*score);
+        }
+        centroid
+            .iter()
+            .zip(closest)
+            .map(|(centroid, closest)| {
+                CENTROID_WEIGHT * centroid + (1.0 - CENTROID_WEIGHT) * closest
+            })
+            .collect()
     }
 
     /// Sublinear TF-IDF, L2-normalised.
@@ -209,13 +266,46 @@ impl IssueClassifier {
     /// Every type ranked by score, best first; `excluded` leaves one text out of the
     /// examples (to estimate how the classifier does on texts it has not seen).
     pub fn rank(&self, text: &str, excluded: Option<&str>) -> Vec<Ranked> {
-        let query = self.vectorize(text);
-        let excluded = excluded.map(|text| self.vectorize(text));
         let mut ranked: Vec<Ranked> = self
-            .ids
+            .scores(text, excluded)
+            .into_iter()
+            .enumerate()
+            .map(|(index, score)| Ranked {
+                id: self.ids[index].clone(),
+                score,
+            })
+            .collect();
+        ranked.sort_by(|left, right| right.score.total_cmp(&left.score));
+        ranked
+    }
+
+    /// The best-scoring type (the first in taxonomy order on ties).
+    pub fn best(&self, text: &str, excluded: Option<&str>) -> Option<Ranked> {
+        let scores = self.scores(text, excluded);
+        let (index, score) = scores.iter().enumerate().fold(
+            None,
+            |best: Option<(usize, f64)>, (index, score)| match best {
+                Some((_, best_score)) if best_score >= *score => best,
+                _ => Some((index, *score)),
+            },
+        )?;
+        Some(Ranked {
+            id: self.ids[index].clone(),
+            score,
+        })
+    }
+
+    /// Each type's score, in taxonomy order.
+    fn scores(&self, text: &str, excluded: Option<&str>) -> Vec<f64> {
+        let query = self.vectorize(text);
+        let Some(excluded) = excluded.map(|text| self.vectorize(text)) else {
+            return self.indexed_scores(&query);
+        };
+        let excluded = Some(excluded);
+        self.ids
             .iter()
             .enumerate()
-            .map(|(index, id)| {
+            .map(|(index, _)| {
                 let held_out = excluded.as_ref().and_then(|excluded| {
                     self.examples[index]
                         .iter()
@@ -239,19 +329,14 @@ impl IssueClassifier {
                     .filter(|(example, _)| Some(*example) != held_out)
                     .map(|(_, example)| dot(&query, example))
                     .fold(0.0, f64::max);
-                Ranked {
-                    id: id.clone(),
-                    score: CENTROID_WEIGHT * centroid + (1.0 - CENTROID_WEIGHT) * closest,
-                }
+                CENTROID_WEIGHT * centroid + (1.0 - CENTROID_WEIGHT) * closest
             })
-            .collect();
-        ranked.sort_by(|left, right| right.score.total_cmp(&left.score));
-        ranked
+            .collect()
     }
 
     /// The best type, or [`UNKNOWN`] when nothing fits.
     pub fn classify(&self, text: &str) -> String {
-        match self.rank(text, None).first() {
+        match self.best(text, None) {
             Some(best) if best.score >= UNKNOWN_BELOW => best.id.clone(),
             _ => UNKNOWN.to_string(),
         }
@@ -320,6 +405,20 @@ mod tests {
             classifier.classify("I am locked out, reset my password please"),
             "account_password"
         );
+    }
+
+    #[test]
+    fn the_inverted_index_scores_like_the_exact_computation() {
+        let classifier = IssueClassifier::new(&taxonomy());
+        let text = "printer offline and the vpn disconnects";
+        // A held-out text that is no example leaves every type whole: the exact path.
+        let exact = classifier.scores(text, Some("zebra"));
+        let indexed = classifier.scores(text, None);
+        assert_eq!(exact.len(), indexed.len());
+        for (left, right) in exact.iter().zip(&indexed) {
+            assert!((left - right).abs() < 1e-9, "{exact:?} {indexed:?}");
+        }
+        assert!(indexed.iter().any(|score| *score > 0.0));
     }
 
     #[test]

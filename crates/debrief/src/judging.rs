@@ -70,8 +70,8 @@ pub fn eval_issue_types(
             ));
         };
         let words = customer_text(&session);
-        let ranked = classifier.rank(&words, hold_out.then_some(words.as_str()));
-        let predicted = match ranked.first() {
+        let best = classifier.best(&words, hold_out.then_some(words.as_str()));
+        let predicted = match &best {
             Some(best) if best.score >= debrief_engine::classify::UNKNOWN_BELOW => best.id.as_str(),
             _ => debrief_engine::classify::UNKNOWN,
         };
