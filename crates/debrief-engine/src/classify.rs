@@ -50,7 +50,17 @@ pub enum TaxonomyError {
     DuplicateId(String),
 }
 
+const BUILTIN_TAXONOMY: &str = include_str!("../data/it_taxonomy.json");
+
 impl Taxonomy {
+    /// The built-in IT-support taxonomy (16 types), used when a company has none.
+    pub fn builtin() -> Taxonomy {
+        // The built-in file is part of the program and is checked by a test.
+        Taxonomy::parse_json(BUILTIN_TAXONOMY).unwrap_or(Taxonomy {
+            issue_types: Vec::new(),
+        })
+    }
+
     /// Parses and checks a taxonomy file's text.
     pub fn parse_json(text: &str) -> Result<Taxonomy, TaxonomyError> {
         let taxonomy: Taxonomy = serde_json::from_str(text)?;
@@ -426,6 +436,28 @@ mod tests {
         let classifier = IssueClassifier::new(&taxonomy());
         assert_eq!(classifier.classify("banana smoothie recipe"), UNKNOWN);
         assert_eq!(classifier.classify(""), UNKNOWN);
+    }
+
+    #[test]
+    fn the_builtin_taxonomy_has_at_least_15_described_types() {
+        let taxonomy = Taxonomy::parse_json(BUILTIN_TAXONOMY).expect("valid");
+        assert!(taxonomy.issue_types.len() >= 15);
+        assert!(
+            taxonomy
+                .issue_types
+                .iter()
+                .all(|issue_type| !issue_type.description.is_empty()
+                    && issue_type.examples.len() >= 3)
+        );
+        let classifier = IssueClassifier::new(&taxonomy);
+        assert_eq!(
+            classifier.classify("Outlook keeps asking for my password"),
+            "email"
+        );
+        assert_eq!(
+            classifier.classify("the VPN drops when I work from home"),
+            "network_vpn"
+        );
     }
 
     #[test]

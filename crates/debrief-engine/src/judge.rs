@@ -230,6 +230,26 @@ fn count(text: &str, cues: &[&str]) -> usize {
     cues.iter().filter(|cue| text.contains(*cue)).count()
 }
 
+/// Words that negate a statement.
+const NEGATIONS: [&str; 6] = ["not", "n't", "no", "never", "still", "nothing"];
+
+/// A statement of a working state: "the pages load now", "both monitors work now".
+fn states_it_works_now(text: &str) -> bool {
+    text.split(['.', '!', '\n'])
+        .map(str::trim)
+        .filter(|sentence| !sentence.is_empty())
+        .any(|sentence| {
+            let words: Vec<&str> = sentence.split_whitespace().collect();
+            words.len() >= 3
+                && words
+                    .last()
+                    .is_some_and(|word| *word == "now" || *word == "again")
+                && !words
+                    .iter()
+                    .any(|word| NEGATIONS.iter().any(|negation| word.ends_with(negation)))
+        })
+}
+
 /// Solved cues in `text`, negated outcomes left out.
 fn count_solved(text: &str) -> usize {
     let mut text = text.to_string();
@@ -256,7 +276,9 @@ fn judge_dialogue(lines: &[DialogueLine<'_>]) -> Judgement {
             rationale: "the customer said nothing that confirms a resolution".into(),
         };
     };
-    let solved = count_solved(last) * 2 + closing.get(1).map_or(0, |earlier| count_solved(earlier));
+    let solved = count_solved(last) * 2
+        + closing.get(1).map_or(0, |earlier| count_solved(earlier))
+        + 2 * usize::from(states_it_works_now(last));
     let unsolved = count(last, &UNSOLVED_CUES) * 2
         + usize::from(last.trim_end().ends_with('?'))
         + closing
@@ -296,6 +318,20 @@ mod tests {
             (Role::Customer, "It works now, thank you!"),
         ]);
         assert!(Judge::Builtin.judge(&dialogue).resolved);
+    }
+
+    #[test]
+    fn a_stated_working_state_is_resolved() {
+        let works = lines(&[
+            (Role::Agent, "Try again please."),
+            (Role::Customer, "The pages load now."),
+        ]);
+        let still = lines(&[
+            (Role::Agent, "Try again please."),
+            (Role::Customer, "It still doesn't load now."),
+        ]);
+        assert!(Judge::Builtin.judge(&works).resolved);
+        assert!(!Judge::Builtin.judge(&still).resolved);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Debrief's text work: the built-in summarizer, issue-type tagging, the resolution judge and
 //! the eval metrics; LLM backends join them. Deterministic and free of I/O.
 
+pub mod applications;
 pub mod classify;
 pub mod judge;
 pub mod metrics;

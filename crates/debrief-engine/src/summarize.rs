@@ -62,7 +62,7 @@ const OPENERS: [&str; 16] = [
 ];
 
 /// Whole sentences that carry no content.
-const SMALL_TALK: [&str; 18] = [
+const SMALL_TALK: [&str; 21] = [
     "how are you",
     "nice to meet you",
     "good morning",
@@ -81,6 +81,9 @@ const SMALL_TALK: [&str; 18] = [
     "i see",
     "that's right",
     "excuse me",
+    "i'm sorry",
+    "i am sorry",
+    "sorry about that",
 ];
 
 /// Capitalised words that are not names when they open or close a turn.
@@ -306,6 +309,21 @@ fn without_fillers(sentence: &str) -> String {
 /// Drops interjections and vocatives that open a sentence ("Oh, well, Tom, …").
 fn strip_openers(sentence: &str, names: &[&str]) -> String {
     let mut rest = sentence.trim();
+    for greeting in ["good morning", "good afternoon", "good evening"] {
+        let starts = rest
+            .get(..greeting.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(greeting));
+        if starts {
+            // "Good morning Bob, …" / "Good morning, …"
+            if let Some((_, tail)) = rest.split_once(',') {
+                if tail.len() < rest.len()
+                    && rest[..rest.len() - tail.len()].split_whitespace().count() <= 4
+                {
+                    rest = tail.trim_start();
+                }
+            }
+        }
+    }
     loop {
         let Some((first, tail)) = rest.split_once(' ') else {
             return rest.to_string();
@@ -314,8 +332,15 @@ fn strip_openers(sentence: &str, names: &[&str]) -> String {
         let is_opener = OPENERS.contains(&core.to_lowercase().as_str()) || names.contains(&core);
         if is_opener && first.ends_with([',', '.', '!']) {
             rest = tail.trim_start();
-        } else {
-            return rest.to_string();
+            continue;
+        }
+        // "Hello Bob, …": an opener and a name that ends the greeting.
+        let named = tail.split_once(' ').filter(|(second, _)| {
+            second.ends_with(',') && second.chars().next().is_some_and(char::is_uppercase)
+        });
+        match named {
+            Some((_, after)) if is_opener => rest = after.trim_start(),
+            _ => return rest.to_string(),
         }
     }
 }
@@ -329,10 +354,45 @@ struct Candidate {
     score: f64,
 }
 
-/// Summarises a session with the built-in engine.
-pub fn summarize(
+/// The built-in engine: the summarizer with its issue-type classifier and applications
+/// catalogue.
+pub struct BuiltinEngine {
+    pub classifier: crate::classify::IssueClassifier,
+    pub applications: crate::applications::AppCatalogue,
+}
+
+impl Default for BuiltinEngine {
+    /// The built-in IT taxonomy and applications catalogue.
+    fn default() -> Self {
+        BuiltinEngine::new(
+            &crate::classify::Taxonomy::builtin(),
+            crate::applications::AppCatalogue::builtin(),
+        )
+    }
+}
+
+impl BuiltinEngine {
+    /// An engine with a company's taxonomy and catalogue.
+    pub fn new(
+        taxonomy: &crate::classify::Taxonomy,
+        applications: crate::applications::AppCatalogue,
+    ) -> Self {
+        BuiltinEngine {
+            classifier: crate::classify::IssueClassifier::new(taxonomy),
+            applications,
+        }
+    }
+
+    /// Summarises a session.
+    pub fn summarize(&self, session: &Session) -> Summary {
+        summarize(session, &self.classifier, &self.applications)
+    }
+}
+
+fn summarize(
     session: &Session,
-    classifier: Option<&crate::classify::IssueClassifier>,
+    classifier: &crate::classify::IssueClassifier,
+    catalogue: &crate::applications::AppCatalogue,
 ) -> Summary {
     let names = speaker_names(session);
     let name_of = |turn: &debrief_core::session::Turn| {
@@ -517,26 +577,15 @@ pub fn summarize(
         .next_back()
         .unwrap_or_default();
 
-    let issue_types = classifier
-        .map(|classifier| {
-            let text: String = session
-                .turns
-                .iter()
-                .filter(|turn| turn.speaker == Speaker::Customer)
-                .map(|turn| turn.text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n");
-            vec![classifier.classify(&text)]
-        })
-        .unwrap_or_default();
-    let mut applications: Vec<String> = Vec::new();
-    for event in &session.events {
-        if let Some(app) = &event.app {
-            if !applications.contains(app) {
-                applications.push(app.clone());
-            }
-        }
-    }
+    let customer_words: String = session
+        .turns
+        .iter()
+        .filter(|turn| turn.speaker == Speaker::Customer)
+        .map(|turn| turn.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let issue_types = vec![classifier.classify(&customer_words)];
+    let applications = catalogue.of_session(session);
 
     let title_source = if problem.is_empty() {
         narrative.first().cloned().unwrap_or_default()
@@ -613,7 +662,7 @@ mod tests {
             {"speaker": "agent", "speaker_name": "#Person1#", "text": "Thank you."}
         ]));
 
-        let summary = summarize(&dialogue, None);
+        let summary = BuiltinEngine::default().summarize(&dialogue);
 
         assert!(
             summary
@@ -641,14 +690,15 @@ mod tests {
         )
         .expect("valid");
 
-        let summary = summarize(&dialogue, None);
+        let summary = BuiltinEngine::default().summarize(&dialogue);
 
         assert_eq!(summary.outcome, Outcome::Escalated);
         assert_eq!(
             summary.actions,
             vec!["ran `wmic diskdrive get status`", "rebooted the device"]
         );
-        assert_eq!(summary.applications, vec!["CrystalDiskInfo.exe"]);
+        assert_eq!(summary.applications, vec!["CrystalDiskInfo"]);
+        assert_eq!(summary.issue_types, vec!["hardware"]);
         assert!(summary.title.chars().count() <= TITLE_CHARS);
         assert!(
             summary
@@ -667,14 +717,13 @@ mod tests {
                                    "text": format!("Turn number {index} says the printer is offline again.")})
             })
             .collect();
-        let summary = summarize(&session(serde_json::Value::Array(many)), None);
+        let summary = BuiltinEngine::default().summarize(&session(serde_json::Value::Array(many)));
         assert!(!summary.summary.is_empty());
 
         let enormous = "the printer is offline ".repeat(50_000);
-        let summary = summarize(
-            &session(serde_json::json!([{"speaker": "customer", "text": enormous}])),
-            None,
-        );
+        let summary = BuiltinEngine::default().summarize(&session(
+            serde_json::json!([{"speaker": "customer", "text": enormous}]),
+        ));
         assert!(summary.title.chars().count() <= TITLE_CHARS);
     }
 
@@ -690,14 +739,14 @@ mod tests {
                     serde_json::json!({"speaker": speaker, "speaker_name": name, "text": text})
                 })
                 .collect();
-            let summary = summarize(&session(serde_json::Value::Array(turns)), None);
+            let summary = BuiltinEngine::default().summarize(&session(serde_json::Value::Array(turns)));
             proptest::prop_assert!(summary.title.chars().count() <= TITLE_CHARS);
         }
     }
 
     #[test]
     fn an_empty_session_gives_an_empty_unknown_summary() {
-        let summary = summarize(&session(serde_json::json!([])), None);
+        let summary = BuiltinEngine::default().summarize(&session(serde_json::json!([])));
         assert_eq!(
             (summary.summary.as_str(), summary.outcome),
             ("", Outcome::Unknown)

@@ -193,6 +193,33 @@ mod tests {
     use debrief_core::session::{Direction, Platform};
 
     #[test]
+    fn the_demo_sessions_summarize_to_these_titles_outcomes_and_tags() {
+        let newest = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 20, 17, 0, 0)
+            .single()
+            .expect("time");
+        let sessions = demo_sessions(newest).expect("demo sessions build");
+        let engine = debrief_engine::summarize::BuiltinEngine::default();
+
+        let summaries: Vec<serde_json::Value> = sessions
+            .iter()
+            .map(|session| {
+                let summary = engine.summarize(session);
+                json!({
+                    "id": summary.id,
+                    "title": summary.title,
+                    "summary": summary.summary,
+                    "outcome": summary.outcome,
+                    "issue_types": summary.issue_types,
+                    "applications": summary.applications,
+                    "actions": summary.actions.len(),
+                })
+            })
+            .collect();
+
+        insta::assert_json_snapshot!(summaries);
+    }
+
+    #[test]
     fn the_demo_set_is_large_and_varied() {
         let sessions = demo_sessions(Utc::now()).expect("demo sessions build");
 

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use debrief_core::{RecordError, Session};
 use debrief_engine::judge::Judge;
 use debrief_engine::metrics::BinaryCounts;
+use debrief_engine::summarize::BuiltinEngine;
 use serde::{Deserialize, Serialize};
 
 /// One judged session.
@@ -173,11 +174,11 @@ pub fn summarize_stream(
     input: impl Read,
     output: &mut dyn Write,
     errors: &mut dyn Write,
-    classifier: Option<&debrief_engine::classify::IssueClassifier>,
+    engine: &BuiltinEngine,
 ) -> anyhow::Result<u64> {
     let mut line_out = Vec::with_capacity(1024);
     let rejected = for_each_session(input, errors, |_, session| {
-        let summary = debrief_engine::summarize::summarize(&session, classifier);
+        let summary = engine.summarize(&session);
         line_out.clear();
         serde_json::to_writer(&mut line_out, &summary)?;
         line_out.push(b'\n');
@@ -195,6 +196,7 @@ pub fn eval_summaries(
     errors: &mut dyn Write,
 ) -> anyhow::Result<(debrief_engine::rouge::RougeScores, u64, u64)> {
     let rouge = debrief_engine::rouge::Rouge::default();
+    let engine = BuiltinEngine::default();
     let mut total = debrief_engine::rouge::RougeScores::default();
     let mut records = 0u64;
     let rejected = for_each_session(input, errors, |text, session| {
@@ -202,7 +204,7 @@ pub fn eval_summaries(
         if gold.reference_summaries.is_empty() {
             return Ok(());
         }
-        let summary = debrief_engine::summarize::summarize(&session, None);
+        let summary = engine.summarize(&session);
         let best = rouge.best(&gold.reference_summaries, &summary.summary);
         total.rouge1 += best.rouge1;
         total.rouge2 += best.rouge2;
@@ -220,4 +222,41 @@ pub fn eval_summaries(
         records,
         rejected,
     ))
+}
+
+/// Most issue types `classify` lists for a session.
+const LISTED_ISSUE_TYPES: usize = 3;
+
+/// `debrief classify`: issue types (best first; `unknown` when none fits) and applications
+/// per session.
+pub fn classify_stream(
+    input: impl Read,
+    output: &mut dyn Write,
+    errors: &mut dyn Write,
+    engine: &BuiltinEngine,
+) -> anyhow::Result<u64> {
+    let rejected = for_each_session(input, errors, |_, session| {
+        let words = customer_text(&session);
+        let mut issue_types: Vec<String> = engine
+            .classifier
+            .rank(&words, None)
+            .into_iter()
+            .take(LISTED_ISSUE_TYPES)
+            .filter(|ranked| ranked.score >= debrief_engine::classify::UNKNOWN_BELOW)
+            .map(|ranked| ranked.id)
+            .collect();
+        if issue_types.is_empty() {
+            issue_types.push(debrief_engine::classify::UNKNOWN.to_string());
+        }
+        let line = serde_json::json!({
+            "id": session.id,
+            "issue_types": issue_types,
+            "applications": engine.applications.of_session(&session),
+        });
+        serde_json::to_writer(&mut *output, &line)?;
+        output.write_all(b"\n")?;
+        Ok(())
+    })?;
+    output.flush()?;
+    Ok(rejected)
 }

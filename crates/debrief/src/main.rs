@@ -98,7 +98,17 @@ enum Command {
         /// Only `builtin` exists so far.
         #[arg(long, default_value = "builtin")]
         engine: String,
-        /// An issue-type taxonomy file; without one, `issue_types` is empty.
+        /// An issue-type taxonomy file (default: the built-in IT taxonomy).
+        #[arg(long)]
+        taxonomy: Option<PathBuf>,
+    },
+    /// Issue types and applications of each session (JSON Lines in and out).
+    Classify {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+        /// An issue-type taxonomy file (default: the built-in IT taxonomy).
         #[arg(long)]
         taxonomy: Option<PathBuf>,
     },
@@ -168,6 +178,24 @@ enum EvalCommand {
         #[arg(long, default_value = "builtin")]
         judge: String,
     },
+}
+
+/// The built-in engine with the taxonomy file given, or the built-in IT taxonomy.
+fn builtin_engine(
+    taxonomy: Option<&std::path::Path>,
+) -> anyhow::Result<debrief_engine::summarize::BuiltinEngine> {
+    let taxonomy = match taxonomy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            debrief_engine::classify::Taxonomy::parse_json(&text)?
+        }
+        None => debrief_engine::classify::Taxonomy::builtin(),
+    };
+    Ok(debrief_engine::summarize::BuiltinEngine::new(
+        &taxonomy,
+        debrief_engine::applications::AppCatalogue::builtin(),
+    ))
 }
 
 /// The judge a command names, or the usage error.
@@ -428,22 +456,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("error: unknown engine {engine:?}: only builtin exists so far");
                 return Ok(ExitCode::from(2));
             }
-            let classifier = taxonomy
-                .map(|path| -> anyhow::Result<_> {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    let taxonomy = debrief_engine::classify::Taxonomy::parse_json(&text)?;
-                    Ok(debrief_engine::classify::IssueClassifier::new(&taxonomy))
-                })
-                .transpose()?;
+            let engine = builtin_engine(taxonomy.as_deref())?;
             let reader = files::open_input(&input)?;
             let mut writer = files::create_output(&output)?;
-            let rejected = judging::summarize_stream(
-                reader,
-                &mut writer,
-                &mut std::io::stderr(),
-                classifier.as_ref(),
-            )?;
+            let rejected =
+                judging::summarize_stream(reader, &mut writer, &mut std::io::stderr(), &engine)?;
+            Ok(if rejected > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Classify {
+            input,
+            output,
+            taxonomy,
+        } => {
+            let engine = builtin_engine(taxonomy.as_deref())?;
+            let reader = files::open_input(&input)?;
+            let mut writer = files::create_output(&output)?;
+            let rejected =
+                judging::classify_stream(reader, &mut writer, &mut std::io::stderr(), &engine)?;
             Ok(if rejected > 0 {
                 ExitCode::FAILURE
             } else {

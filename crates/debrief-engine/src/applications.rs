@@ -1,0 +1,221 @@
+//! Applications involved: normalised product names from device events (process names such as
+//! `OUTLOOK.EXE`, macOS bundle ids such as `com.microsoft.Outlook`, window titles) and from
+//! the transcript ("Outlook", "Teams"), through a catalogue — the built-in one
+//! (`data/applications.tsv`, 250 common Windows and macOS applications) plus a company's own
+//! entries. An application the catalogue does not know is reported under its own name.
+
+use std::collections::HashMap;
+
+use debrief_core::Session;
+
+const BUILTIN: &str = include_str!("../data/applications.tsv");
+
+/// Why a catalogue text cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("applications catalogue line {line}: {reason}")]
+pub struct CatalogueError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Known applications and their aliases.
+#[derive(Debug, Clone, Default)]
+pub struct AppCatalogue {
+    names: Vec<String>,
+    /// Lower-case alias → application.
+    aliases: HashMap<String, usize>,
+    /// Aliases that can appear in prose (no dots), longest first.
+    prose: Vec<(String, usize)>,
+}
+
+impl AppCatalogue {
+    /// The built-in catalogue.
+    pub fn builtin() -> AppCatalogue {
+        // The built-in file is part of the program and is checked by a test.
+        AppCatalogue::parse(BUILTIN).unwrap_or_default()
+    }
+
+    /// Reads `name<TAB>alias|alias|…` lines; `#` starts a comment line.
+    pub fn parse(text: &str) -> Result<AppCatalogue, CatalogueError> {
+        let mut catalogue = AppCatalogue::default();
+        for (index, line) in text.lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (name, aliases) = line.split_once('\t').ok_or_else(|| CatalogueError {
+                line: index + 1,
+                reason: "expected a name, a tab and aliases".into(),
+            })?;
+            catalogue.add(name.trim(), aliases.split('|').map(str::trim));
+        }
+        Ok(catalogue)
+    }
+
+    /// Adds an application (a company's own, say) with its aliases; its name is an alias too.
+    pub fn add<'a>(&mut self, name: &'a str, aliases: impl IntoIterator<Item = &'a str>) {
+        let index = self.names.len();
+        self.names.push(name.to_string());
+        for alias in aliases.into_iter().chain([name]) {
+            let alias = alias.to_lowercase();
+            if alias.is_empty() {
+                continue;
+            }
+            if !alias.contains('.') && alias.len() >= 3 {
+                self.prose.push((alias.clone(), index));
+            }
+            self.aliases.insert(alias, index);
+        }
+        self.prose
+            .sort_by(|left, right| right.0.len().cmp(&left.0.len()).then(left.0.cmp(&right.0)));
+    }
+
+    /// How many applications the catalogue knows.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether the catalogue is empty.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The application of a device event: its process or bundle id, else a known name in its
+    /// window title, else the process name as it was seen.
+    pub fn from_event(&self, app: &str, title: Option<&str>) -> String {
+        if let Some(index) = self.aliases.get(&app.trim().to_lowercase()) {
+            return self.names[*index].clone();
+        }
+        if let Some(index) = title.and_then(|title| self.first_in_prose(title, false)) {
+            return self.names[index].clone();
+        }
+        app.trim().to_string()
+    }
+
+    /// The first known application named in `text`. Outside `anywhere`, a one-word alias must
+    /// be capitalised in the text, so that "a word" or "the edge" name no product.
+    fn first_in_prose(&self, text: &str, proper_nouns_only: bool) -> Option<usize> {
+        self.all_in_prose(text, proper_nouns_only)
+            .into_iter()
+            .next()
+    }
+
+    fn all_in_prose(&self, text: &str, proper_nouns_only: bool) -> Vec<usize> {
+        let lowered = text.to_lowercase();
+        let mut found: Vec<(usize, usize)> = Vec::new();
+        for (alias, index) in &self.prose {
+            let mut from = 0;
+            while let Some(position) = lowered[from..].find(alias.as_str()) {
+                let start = from + position;
+                let end = start + alias.len();
+                let bounded = |at: Option<char>| at.is_none_or(|c| !c.is_alphanumeric());
+                let before = lowered[..start].chars().next_back();
+                let after = lowered[end..].chars().next();
+                let capitalised = text
+                    .get(start..)
+                    .and_then(|rest| rest.chars().next())
+                    .is_some_and(char::is_uppercase);
+                let single_word = !alias.contains(' ');
+                if bounded(before)
+                    && bounded(after)
+                    && (!proper_nouns_only || !single_word || capitalised)
+                    && !found.iter().any(|(_, known)| known == index)
+                {
+                    found.push((start, *index));
+                }
+                from = end;
+            }
+        }
+        found.sort();
+        found.into_iter().map(|(_, index)| index).collect()
+    }
+
+    /// Every application of a session: from its events first, then named in its transcript.
+    pub fn of_session(&self, session: &Session) -> Vec<String> {
+        let mut applications: Vec<String> = Vec::new();
+        let mut push = |name: String| {
+            if !applications.contains(&name) {
+                applications.push(name);
+            }
+        };
+        for event in &session.events {
+            if let Some(app) = &event.app {
+                push(self.from_event(app, event.title.as_deref()));
+            }
+        }
+        for turn in &session.turns {
+            for index in self.all_in_prose(&turn.text, true) {
+                push(self.names[index].clone());
+            }
+        }
+        applications
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_catalogue_parses_and_has_at_least_200_applications() {
+        let catalogue = AppCatalogue::parse(BUILTIN).expect("built-in catalogue parses");
+        assert!(catalogue.len() >= 200, "{}", catalogue.len());
+    }
+
+    #[test]
+    fn process_names_bundle_ids_and_titles_are_normalised() {
+        let catalogue = AppCatalogue::builtin();
+        assert_eq!(
+            catalogue.from_event("OUTLOOK.EXE", None),
+            "Microsoft Outlook"
+        );
+        assert_eq!(
+            catalogue.from_event("com.microsoft.Outlook", None),
+            "Microsoft Outlook"
+        );
+        assert_eq!(
+            catalogue.from_event("ApplicationFrameHost.exe", Some("Inbox - Outlook")),
+            "Microsoft Outlook"
+        );
+        assert_eq!(
+            catalogue.from_event("chrome.exe", Some("Ricoh Web Image Monitor - Chrome")),
+            "Google Chrome"
+        );
+    }
+
+    #[test]
+    fn unknown_processes_keep_their_own_name() {
+        assert_eq!(
+            AppCatalogue::builtin().from_event("acme-crm.exe", None),
+            "acme-crm.exe"
+        );
+    }
+
+    #[test]
+    fn transcripts_name_applications_as_proper_nouns() {
+        let catalogue = AppCatalogue::builtin();
+        let session = Session::parse_json(
+            r#"{"id": "s", "turns": [
+                {"speaker": "customer", "text": "Outlook and Teams crash, in a word it is a mess at the edge of my patience"},
+                {"speaker": "agent", "text": "Let me check Google Chrome too."}],
+               "events": [{"at": "2026-11-20T10:00:00Z", "type": "app_focus", "app": "EXCEL.EXE"}]}"#,
+        )
+        .expect("valid");
+
+        assert_eq!(
+            catalogue.of_session(&session),
+            vec![
+                "Microsoft Excel",
+                "Microsoft Outlook",
+                "Microsoft Teams",
+                "Google Chrome"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_company_can_add_its_own_applications() {
+        let mut catalogue = AppCatalogue::builtin();
+        catalogue.add("Acme CRM", ["acme-crm.exe", "acme crm"]);
+        assert_eq!(catalogue.from_event("ACME-CRM.EXE", None), "Acme CRM");
+    }
+}
