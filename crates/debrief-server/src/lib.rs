@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod evaluation;
 pub mod routes;
+pub mod summaries;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::sessions::list_sessions).post(routes::sessions::create_sessions),
         )
         .route("/sessions/{id}", get(routes::sessions::get_session))
+        .route("/sessions/{id}/summary", get(routes::sessions::get_summary))
         .route(
             "/tokens",
             get(routes::tokens::list_tokens).post(routes::tokens::create_token),

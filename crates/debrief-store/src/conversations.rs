@@ -247,7 +247,7 @@ fn verdict_from_row(row: &AnyRow) -> Result<Option<RecordedVerdict>> {
 impl Backend {
     /// Row locking for the claim: PostgreSQL skips rows another transaction holds; SQLite
     /// has one writer at a time and needs none.
-    fn claim_lock(self) -> &'static str {
+    pub(crate) fn claim_lock(self) -> &'static str {
         match self {
             Backend::Sqlite => "",
             Backend::Postgres => " for update skip locked",

@@ -9,6 +9,7 @@ mod billing;
 mod conversations;
 mod error;
 mod sql;
+mod summaries;
 pub mod tokens;
 
 #[cfg(feature = "testing")]
@@ -32,6 +33,7 @@ pub use conversations::{
 };
 pub use error::{Result, StoreError};
 pub use sql::{redact_url, Backend, SqlStore};
+pub use summaries::{SummaryJob, SummaryState, SummaryStore};
 pub use tokens::TokenSecret;
 
 /// A company's internal id (UUIDv7 text).
@@ -214,7 +216,9 @@ pub trait SessionStore: Send + Sync {
 
 /// Everything the server and the CLI need from storage.
 #[async_trait]
-pub trait Store: CompanyStore + SessionStore + ConversationStore + BillingStore {
+pub trait Store:
+    CompanyStore + SessionStore + ConversationStore + BillingStore + SummaryStore
+{
     /// Which backend this is.
     fn backend(&self) -> Backend;
 

@@ -218,7 +218,7 @@ fn encode_body(json: &str) -> Vec<u8> {
     lz4_flex::compress_prepend_size(json.as_bytes())
 }
 
-fn decode_body(row: &AnyRow) -> Result<String> {
+pub(crate) fn decode_body(row: &AnyRow) -> Result<String> {
     let compressed: Vec<u8> = row.try_get("body")?;
     let bytes = lz4_flex::decompress_size_prepended(&compressed)
         .map_err(|error| StoreError::Corrupt(format!("session body: {error}")))?;

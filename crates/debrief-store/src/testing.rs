@@ -134,6 +134,7 @@ cases!(
     due_conversations_are_claimed_once_per_lease,
     a_verdict_is_recorded_once_and_counted_once,
     overrides_move_the_count_and_keep_the_audit,
+    each_session_gets_one_summary_with_retries,
 );
 
 /// A new company named `name` on the premium tier.
@@ -769,6 +770,93 @@ async fn overrides_move_the_count_and_keep_the_audit(store: Arc<dyn Store>) {
         .await
         .expect("alert"));
     assert_eq!(store.usage_alerts(&company).await.expect("alerts").len(), 1);
+}
+
+async fn each_session_gets_one_summary_with_retries(store: Arc<dyn Store>) {
+    let company = create_test_company(store.as_ref(), "acme").await.company.id;
+    store
+        .insert_sessions(
+            &company,
+            &[
+                test_session("s-1", 1, "windows", "u-1"),
+                test_session("s-2", 2, "macos", "u-1"),
+            ],
+        )
+        .await
+        .expect("insert");
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
+        .single()
+        .expect("time");
+
+    let claimed = store.claim_summary_jobs(now, 10, 60).await.expect("claim");
+    let again = store.claim_summary_jobs(now, 10, 60).await.expect("claim");
+    assert_eq!(claimed.len(), 2);
+    assert!(again.is_empty(), "leased jobs are not claimed twice");
+    assert!(claimed[0].session.contains("\"id\""));
+    assert_eq!(
+        store.summary_state(&company, "s-1").await.expect("state"),
+        crate::SummaryState::Pending
+    );
+
+    let first = claimed
+        .iter()
+        .find(|job| job.session_id == "s-1")
+        .expect("s-1");
+    let second = claimed
+        .iter()
+        .find(|job| job.session_id == "s-2")
+        .expect("s-2");
+    assert!(store
+        .complete_summary_job(first, "{\"title\": \"x\"}", "builtin-1", "en")
+        .await
+        .expect("complete"));
+    assert!(
+        !store
+            .complete_summary_job(first, "{\"title\": \"y\"}", "builtin-1", "en")
+            .await
+            .expect("complete"),
+        "never two summaries"
+    );
+    assert_eq!(
+        store.summary_state(&company, "s-1").await.expect("state"),
+        crate::SummaryState::Ready("{\"title\": \"x\"}".into())
+    );
+
+    store
+        .fail_summary_job(
+            second,
+            "engine failed",
+            Some(now + chrono::TimeDelta::seconds(30)),
+        )
+        .await
+        .expect("fail");
+    assert!(store
+        .claim_summary_jobs(now + chrono::TimeDelta::seconds(10), 10, 60)
+        .await
+        .expect("claim")
+        .is_empty());
+    let retried = store
+        .claim_summary_jobs(now + chrono::TimeDelta::seconds(31), 10, 60)
+        .await
+        .expect("claim");
+    assert_eq!((retried.len(), retried[0].attempts), (1, 1));
+    store
+        .fail_summary_job(&retried[0], "gave up", None)
+        .await
+        .expect("fail");
+    assert_eq!(
+        store.summary_state(&company, "s-2").await.expect("state"),
+        crate::SummaryState::Failed("gave up".into())
+    );
+    let other = create_test_company(store.as_ref(), "globex")
+        .await
+        .company
+        .id;
+    assert!(matches!(
+        store.summary_state(&other, "s-1").await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 /// Opens a fresh store on `url`, for a conformance case.

@@ -608,11 +608,20 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
         stopped,
     ));
+    let summarizer = debrief_server::summaries::Summarizer {
+        store: Arc::clone(&store),
+        engine: Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
+    };
+    let summarizing = tokio::spawn(summarizer.run(
+        std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
+        stop_evaluator.subscribe(),
+    ));
     debrief_server::serve(listener, state, shutdown_signal())
         .await
         .context("the server failed")?;
     let _ = stop_evaluator.send(true);
     let _ = evaluation.await;
+    let _ = summarizing.await;
     tracing::info!("debrief stopped");
     Ok(())
 }

@@ -31,7 +31,8 @@ pub struct Settings {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
-    /// How often the server evaluates the conversations that became due, in milliseconds.
+    /// How often the server runs its background work (conversations that became due,
+    /// sessions waiting for a summary), in milliseconds.
     pub evaluation_interval_ms: u64,
     /// The LLM check of automated resolutions: `builtin`, `always-pass` or `always-fail`.
     pub resolution_judge: String,

@@ -193,3 +193,34 @@ pub async fn list_sessions(
         total: page.total,
     }))
 }
+
+/// `GET /api/v1/sessions/{id}/summary`: 200 with the summary, 202 while it is being written,
+/// 422 when the engine gave up (with the error).
+pub async fn get_summary(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    use debrief_store::SummaryState;
+    match state
+        .store
+        .summary_state(&principal.company.id, &id)
+        .await?
+    {
+        SummaryState::Ready(summary) => {
+            let summary: serde_json::Value = serde_json::from_str(&summary)
+                .map_err(|error| ApiError::Internal(format!("stored summary {id}: {error}")))?;
+            Ok((StatusCode::OK, Json(summary)).into_response())
+        }
+        SummaryState::Pending => Ok((
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({"id": id, "state": "pending"})),
+        )
+            .into_response()),
+        SummaryState::Failed(error) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(serde_json::json!({"id": id, "state": "failed", "error": error})),
+        )
+            .into_response()),
+    }
+}

@@ -308,3 +308,66 @@ async fn listing_pages_with_a_cursor_and_filters() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_stored_session_gets_its_summary_from_the_background_worker() {
+    let app = TestApp::spawn().await;
+    let mut session = session_json("tv-9");
+    session["turns"] = json!([
+        {"speaker": "customer", "speaker_name": "Bob", "text": "Hi Ana. Outlook keeps asking for my password."},
+        {"speaker": "agent", "speaker_name": "Ana", "text": "I removed the old credential and restarted Outlook."},
+        {"speaker": "customer", "speaker_name": "Bob", "text": "It works now, thanks!"}
+    ]);
+    app.post_json("/api/v1/sessions", &app.token, &session)
+        .send()
+        .await
+        .expect("ingest");
+    let summarizer = debrief_server::summaries::Summarizer {
+        store: app.store.clone(),
+        engine: std::sync::Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
+    };
+    let globex = app.other_company("globex").await;
+
+    let (pending, waiting) = json_of(
+        app.get("/api/v1/sessions/tv-9/summary", &app.token)
+            .send()
+            .await,
+    )
+    .await;
+    let stored = summarizer
+        .run_once(chrono::Utc::now())
+        .await
+        .expect("round");
+    let again = summarizer
+        .run_once(chrono::Utc::now())
+        .await
+        .expect("round");
+    let (ready, summary) = json_of(
+        app.get("/api/v1/sessions/tv-9/summary", &app.token)
+            .send()
+            .await,
+    )
+    .await;
+    let (foreign, _) = json_of(
+        app.get("/api/v1/sessions/tv-9/summary", &globex)
+            .send()
+            .await,
+    )
+    .await;
+
+    assert_eq!((pending, waiting["state"].as_str()), (202, Some("pending")));
+    assert_eq!((stored, again), (1, 0), "one summary, never two");
+    assert_eq!(ready, 200);
+    assert_eq!(summary["outcome"], "resolved");
+    assert_eq!(summary["applications"], json!(["Microsoft Outlook"]));
+    assert_eq!(summary["issue_types"], json!(["email"]));
+    assert!(
+        summary["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Bob's password"),
+        "{summary}"
+    );
+    assert_eq!(foreign, 404);
+    app.stop().await;
+}
