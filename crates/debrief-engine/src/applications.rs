@@ -24,8 +24,14 @@ pub struct AppCatalogue {
     names: Vec<String>,
     /// Lower-case alias → application.
     aliases: HashMap<String, usize>,
-    /// Aliases that can appear in prose (no dots), longest first.
-    prose: Vec<(String, usize)>,
+    /// Aliases that can appear in prose (no dots), as lower-case words, by their first word.
+    prose: HashMap<String, Vec<(Vec<String>, usize)>>,
+}
+
+/// The alphanumeric words of `text`, as written.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
 }
 
 impl AppCatalogue {
@@ -61,12 +67,16 @@ impl AppCatalogue {
                 continue;
             }
             if !alias.contains('.') && alias.len() >= 3 {
-                self.prose.push((alias.clone(), index));
+                let alias_words: Vec<String> = words(&alias).map(str::to_string).collect();
+                if let Some(first) = alias_words.first().cloned() {
+                    let entries = self.prose.entry(first).or_default();
+                    entries.push((alias_words, index));
+                    // Longest aliases first, so that "google chrome" wins over "chrome".
+                    entries.sort_by_key(|(alias, _)| std::cmp::Reverse(alias.len()));
+                }
             }
             self.aliases.insert(alias, index);
         }
-        self.prose
-            .sort_by(|left, right| right.0.len().cmp(&left.0.len()).then(left.0.cmp(&right.0)));
     }
 
     /// How many applications the catalogue knows.
@@ -100,33 +110,32 @@ impl AppCatalogue {
     }
 
     fn all_in_prose(&self, text: &str, proper_nouns_only: bool) -> Vec<usize> {
-        let lowered = text.to_lowercase();
-        let mut found: Vec<(usize, usize)> = Vec::new();
-        for (alias, index) in &self.prose {
-            let mut from = 0;
-            while let Some(position) = lowered[from..].find(alias.as_str()) {
-                let start = from + position;
-                let end = start + alias.len();
-                let bounded = |at: Option<char>| at.is_none_or(|c| !c.is_alphanumeric());
-                let before = lowered[..start].chars().next_back();
-                let after = lowered[end..].chars().next();
-                let capitalised = text
-                    .get(start..)
-                    .and_then(|rest| rest.chars().next())
-                    .is_some_and(char::is_uppercase);
-                let single_word = !alias.contains(' ');
-                if bounded(before)
-                    && bounded(after)
-                    && (!proper_nouns_only || !single_word || capitalised)
-                    && !found.iter().any(|(_, known)| known == index)
-                {
-                    found.push((start, *index));
+        let written: Vec<&str> = words(text).collect();
+        let lowered: Vec<String> = written.iter().map(|word| word.to_lowercase()).collect();
+        let mut found: Vec<usize> = Vec::new();
+        let mut position = 0;
+        while position < lowered.len() {
+            let matched = self.prose.get(&lowered[position]).and_then(|entries| {
+                entries.iter().find(|(alias, _)| {
+                    let fits = lowered[position..].starts_with(alias);
+                    let capitalised = written[position]
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_uppercase);
+                    fits && (!proper_nouns_only || alias.len() > 1 || capitalised)
+                })
+            });
+            match matched {
+                Some((alias, index)) => {
+                    if !found.contains(index) {
+                        found.push(*index);
+                    }
+                    position += alias.len();
                 }
-                from = end;
+                None => position += 1,
             }
         }
-        found.sort();
-        found.into_iter().map(|(_, index)| index).collect()
+        found
     }
 
     /// Every application of a session: from its events first, then named in its transcript.

@@ -11,6 +11,7 @@ use debrief_core::Session;
 use serde::Serialize;
 
 use crate::judge::Judge;
+use crate::language::Language;
 
 /// The engine name written into summaries.
 pub const ENGINE: &str = "builtin-1";
@@ -25,6 +26,9 @@ const IDEAL_WORDS: f64 = 12.0;
 /// it comes (conversations state their point early).
 const CENTRALITY_WEIGHT: f64 = 0.5;
 const POSITION_WEIGHT: f64 = 8.0;
+
+/// The customer turns that issue-type tagging reads.
+const PROBLEM_TURNS: usize = 3;
 
 /// Longest title, in characters.
 const TITLE_CHARS: usize = 80;
@@ -51,7 +55,13 @@ pub struct Summary {
     pub follow_up: String,
     pub issue_types: Vec<String>,
     pub applications: Vec<String>,
+    /// The language asked for: of the actions, the outcome label and other templates.
     pub language: String,
+    /// The outcome in that language.
+    pub outcome_label: String,
+    /// The language of the narrative, title, problem and follow-up: the transcript's, which
+    /// the built-in engine does not translate (different from `language` says so).
+    pub narrative_language: String,
     pub engine: String,
 }
 
@@ -198,11 +208,10 @@ fn sentences(text: &str) -> Vec<String> {
     sentences
 }
 
-fn words_of(text: &str) -> Vec<String> {
+/// The words of `text` (letters, digits and apostrophes), as written.
+fn split_words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .filter(|word| !word.is_empty())
-        .map(str::to_lowercase)
-        .collect()
 }
 
 fn is_small_talk(sentence: &str) -> bool {
@@ -291,6 +300,9 @@ fn without_fillers(sentence: &str) -> String {
     for filler in FILLERS {
         let lowered = text.to_lowercase();
         let pattern = format!(" {filler}");
+        if !lowered.contains(&pattern) {
+            continue;
+        }
         let mut result = String::with_capacity(text.len());
         let mut last = 0;
         for (start, _) in lowered.match_indices(&pattern) {
@@ -383,9 +395,14 @@ impl BuiltinEngine {
         }
     }
 
-    /// Summarises a session.
+    /// Summarises a session in English.
     pub fn summarize(&self, session: &Session) -> Summary {
-        summarize(session, &self.classifier, &self.applications)
+        self.summarize_in(session, Language::English)
+    }
+
+    /// Summarises a session with its templates in `language`.
+    pub fn summarize_in(&self, session: &Session, language: Language) -> Summary {
+        summarize(session, &self.classifier, &self.applications, language)
     }
 }
 
@@ -393,6 +410,7 @@ fn summarize(
     session: &Session,
     classifier: &crate::classify::IssueClassifier,
     catalogue: &crate::applications::AppCatalogue,
+    language: Language,
 ) -> Summary {
     let names = speaker_names(session);
     let name_of = |turn: &debrief_core::session::Turn| {
@@ -429,9 +447,13 @@ fn summarize(
     // Word frequencies over the dialogue, for centrality.
     let mut frequency: HashMap<String, f64> = HashMap::new();
     for turn in &session.turns {
-        for word in words_of(&turn.text) {
-            if word.len() > 3 {
-                *frequency.entry(word).or_insert(0.0) += 1.0;
+        let lowered = turn.text.to_lowercase();
+        for word in split_words(&lowered).filter(|word| word.len() > 3) {
+            match frequency.get_mut(word) {
+                Some(count) => *count += 1.0,
+                None => {
+                    frequency.insert(word.to_string(), 1.0);
+                }
             }
         }
     }
@@ -449,11 +471,12 @@ fn summarize(
             if is_small_talk(&sentence) || sentence.ends_with('?') {
                 continue;
             }
-            let words = words_of(&sentence);
+            let lowered = sentence.to_lowercase();
+            let words: Vec<&str> = split_words(&lowered).collect();
             let centrality: f64 = words
                 .iter()
                 .filter(|word| word.len() > 3)
-                .map(|word| frequency.get(word).copied().unwrap_or(0.0).min(3.0))
+                .map(|word| frequency.get(*word).copied().unwrap_or(0.0).min(3.0))
                 .sum::<f64>()
                 / (words.len() as f64).sqrt();
             let position = 1.0 - index as f64 / turn_count;
@@ -512,16 +535,13 @@ fn summarize(
         .events
         .iter()
         .filter_map(|event| match event.kind.as_str() {
-            "command" => event.text.as_ref().map(|text| format!("ran `{text}`")),
-            "file_transfer" => event
-                .name
+            "command" => event.text.as_ref().map(|text| language.ran_command(text)),
+            "file_transfer" => event.name.as_ref().map(|name| language.transferred(name)),
+            "setting_change" => event
+                .setting
                 .as_ref()
-                .map(|name| format!("transferred {name}")),
-            "setting_change" => event.setting.as_ref().map(|setting| match &event.value {
-                Some(value) => format!("set {setting} to {value}"),
-                None => format!("changed {setting}"),
-            }),
-            "reboot" => Some("rebooted the device".to_string()),
+                .map(|setting| language.changed_setting(setting, event.value.as_deref())),
+            "reboot" => Some(language.rebooted().to_string()),
             "note" => event.text.clone(),
             _ => None,
         })
@@ -577,10 +597,12 @@ fn summarize(
         .next_back()
         .unwrap_or_default();
 
+    // The customer's first turns state the problem; later ones mostly react.
     let customer_words: String = session
         .turns
         .iter()
         .filter(|turn| turn.speaker == Speaker::Customer)
+        .take(PROBLEM_TURNS)
         .map(|turn| turn.text.as_str())
         .collect::<Vec<_>>()
         .join("\n");
@@ -615,7 +637,16 @@ fn summarize(
         follow_up,
         issue_types,
         applications,
-        language: session.language.clone().unwrap_or_else(|| "en".into()),
+        language: language.code().to_string(),
+        outcome_label: language.outcome(outcome).to_string(),
+        narrative_language: session
+            .language
+            .as_deref()
+            .and_then(Language::from_code)
+            .map_or_else(
+                || session.language.clone().unwrap_or_else(|| "en".into()),
+                |code| code.code().to_string(),
+            ),
         engine: ENGINE.to_string(),
     }
 }
@@ -742,6 +773,28 @@ mod tests {
             let summary = BuiltinEngine::default().summarize(&session(serde_json::Value::Array(turns)));
             proptest::prop_assert!(summary.title.chars().count() <= TITLE_CHARS);
         }
+    }
+
+    #[test]
+    fn templates_follow_the_language_and_the_narrative_keeps_the_transcripts() {
+        let dialogue = Session::parse_json(
+            &serde_json::json!({"id": "s", "language": "en", "turns": [
+                {"speaker": "customer", "text": "The laptop freezes after the update."},
+                {"speaker": "agent", "text": "I rolled the driver back and it works now."}
+            ], "events": [{"at": "2026-11-20T10:01:00Z", "type": "reboot"}]})
+            .to_string(),
+        )
+        .expect("valid");
+
+        let summary = BuiltinEngine::default().summarize_in(&dialogue, Language::German);
+
+        assert_eq!(summary.language, "de");
+        assert_eq!(summary.narrative_language, "en");
+        assert_eq!(summary.actions, vec!["startete das Gerät neu"]);
+        assert_eq!(
+            summary.outcome_label,
+            Language::German.outcome(summary.outcome)
+        );
     }
 
     #[test]

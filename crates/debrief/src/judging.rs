@@ -175,10 +175,11 @@ pub fn summarize_stream(
     output: &mut dyn Write,
     errors: &mut dyn Write,
     engine: &BuiltinEngine,
+    language: debrief_engine::language::Language,
 ) -> anyhow::Result<u64> {
     let mut line_out = Vec::with_capacity(1024);
     let rejected = for_each_session(input, errors, |_, session| {
-        let summary = engine.summarize(&session);
+        let summary = engine.summarize_in(&session, language);
         line_out.clear();
         serde_json::to_writer(&mut line_out, &summary)?;
         line_out.push(b'\n');

@@ -101,6 +101,9 @@ enum Command {
         /// An issue-type taxonomy file (default: the built-in IT taxonomy).
         #[arg(long)]
         taxonomy: Option<PathBuf>,
+        /// Language of labels and templates: en, pt-BR, es, de or fr.
+        #[arg(long, default_value = "en")]
+        language: String,
     },
     /// Issue types and applications of each session (JSON Lines in and out).
     Classify {
@@ -451,16 +454,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
             engine,
             taxonomy,
+            language,
         } => {
             if engine != "builtin" {
                 eprintln!("error: unknown engine {engine:?}: only builtin exists so far");
                 return Ok(ExitCode::from(2));
             }
+            let Some(language) = debrief_engine::language::Language::from_code(&language) else {
+                eprintln!("error: unknown language {language:?}: use en, pt-BR, es, de or fr");
+                return Ok(ExitCode::from(2));
+            };
             let engine = builtin_engine(taxonomy.as_deref())?;
             let reader = files::open_input(&input)?;
             let mut writer = files::create_output(&output)?;
-            let rejected =
-                judging::summarize_stream(reader, &mut writer, &mut std::io::stderr(), &engine)?;
+            let rejected = judging::summarize_stream(
+                reader,
+                &mut writer,
+                &mut std::io::stderr(),
+                &engine,
+                language,
+            )?;
             Ok(if rejected > 0 {
                 ExitCode::FAILURE
             } else {
