@@ -59,6 +59,22 @@ pub enum BenchCommand {
     },
 }
 
+/// Writes `count` JSON lines made by `line` to `path`.
+fn write_lines(
+    path: &std::path::Path,
+    count: u64,
+    mut line: impl FnMut(u64) -> serde_json::Value,
+) -> anyhow::Result<()> {
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut writer = BufWriter::with_capacity(1 << 20, file);
+    for index in 0..count {
+        serde_json::to_writer(&mut writer, &line(index))?;
+        writer.write_all(b"\n")?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
 /// Runs a bench command.
 pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -69,16 +85,10 @@ pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             seed,
             output,
         } => {
-            let file = File::create(&output)
-                .with_context(|| format!("cannot create {}", output.display()))?;
-            let mut writer = BufWriter::with_capacity(1 << 20, file);
             let mut generator = SessionGenerator::new(seed);
-            for index in 0..count {
-                let session = generator.session(index, turns, events);
-                serde_json::to_writer(&mut writer, &session)?;
-                writer.write_all(b"\n")?;
-            }
-            writer.flush()?;
+            write_lines(&output, count, |index| {
+                generator.session(index, turns, events)
+            })?;
             println!("wrote {count} sessions to {}", output.display());
         }
         BenchCommand::Conversations {
@@ -87,15 +97,10 @@ pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             seed,
             output,
         } => {
-            let file = File::create(&output)
-                .with_context(|| format!("cannot create {}", output.display()))?;
-            let mut writer = BufWriter::with_capacity(1 << 20, file);
             let mut generator = SessionGenerator::new(seed);
-            for index in 0..count {
-                serde_json::to_writer(&mut writer, &generator.conversation(index, events))?;
-                writer.write_all(b"\n")?;
-            }
-            writer.flush()?;
+            write_lines(&output, count, |index| {
+                generator.conversation(index, events)
+            })?;
             println!("wrote {count} conversations to {}", output.display());
         }
         BenchCommand::Timeline {

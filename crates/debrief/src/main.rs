@@ -201,6 +201,15 @@ fn builtin_engine(
     ))
 }
 
+/// Exit status 1 when any record was rejected (the others were still written), else 0.
+fn exit_for(rejected: u64) -> ExitCode {
+    if rejected > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 /// The judge a command names, or the usage error.
 fn judge_named(name: &str) -> Result<debrief_engine::judge::Judge, ExitCode> {
     debrief_engine::judge::Judge::from_name(name).ok_or_else(|| {
@@ -345,11 +354,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("no company named {company:?}"))?;
             let report = import::import_file(store, &company, &file, batch_size).await?;
             print!("{}", report.render());
-            Ok(if report.rejected > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit_for(report.rejected))
         }
         Command::Admin(AdminCommand::CreateCompany {
             name,
@@ -408,11 +413,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "{} verdicts written, {} lines rejected",
                 report.written, report.rejected
             );
-            Ok(if report.rejected > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit_for(report.rejected))
         }
         Command::Billing(BillingCommand::Simulate { input, output }) => {
             let reader = files::open_input(&input)?;
@@ -443,11 +444,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut writer = files::create_output(&output)?;
             let rejected =
                 judging::judge_stream(reader, &mut writer, &mut std::io::stderr(), judge)?;
-            Ok(if rejected > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit_for(rejected))
         }
         Command::Summarize {
             input,
@@ -474,11 +471,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &engine,
                 language,
             )?;
-            Ok(if rejected > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit_for(rejected))
         }
         Command::Classify {
             input,
@@ -490,11 +483,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut writer = files::create_output(&output)?;
             let rejected =
                 judging::classify_stream(reader, &mut writer, &mut std::io::stderr(), &engine)?;
-            Ok(if rejected > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit_for(rejected))
         }
         Command::Eval(EvalCommand::Summaries { input }) => {
             let reader = files::open_input(&input)?;
@@ -504,11 +493,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "summaries: ROUGE-1 {:.2} ROUGE-2 {:.2} ROUGE-L {:.2} (n={records}, rejected {rejected})",
                 scores.rouge1, scores.rouge2, scores.rouge_l
             );
-            Ok(if rejected > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit_for(rejected))
         }
         Command::Eval(EvalCommand::IssueTypes {
             input,
@@ -539,11 +524,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 counts.macro_f1(),
                 counts.total()
             );
-            Ok(if rejected > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit_for(rejected))
         }
         Command::Eval(EvalCommand::Judge { input, judge }) => {
             let judge = match judge_named(&judge) {
@@ -563,11 +544,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     + counts.false_negative
                     + counts.true_negative
             );
-            Ok(if rejected > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit_for(rejected))
         }
         Command::ConfigExample => {
             print!("{}", Settings::example());
