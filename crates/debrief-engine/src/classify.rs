@@ -22,7 +22,7 @@ pub const UNKNOWN_BELOW: f64 = 0.08;
 const CENTROID_WEIGHT: f64 = 0.8;
 
 /// One issue type of a taxonomy.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct IssueType {
     pub id: String,
     #[serde(default)]

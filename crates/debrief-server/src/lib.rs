@@ -63,6 +63,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/company", get(routes::tokens::get_company))
         .route(
+            "/taxonomy",
+            get(routes::taxonomy::get_taxonomy)
+                .put(routes::taxonomy::put_taxonomy)
+                .delete(routes::taxonomy::delete_taxonomy),
+        )
+        .route(
             "/conversations",
             axum::routing::post(routes::conversations::upsert_conversations),
         )

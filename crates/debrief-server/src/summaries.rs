@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use debrief_core::Session;
+use debrief_engine::classify::Taxonomy;
 use debrief_engine::summarize::BuiltinEngine;
-use debrief_store::{Store, SummaryJob};
+use debrief_store::{CompanyId, Store, SummaryJob};
+use std::collections::HashMap;
 
 /// Sessions claimed per round.
 const CLAIM_BATCH: u32 = 100;
@@ -20,10 +22,12 @@ const LEASE_SECONDS: i64 = 120;
 /// Attempts before a summary is given up.
 const MAX_ATTEMPTS: i64 = 5;
 
-/// Summarizes stored sessions in the background.
+/// Summarizes stored sessions in the background, with each company's taxonomy (or the
+/// built-in one).
 #[derive(Clone)]
 pub struct Summarizer {
     pub store: Arc<dyn Store>,
+    /// The engine of companies without a taxonomy of their own.
     pub engine: Arc<BuiltinEngine>,
 }
 
@@ -33,12 +37,33 @@ pub fn retry_at(now: DateTime<Utc>, attempts: i64) -> Option<DateTime<Utc>> {
 }
 
 impl Summarizer {
-    fn summarize(&self, job: &SummaryJob) -> anyhow::Result<(String, String)> {
+    fn summarize(
+        &self,
+        engine: &BuiltinEngine,
+        job: &SummaryJob,
+    ) -> anyhow::Result<(String, String)> {
         let session = Session::parse_json(&job.session).map_err(|error| {
             anyhow::anyhow!("stored session {} is invalid: {error}", job.session_id)
         })?;
-        let summary = self.engine.summarize(&session);
+        let summary = engine.summarize(&session);
         Ok((serde_json::to_string(&summary)?, summary.language))
+    }
+
+    /// The engine for a company: with its own taxonomy when it has a valid one.
+    async fn engine_for(&self, company: &CompanyId) -> anyhow::Result<Arc<BuiltinEngine>> {
+        let Some(text) = self.store.taxonomy(company).await? else {
+            return Ok(Arc::clone(&self.engine));
+        };
+        match Taxonomy::parse_json(&text) {
+            Ok(taxonomy) => Ok(Arc::new(BuiltinEngine::new(
+                &taxonomy,
+                self.engine.applications.clone(),
+            ))),
+            Err(error) => {
+                tracing::warn!(tenant.id = %company, error = %error, "stored taxonomy unusable: built-in one used");
+                Ok(Arc::clone(&self.engine))
+            }
+        }
     }
 
     /// One round at `now`: returns the summaries stored.
@@ -52,8 +77,17 @@ impl Summarizer {
             if jobs.is_empty() {
                 return Ok(stored);
             }
+            let mut engines: HashMap<CompanyId, Arc<BuiltinEngine>> = HashMap::new();
             for job in &jobs {
-                match self.summarize(job) {
+                let engine = match engines.get(&job.company) {
+                    Some(engine) => Arc::clone(engine),
+                    None => {
+                        let engine = self.engine_for(&job.company).await?;
+                        engines.insert(job.company.clone(), Arc::clone(&engine));
+                        engine
+                    }
+                };
+                match self.summarize(&engine, job) {
                     Ok((summary, language)) => {
                         if self
                             .store

@@ -62,6 +62,12 @@ pub trait SummaryStore: Send + Sync {
 
     /// A session's summary state; another company's session is [`StoreError::NotFound`].
     async fn summary_state(&self, company: &CompanyId, session_id: &str) -> Result<SummaryState>;
+
+    /// The company's own taxonomy file, if it set one.
+    async fn taxonomy(&self, company: &CompanyId) -> Result<Option<String>>;
+
+    /// Sets (`Some`) or removes (`None`) the company's own taxonomy.
+    async fn set_taxonomy(&self, company: &CompanyId, taxonomy: Option<&str>) -> Result<()>;
 }
 
 #[async_trait]
@@ -153,6 +159,40 @@ impl SummaryStore for SqlStore {
         .bind(job.seq)
         .execute(self.pool())
         .await?;
+        Ok(())
+    }
+
+    async fn taxonomy(&self, company: &CompanyId) -> Result<Option<String>> {
+        Ok(
+            sqlx::query("select body from taxonomies where company_id = $1")
+                .bind(&company.0)
+                .fetch_optional(self.pool())
+                .await?
+                .map(|row| row.try_get("body"))
+                .transpose()?,
+        )
+    }
+
+    async fn set_taxonomy(&self, company: &CompanyId, taxonomy: Option<&str>) -> Result<()> {
+        match taxonomy {
+            Some(body) => {
+                sqlx::query(
+                    "insert into taxonomies (company_id, body, updated_at) values ($1, $2, $3) \
+                     on conflict (company_id) do update set body = excluded.body, updated_at = excluded.updated_at",
+                )
+                .bind(&company.0)
+                .bind(body)
+                .bind(micros(Utc::now()))
+                .execute(self.pool())
+                .await?;
+            }
+            None => {
+                sqlx::query("delete from taxonomies where company_id = $1")
+                    .bind(&company.0)
+                    .execute(self.pool())
+                    .await?;
+            }
+        }
         Ok(())
     }
 

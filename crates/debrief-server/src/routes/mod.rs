@@ -5,4 +5,5 @@ pub mod conversations;
 pub mod health;
 pub mod records;
 pub mod sessions;
+pub mod taxonomy;
 pub mod tokens;

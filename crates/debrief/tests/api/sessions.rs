@@ -371,3 +371,71 @@ async fn a_stored_session_gets_its_summary_from_the_background_worker() {
     assert_eq!(foreign, 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_companys_own_taxonomy_tags_its_summaries() {
+    let app = TestApp::spawn().await;
+    let globex = app.other_company("globex").await;
+    let put = |token: &str, body: &str| {
+        app.client
+            .put(format!("{}/api/v1/taxonomy", app.address))
+            .bearer_auth(token)
+            .body(body.to_string())
+    };
+    let taxonomy = json!({"issue_types": [
+        {"id": "mail-login", "name": "Mail login", "description": "mail password prompts", "examples": ["Outlook asks for my password"]},
+        {"id": "hardware-repair", "name": "Hardware repair", "description": "broken devices", "examples": ["the screen is cracked"]}
+    ]});
+
+    let (bad, bad_body) = json_of(put(&app.token, r#"{"issue_types": []}"#).send().await).await;
+    let (set, _) = json_of(put(&app.token, &taxonomy.to_string()).send().await).await;
+    let (_, ours) = json_of(app.get("/api/v1/taxonomy", &app.token).send().await).await;
+    let (_, theirs) = json_of(app.get("/api/v1/taxonomy", &globex).send().await).await;
+    app.post_json("/api/v1/sessions", &app.token, &session_json("tv-1"))
+        .send()
+        .await
+        .expect("ingest");
+    let summarizer = debrief_server::summaries::Summarizer {
+        store: app.store.clone(),
+        engine: std::sync::Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
+    };
+    summarizer
+        .run_once(chrono::Utc::now())
+        .await
+        .expect("round");
+    let (_, summary) = json_of(
+        app.get("/api/v1/sessions/tv-1/summary", &app.token)
+            .send()
+            .await,
+    )
+    .await;
+    let removed = app
+        .client
+        .delete(format!("{}/api/v1/taxonomy", app.address))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .expect("answered");
+    let (_, after) = json_of(app.get("/api/v1/taxonomy", &app.token).send().await).await;
+
+    assert_eq!(
+        (bad, bad_body["details"]["field"].as_str()),
+        (422, Some("issue_types"))
+    );
+    assert_eq!(set, 204);
+    assert_eq!(
+        (
+            ours["source"].as_str(),
+            ours["issue_types"].as_array().map(Vec::len)
+        ),
+        (Some("company"), Some(2))
+    );
+    assert_eq!(
+        theirs["source"], "builtin",
+        "another company keeps the built-in taxonomy"
+    );
+    assert_eq!(summary["issue_types"], json!(["mail-login"]));
+    assert_eq!(removed.status().as_u16(), 204);
+    assert_eq!(after["source"], "builtin");
+    app.stop().await;
+}
