@@ -27,8 +27,9 @@ const IDEAL_WORDS: f64 = 12.0;
 const CENTRALITY_WEIGHT: f64 = 0.5;
 const POSITION_WEIGHT: f64 = 8.0;
 
-/// The customer turns that issue-type tagging reads.
+/// The customer turns that issue-type tagging reads, and at most how many of their words.
 const PROBLEM_TURNS: usize = 3;
+const PROBLEM_WORDS: usize = 40;
 
 /// Longest title, in characters.
 const TITLE_CHARS: usize = 80;
@@ -606,7 +607,12 @@ fn summarize(
         .map(|turn| turn.text.as_str())
         .collect::<Vec<_>>()
         .join("\n");
-    let issue_types = vec![classifier.classify(&customer_words)];
+    let problem_words: String = customer_words
+        .split_whitespace()
+        .take(PROBLEM_WORDS)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let issue_types = vec![classifier.classify(&problem_words)];
     let applications = catalogue.of_session(session);
 
     let title_source = if problem.is_empty() {
