@@ -307,32 +307,6 @@ impl Conversation {
             events,
         })
     }
-
-    /// The conversation's text for a judge: the messages, oldest first, with who wrote them.
-    pub fn transcript(&self) -> String {
-        let mut text = String::new();
-        for event in &self.events {
-            if let EventKind::Message {
-                from,
-                text: message,
-                public,
-            } = &event.kind
-            {
-                let speaker = match (from, public) {
-                    (_, false) => "internal",
-                    (Some(Sender::EndUser), _) => "customer",
-                    (Some(Sender::AiAgent), _) => "ai_agent",
-                    (Some(Sender::HumanAgent), _) => "human_agent",
-                    (None, _) => "unknown",
-                };
-                text.push_str(speaker);
-                text.push_str(": ");
-                text.push_str(message);
-                text.push('\n');
-            }
-        }
-        text
-    }
 }
 
 /// A conversation's JSON document as received, merged across writes: later writes replace its

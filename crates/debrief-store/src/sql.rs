@@ -118,7 +118,7 @@ impl SqlStore {
     }
 
     /// Connects without touching the schema.
-    pub async fn connect_without_migrating(url: &str) -> Result<SqlStore> {
+    async fn connect_without_migrating(url: &str) -> Result<SqlStore> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let (url, max_connections) = match backend {
@@ -152,11 +152,6 @@ impl SqlStore {
     /// The connection pool, for the other aggregates' implementations.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
-    }
-
-    /// Closes the pool, waiting for connections in use.
-    pub async fn close(&self) {
-        self.pool.close().await;
     }
 }
 
