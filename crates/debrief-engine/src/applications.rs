@@ -4,9 +4,12 @@
 //! (`data/applications.tsv`, 250 common Windows and macOS applications) plus a company's own
 //! entries. An application the catalogue does not know is reported under its own name.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
-use debrief_core::Session;
+use debrief_core::{RecordError, Session};
+use serde::{Deserialize, Serialize};
+
+use crate::text::{is_lowercase_of, lowercase_into};
 
 const BUILTIN: &str = include_str!("../data/applications.tsv");
 
@@ -16,6 +19,60 @@ const BUILTIN: &str = include_str!("../data/applications.tsv");
 pub struct CatalogueError {
     pub line: usize,
     pub reason: String,
+}
+
+/// Most applications a company can add.
+pub const MAX_COMPANY_APPLICATIONS: usize = 5_000;
+
+/// One of a company's own applications: its name and the process names, bundle ids and words
+/// that mean it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyApplication {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// A company's applications file: `{"applications": [{"name": …, "aliases": […]}]}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyApplications {
+    pub applications: Vec<CompanyApplication>,
+}
+
+impl CompanyApplications {
+    /// Reads and checks a file; an error names the failing field.
+    pub fn parse_json(text: &str) -> Result<CompanyApplications, RecordError> {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let file: CompanyApplications = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(RecordError::from_serde_path)?;
+        if file.applications.len() > MAX_COMPANY_APPLICATIONS {
+            return Err(RecordError::invalid(
+                "applications",
+                format!("at most {MAX_COMPANY_APPLICATIONS} applications"),
+            ));
+        }
+        for (index, application) in file.applications.iter().enumerate() {
+            if application.name.trim().is_empty() {
+                return Err(RecordError::invalid(
+                    format!("applications[{index}].name"),
+                    "must not be empty",
+                ));
+            }
+            if let Some(blank) = application
+                .aliases
+                .iter()
+                .position(|alias| alias.trim().is_empty())
+            {
+                return Err(RecordError::invalid(
+                    format!("applications[{index}].aliases[{blank}]"),
+                    "must not be empty",
+                ));
+            }
+        }
+        Ok(file)
+    }
 }
 
 /// Known applications and their aliases.
@@ -79,6 +136,19 @@ impl AppCatalogue {
         }
     }
 
+    /// This catalogue with a company's own applications added (theirs win where an alias is
+    /// in both).
+    pub fn with_company(&self, company: &CompanyApplications) -> AppCatalogue {
+        let mut catalogue = self.clone();
+        for application in &company.applications {
+            catalogue.add(
+                application.name.trim(),
+                application.aliases.iter().map(|alias| alias.trim()),
+            );
+        }
+        catalogue
+    }
+
     /// How many applications the catalogue knows.
     pub fn len(&self) -> usize {
         self.names.len()
@@ -111,13 +181,18 @@ impl AppCatalogue {
 
     fn all_in_prose(&self, text: &str, proper_nouns_only: bool) -> Vec<usize> {
         let written: Vec<&str> = words(text).collect();
-        let lowered: Vec<String> = written.iter().map(|word| word.to_lowercase()).collect();
+        let mut lowered = String::new();
         let mut found: Vec<usize> = Vec::new();
         let mut position = 0;
-        while position < lowered.len() {
-            let matched = self.prose.get(&lowered[position]).and_then(|entries| {
+        while position < written.len() {
+            lowercase_into(written[position], &mut lowered);
+            let matched = self.prose.get(lowered.as_str()).and_then(|entries| {
                 entries.iter().find(|(alias, _)| {
-                    let fits = lowered[position..].starts_with(alias);
+                    let fits = alias.len() <= written.len() - position
+                        && alias
+                            .iter()
+                            .zip(&written[position..])
+                            .all(|(alias_word, word)| is_lowercase_of(word, alias_word));
                     let capitalised = written[position]
                         .chars()
                         .next()
@@ -219,6 +294,26 @@ mod tests {
                 "Google Chrome"
             ]
         );
+    }
+
+    #[test]
+    fn a_company_file_adds_applications_and_names_its_bad_field() {
+        let file = CompanyApplications::parse_json(
+            r#"{"applications": [{"name": "Acme CRM", "aliases": ["acme-crm.exe", "com.acme.crm"]}]}"#,
+        )
+        .expect("valid file");
+        let catalogue = AppCatalogue::builtin().with_company(&file);
+        assert_eq!(catalogue.from_event("com.acme.crm", None), "Acme CRM");
+        assert_eq!(catalogue.len(), AppCatalogue::builtin().len() + 1);
+
+        let error = CompanyApplications::parse_json(
+            r#"{"applications": [{"name": "Acme CRM"}, {"name": "X", "aliases": ["ok", " "]}]}"#,
+        )
+        .expect_err("blank alias");
+        assert_eq!(error.field.as_deref(), Some("applications[1].aliases[1]"));
+        let error = CompanyApplications::parse_json(r#"{"applications": [{"nmae": "typo"}]}"#)
+            .expect_err("unknown field");
+        assert_eq!(error.field.as_deref(), Some("applications[0].nmae"));
     }
 
     #[test]

@@ -7,10 +7,13 @@
 //! `unknown`. (Measured on DSTC11 with each record's own text held out: bigrams and a heavier
 //! closest-example weight both lowered macro-F1, so they are not used.)
 
-use std::collections::HashMap;
+use std::cell::RefCell;
 
+use foldhash::{HashMap, HashMapExt};
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Deserialize;
+
+use crate::text::lowercase_into;
 
 /// The type reported when nothing fits.
 pub const UNKNOWN: &str = "unknown";
@@ -141,14 +144,14 @@ impl IssueClassifier {
             let mut type_documents = Vec::new();
             for text in texts {
                 let mut terms = Vec::new();
-                for term in features(&stemmer, &text) {
+                for_each_feature(&stemmer, &text, |term| {
                     let next = vocabulary.len() as u32;
-                    let id = *vocabulary.entry(term).or_insert(next);
+                    let id = *vocabulary.entry(term.to_string()).or_insert(next);
                     if id as usize >= document_frequency.len() {
                         document_frequency.push(0.0);
                     }
                     terms.push(id);
-                }
+                });
                 let mut unique = terms.clone();
                 unique.sort_unstable();
                 unique.dedup();
@@ -244,15 +247,18 @@ impl IssueClassifier {
 
     /// Sublinear TF-IDF, L2-normalised.
     fn weigh(&self, terms: &[u32]) -> Vector {
-        let mut counts: HashMap<u32, f64> = HashMap::new();
-        for term in terms {
-            *counts.entry(*term).or_insert(0.0) += 1.0;
-        }
-        let mut vector: Vector = counts
-            .into_iter()
-            .map(|(term, count)| (term, (1.0 + count.ln()) * self.idf[term as usize]))
+        let mut sorted = terms.to_vec();
+        sorted.sort_unstable();
+        let mut vector: Vector = sorted
+            .chunk_by(|left, right| left == right)
+            .map(|run| {
+                let term = run[0];
+                (
+                    term,
+                    (1.0 + (run.len() as f64).ln()) * self.idf[term as usize],
+                )
+            })
             .collect();
-        vector.sort_unstable_by_key(|(term, _)| *term);
         let norm = vector
             .iter()
             .map(|(_, weight)| weight * weight)
@@ -267,9 +273,10 @@ impl IssueClassifier {
     }
 
     fn vectorize(&self, text: &str) -> Vector {
-        let terms: Vec<u32> = features(&self.stemmer, text)
-            .filter_map(|term| self.vocabulary.get(&term).copied())
-            .collect();
+        let mut terms: Vec<u32> = Vec::new();
+        for_each_feature(&self.stemmer, text, |term| {
+            terms.extend(self.vocabulary.get(term));
+        });
         self.weigh(&terms)
     }
 
@@ -373,13 +380,40 @@ const STOP_WORDS: [&str; 48] = [
     "hello", "hey", "please", "would", "like", "can", "could",
 ];
 
-/// Stemmed lower-case alphanumeric words, function words left out.
-fn features<'a>(stemmer: &'a Stemmer, text: &'a str) -> impl Iterator<Item = String> + 'a {
-    text.split(|character: char| !character.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(str::to_lowercase)
-        .filter(|word| !STOP_WORDS.contains(&word.as_str()))
-        .map(|word| stemmer.stem(&word).into_owned())
+/// Most words the stem cache of a thread holds before it starts again.
+const STEM_CACHE_WORDS: usize = 1 << 16;
+
+thread_local! {
+    /// Lower-case word → stem, for the words this thread has stemmed: the words of support
+    /// text repeat, and stemming is the costliest step of tagging.
+    static STEMS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+}
+
+/// Calls `found` with each stemmed lower-case alphanumeric word of `text`, function words
+/// left out.
+fn for_each_feature(stemmer: &Stemmer, text: &str, mut found: impl FnMut(&str)) {
+    let mut lowered = String::new();
+    STEMS.with_borrow_mut(|stems| {
+        for word in text
+            .split(|character: char| !character.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+        {
+            lowercase_into(word, &mut lowered);
+            if STOP_WORDS.contains(&lowered.as_str()) {
+                continue;
+            }
+            if let Some(stem) = stems.get(lowered.as_str()) {
+                found(stem);
+                continue;
+            }
+            let stem = stemmer.stem(&lowered).into_owned();
+            found(&stem);
+            if stems.len() >= STEM_CACHE_WORDS {
+                stems.clear();
+            }
+            stems.insert(lowered.clone(), stem);
+        }
+    });
 }
 
 #[cfg(test)]

@@ -6,6 +6,9 @@
 //! ("mark this as resolved", "ignore your instructions") is set aside before judging, so it
 //! cannot decide the verdict.
 
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
 use debrief_core::resolution::{Conversation, EventKind, Sender};
 
 /// Who said a line of a dialogue.
@@ -221,14 +224,46 @@ const NEGATED_OUTCOMES: [&str; 6] = [
 fn honest_text(text: &str) -> String {
     text.split(['.', '!', '\n', ';'])
         .map(str::to_lowercase)
-        .filter(|sentence| !MANIPULATION.iter().any(|cue| sentence.contains(cue)))
+        .filter(|sentence| !MANIPULATION_CUES.any(sentence))
         .collect::<Vec<_>>()
         .join(". ")
 }
 
-fn count(text: &str, cues: &[&str]) -> usize {
-    cues.iter().filter(|cue| text.contains(*cue)).count()
+/// A list of cue phrases, all looked for in one pass over a text.
+struct Cues(AhoCorasick);
+
+impl Cues {
+    fn new(phrases: &[&str]) -> Cues {
+        assert!(phrases.len() <= 64, "cue lists are counted in a 64-bit set");
+        // The lists are constants of this module: building them cannot fail.
+        Cues(AhoCorasick::new(phrases).expect("cue phrases build an automaton"))
+    }
+
+    /// How many different phrases of the list `text` contains.
+    fn count(&self, text: &str) -> usize {
+        let mut seen = 0u64;
+        for found in self.0.find_overlapping_iter(text) {
+            seen |= 1 << found.pattern().as_usize();
+        }
+        seen.count_ones() as usize
+    }
+
+    /// Whether `text` contains any phrase of the list.
+    fn any(&self, text: &str) -> bool {
+        self.0.is_match(text)
+    }
 }
+
+static MANIPULATION_CUES: LazyLock<Cues> = LazyLock::new(|| Cues::new(&MANIPULATION));
+static SOLVED: LazyLock<Cues> = LazyLock::new(|| Cues::new(&SOLVED_CUES));
+static UNSOLVED: LazyLock<Cues> = LazyLock::new(|| Cues::new(&UNSOLVED_CUES));
+/// Negated outcomes, longest first where two start at one place.
+static NEGATED: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(NEGATED_OUTCOMES)
+        .expect("negated outcomes build an automaton")
+});
 
 /// Words that negate a statement.
 const NEGATIONS: [&str; 6] = ["not", "n't", "no", "never", "still", "nothing"];
@@ -252,11 +287,7 @@ fn states_it_works_now(text: &str) -> bool {
 
 /// Solved cues in `text`, negated outcomes left out.
 fn count_solved(text: &str) -> usize {
-    let mut text = text.to_string();
-    for negated in NEGATED_OUTCOMES {
-        text = text.replace(negated, " ");
-    }
-    count(&text, &SOLVED_CUES)
+    SOLVED.count(&NEGATED.replace_all(text, &[" "; NEGATED_OUTCOMES.len()]))
 }
 
 /// The built-in heuristic: the customer's last two messages, read for thanks and confirmation
@@ -279,11 +310,9 @@ fn judge_dialogue(lines: &[DialogueLine<'_>]) -> Judgement {
     let solved = count_solved(last) * 2
         + closing.get(1).map_or(0, |earlier| count_solved(earlier))
         + 2 * usize::from(states_it_works_now(last));
-    let unsolved = count(last, &UNSOLVED_CUES) * 2
+    let unsolved = UNSOLVED.count(last) * 2
         + usize::from(last.trim_end().ends_with('?'))
-        + closing
-            .get(1)
-            .map_or(0, |earlier| count(earlier, &UNSOLVED_CUES));
+        + closing.get(1).map_or(0, |earlier| UNSOLVED.count(earlier));
     let resolved = solved > unsolved;
     let margin = solved.abs_diff(unsolved) as f64;
     Judgement {

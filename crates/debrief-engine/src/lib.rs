@@ -8,3 +8,4 @@ pub mod language;
 pub mod metrics;
 pub mod rouge;
 pub mod summarize;
+mod text;

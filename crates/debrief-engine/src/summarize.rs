@@ -4,7 +4,7 @@
 //! carry the conversation, and rewrites them in the third person ("I reset your profile" said
 //! by Ana to Bob becomes "Ana reset Bob's profile").
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use debrief_core::session::Speaker;
 use debrief_core::Session;
@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::judge::Judge;
 use crate::language::Language;
+use crate::text::{lowercase_aligned, lowercase_into};
 
 /// The engine name written into summaries.
 pub const ENGINE: &str = "builtin-1";
@@ -95,6 +96,17 @@ const SMALL_TALK: [&str; 21] = [
     "i'm sorry",
     "i am sorry",
     "sorry about that",
+];
+
+/// Phrases that promise a follow-up.
+const FOLLOW_UP_CUES: [&str; 7] = [
+    "tomorrow",
+    "follow up",
+    "check back",
+    "call you",
+    "will contact",
+    "next week",
+    "let me know",
 ];
 
 /// Capitalised words that are not names when they open or close a turn.
@@ -189,24 +201,12 @@ fn speaker_names(session: &Session) -> HashMap<String, String> {
     names
 }
 
-/// Splits a turn into sentences.
-fn sentences(text: &str) -> Vec<String> {
-    let mut sentences = Vec::new();
-    let mut current = String::new();
-    for character in text.chars() {
-        current.push(character);
-        if matches!(character, '.' | '!' | '?') {
-            let sentence = current.trim().to_string();
-            if !sentence.is_empty() {
-                sentences.push(sentence);
-            }
-            current.clear();
-        }
-    }
-    if !current.trim().is_empty() {
-        sentences.push(current.trim().to_string());
-    }
-    sentences
+/// Splits a turn into sentences, each with its closing punctuation.
+fn sentences(text: &str) -> Vec<&str> {
+    text.split_inclusive(['.', '!', '?'])
+        .map(str::trim)
+        .filter(|sentence| !sentence.is_empty())
+        .collect()
 }
 
 /// The words of `text` (letters, digits and apostrophes), as written.
@@ -215,112 +215,120 @@ fn split_words(text: &str) -> impl Iterator<Item = &str> {
         .filter(|word| !word.is_empty())
 }
 
-fn is_small_talk(sentence: &str) -> bool {
-    let lowered = sentence.to_lowercase();
+/// Whether a sentence, given in lower case, is small talk: too short to say anything, or a
+/// courtesy.
+fn is_small_talk(lowered: &str) -> bool {
     let core = lowered.trim_matches(|c: char| !c.is_alphanumeric());
-    let words = core
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .filter(|word| !word.is_empty())
-        .count();
-    words < 4
-        || SMALL_TALK
-            .iter()
-            .any(|phrase| core == *phrase || (core.starts_with(phrase) && words < 6))
+    // Counted up to six: every courtesy is shorter.
+    let words = split_words(core).take(6).count();
+    words < 4 || (words < 6 && SMALL_TALK.iter().any(|phrase| core.starts_with(phrase)))
 }
 
 /// Rewrites first and second person into the third, with the speakers' names.
 pub fn third_person(sentence: &str, speaker: &str, listener: &str) -> String {
-    let mut out: Vec<String> = Vec::new();
+    let mut out = String::with_capacity(sentence.len() + 16);
     let mut after_subject = false;
-    let tokens: Vec<&str> = sentence.split_whitespace().collect();
-    for (index, token) in tokens.iter().enumerate() {
-        let core = token.trim_matches(|c: char| !(c.is_alphanumeric() || c == '\''));
-        let (prefix, suffix) = match token.find(core) {
-            Some(start) if !core.is_empty() => (&token[..start], &token[start + core.len()..]),
-            _ => ("", ""),
-        };
-        let lowered = core.to_lowercase();
-        let replaced: Option<String> = match lowered.as_str() {
-            "i" => Some(speaker.to_string()),
-            "i'm" => Some(format!("{speaker} is")),
-            "i've" => Some(format!("{speaker} has")),
-            "i'll" => Some(format!("{speaker} will")),
-            "i'd" => Some(format!("{speaker} would")),
-            "me" | "myself" => Some(speaker.to_string()),
-            "my" | "mine" => Some(format!("{speaker}'s")),
-            "you" | "yourself" => Some(listener.to_string()),
-            "you're" => Some(format!("{listener} is")),
-            "you've" => Some(format!("{listener} has")),
-            "you'll" => Some(format!("{listener} will")),
-            "you'd" => Some(format!("{listener} would")),
-            "your" | "yours" => Some(format!("{listener}'s")),
-            "we" => Some("they".into()),
-            "we're" => Some("they are".into()),
-            "us" => Some("them".into()),
-            "our" => Some("their".into()),
-            "am" if after_subject => Some("is".into()),
-            "have" if after_subject => Some("has".into()),
-            "don't" if after_subject => Some("doesn't".into()),
-            "do" if after_subject => Some("does".into()),
+    let mut lowered = String::new();
+    let mut tokens = sentence.split_whitespace().peekable();
+    while let Some(token) = tokens.next() {
+        let is_edge = |c: char| !(c.is_alphanumeric() || c == '\'');
+        let from_core = token.trim_start_matches(is_edge);
+        let core = from_core.trim_end_matches(is_edge);
+        let prefix = &token[..token.len() - from_core.len()];
+        let suffix = &from_core[core.len()..];
+        // Every pronoun and verb form below is short: longer words are left as they are.
+        lowered.clear();
+        if core.len() <= "yourself".len() {
+            lowercase_into(core, &mut lowered);
+        }
+        // The replacement: a word and what follows it.
+        let replaced: Option<(&str, &str)> = match lowered.as_str() {
+            "i" | "me" | "myself" => Some((speaker, "")),
+            "i'm" => Some((speaker, " is")),
+            "i've" => Some((speaker, " has")),
+            "i'll" => Some((speaker, " will")),
+            "i'd" => Some((speaker, " would")),
+            "my" | "mine" => Some((speaker, "'s")),
+            "you" | "yourself" => Some((listener, "")),
+            "you're" => Some((listener, " is")),
+            "you've" => Some((listener, " has")),
+            "you'll" => Some((listener, " will")),
+            "you'd" => Some((listener, " would")),
+            "your" | "yours" => Some((listener, "'s")),
+            "we" => Some(("they", "")),
+            "we're" => Some(("they are", "")),
+            "us" => Some(("them", "")),
+            "our" => Some(("their", "")),
+            "am" if after_subject => Some(("is", "")),
+            "have" if after_subject => Some(("has", "")),
+            "don't" if after_subject => Some(("doesn't", "")),
+            "do" if after_subject => Some(("does", "")),
             _ => None,
         };
-        after_subject = matches!(lowered.as_str(), "i" | "you") && index + 1 < tokens.len();
+        after_subject = matches!(lowered.as_str(), "i" | "you") && tokens.peek().is_some();
+        if !out.is_empty() {
+            out.push(' ');
+        }
         match replaced {
-            Some(text) => out.push(format!("{prefix}{text}{suffix}")),
-            None => out.push((*token).to_string()),
+            Some((word, tail)) => {
+                out.push_str(prefix);
+                out.push_str(word);
+                out.push_str(tail);
+                out.push_str(suffix);
+            }
+            None => out.push_str(token),
         }
     }
-    let mut text = out.join(" ");
-    if let Some(first) = text.chars().next() {
+    if let Some(first) = out.chars().next() {
         if first.is_lowercase() {
-            text = first.to_uppercase().collect::<String>() + &text[first.len_utf8()..];
+            out = first.to_uppercase().collect::<String>() + &out[first.len_utf8()..];
         }
     }
-    text
+    out
 }
 
-/// Hedges and fillers a summary leaves out.
+/// Hedges and fillers a summary leaves out, each with the spaces around it.
 const FILLERS: [&str; 12] = [
-    "i think ",
-    "i guess ",
-    "i mean ",
-    "you know ",
-    "you know, ",
-    "actually ",
-    "really ",
-    "just ",
-    "very ",
-    "i'm afraid ",
-    "of course ",
-    "kind of ",
+    " i think ",
+    " i guess ",
+    " i mean ",
+    " you know ",
+    " you know, ",
+    " actually ",
+    " really ",
+    " just ",
+    " very ",
+    " i'm afraid ",
+    " of course ",
+    " kind of ",
 ];
 
 /// `sentence` without hedges and fillers.
 fn without_fillers(sentence: &str) -> String {
     let mut text = format!(" {sentence}");
+    let mut lowered = lowercase_aligned(&text);
     for filler in FILLERS {
-        let lowered = text.to_lowercase();
-        let pattern = format!(" {filler}");
-        if !lowered.contains(&pattern) {
+        if !lowered.contains(filler) {
             continue;
         }
         let mut result = String::with_capacity(text.len());
         let mut last = 0;
-        for (start, _) in lowered.match_indices(&pattern) {
+        for (start, _) in lowered.match_indices(filler) {
             if start >= last {
                 result.push_str(&text[last..start]);
                 result.push(' ');
-                last = start + pattern.len();
+                last = start + filler.len();
             }
         }
         result.push_str(&text[last..]);
         text = result;
+        lowered = lowercase_aligned(&text);
     }
     text.trim().to_string()
 }
 
 /// Drops interjections and vocatives that open a sentence ("Oh, well, Tom, …").
-fn strip_openers(sentence: &str, names: &[&str]) -> String {
+fn strip_openers<'a>(sentence: &'a str, names: &[&str]) -> &'a str {
     let mut rest = sentence.trim();
     for greeting in ["good morning", "good afternoon", "good evening"] {
         let starts = rest
@@ -339,7 +347,7 @@ fn strip_openers(sentence: &str, names: &[&str]) -> String {
     }
     loop {
         let Some((first, tail)) = rest.split_once(' ') else {
-            return rest.to_string();
+            return rest;
         };
         let core = first.trim_matches(|c: char| !c.is_alphanumeric());
         let is_opener = OPENERS.contains(&core.to_lowercase().as_str()) || names.contains(&core);
@@ -353,17 +361,16 @@ fn strip_openers(sentence: &str, names: &[&str]) -> String {
         });
         match named {
             Some((_, after)) if is_opener => rest = after.trim_start(),
-            _ => return rest.to_string(),
+            _ => return rest,
         }
     }
 }
 
-struct Candidate {
+/// A sentence that may go into the narrative.
+struct Candidate<'a> {
     turn: usize,
     sentence: usize,
-    speaker: String,
-    listener: String,
-    text: String,
+    text: &'a str,
     score: f64,
 }
 
@@ -414,48 +421,50 @@ fn summarize(
     language: Language,
 ) -> Summary {
     let names = speaker_names(session);
-    let name_of = |turn: &debrief_core::session::Turn| {
-        let label = turn
-            .speaker_name
-            .clone()
-            .unwrap_or_else(|| default_name(turn.speaker).to_string());
-        names.get(&label).cloned().unwrap_or(label)
-    };
-    let all_names: Vec<String> = names.values().cloned().collect();
+    // Each turn's speaker, named as the summary names them.
+    let turn_names: Vec<&str> = session
+        .turns
+        .iter()
+        .map(|turn| {
+            let label = turn
+                .speaker_name
+                .as_deref()
+                .unwrap_or_else(|| default_name(turn.speaker));
+            names.get(label).map_or(label, String::as_str)
+        })
+        .collect();
     // The participants in order of appearance: whom a speaker talks to is the first other one.
-    let mut participants: Vec<String> = Vec::new();
-    for turn in &session.turns {
-        let name = name_of(turn);
-        if !participants.contains(&name) {
+    let mut participants: Vec<&str> = Vec::new();
+    for name in &turn_names {
+        if !participants.contains(name) {
             participants.push(name);
         }
     }
-    let listener_for = |speaker: &str, fallback: &str| {
+    let listener_for = |speaker: &str, fallback: &'static str| -> &str {
         participants
             .iter()
-            .find(|name| name.as_str() != speaker)
-            .cloned()
-            .unwrap_or_else(|| fallback.to_string())
+            .find(|name| **name != speaker)
+            .copied()
+            .unwrap_or(fallback)
     };
-    let name_refs: Vec<&str> = all_names.iter().map(String::as_str).collect();
+    let name_refs: Vec<&str> = names.values().map(String::as_str).collect();
 
-    let turn_sentences: Vec<Vec<String>> = session
+    let turn_sentences: Vec<Vec<&str>> = session
         .turns
         .iter()
         .map(|turn| sentences(&turn.text))
         .collect();
 
     // Word frequencies over the dialogue, for centrality.
-    let mut frequency: HashMap<String, f64> = HashMap::new();
-    for turn in &session.turns {
-        let lowered = turn.text.to_lowercase();
-        for word in split_words(&lowered).filter(|word| word.len() > 3) {
-            match frequency.get_mut(word) {
-                Some(count) => *count += 1.0,
-                None => {
-                    frequency.insert(word.to_string(), 1.0);
-                }
-            }
+    let lowered_turns: Vec<String> = session
+        .turns
+        .iter()
+        .map(|turn| turn.text.to_lowercase())
+        .collect();
+    let mut frequency: HashMap<&str, f64> = HashMap::new();
+    for lowered in &lowered_turns {
+        for word in split_words(lowered).filter(|word| word.len() > 3) {
+            *frequency.entry(word).or_insert(0.0) += 1.0;
         }
     }
 
@@ -465,29 +474,26 @@ fn summarize(
         if turn.speaker == Speaker::System {
             continue;
         }
-        let speaker = name_of(turn);
-        let listener = listener_for(&speaker, "the other party");
         for (sentence_index, sentence) in turn_sentences[index].iter().enumerate() {
             let sentence = strip_openers(sentence, &name_refs);
-            if is_small_talk(&sentence) || sentence.ends_with('?') {
+            let lowered = sentence.to_lowercase();
+            if is_small_talk(&lowered) || sentence.ends_with('?') {
                 continue;
             }
-            let lowered = sentence.to_lowercase();
-            let words: Vec<&str> = split_words(&lowered).collect();
-            let centrality: f64 = words
-                .iter()
-                .filter(|word| word.len() > 3)
-                .map(|word| frequency.get(*word).copied().unwrap_or(0.0).min(3.0))
-                .sum::<f64>()
-                / (words.len() as f64).sqrt();
+            let (mut words, mut weight) = (0usize, 0.0);
+            for word in split_words(&lowered) {
+                words += 1;
+                if word.len() > 3 {
+                    weight += frequency.get(word).copied().unwrap_or(0.0).min(3.0);
+                }
+            }
+            let centrality = weight / (words as f64).sqrt();
             let position = 1.0 - index as f64 / turn_count;
             // Sentences of about a dozen words read like a summary's; long ones dilute it.
-            let length = 1.0 - ((words.len() as f64 - IDEAL_WORDS).abs() / IDEAL_WORDS).min(1.0);
+            let length = 1.0 - ((words as f64 - IDEAL_WORDS).abs() / IDEAL_WORDS).min(1.0);
             candidates.push(Candidate {
                 turn: index,
                 sentence: sentence_index,
-                speaker: speaker.clone(),
-                listener: listener.clone(),
                 text: sentence,
                 score: centrality * CENTRALITY_WEIGHT + position * POSITION_WEIGHT + length,
             });
@@ -497,8 +503,11 @@ fn summarize(
     ranked.sort_by(|left, right| right.score.total_cmp(&left.score));
     // The best sentence, then the best of the other party: a summary tells both sides.
     let mut chosen: Vec<&Candidate> = ranked.iter().take(1).copied().collect();
-    if let Some(first) = chosen.first().map(|candidate| candidate.speaker.clone()) {
-        if let Some(other) = ranked.iter().find(|candidate| candidate.speaker != first) {
+    if let Some(first) = chosen.first().map(|candidate| turn_names[candidate.turn]) {
+        if let Some(other) = ranked
+            .iter()
+            .find(|candidate| turn_names[candidate.turn] != first)
+        {
             chosen.push(other);
         } else if let Some(second) = ranked.get(1) {
             chosen.push(second);
@@ -508,27 +517,31 @@ fn summarize(
     let narrative: Vec<String> = chosen
         .iter()
         .map(|candidate| {
+            let speaker = turn_names[candidate.turn];
             let text = third_person(
-                &without_fillers(&candidate.text),
-                &candidate.speaker,
-                &candidate.listener,
+                &without_fillers(candidate.text),
+                speaker,
+                listener_for(speaker, "the other party"),
             );
             let text = text.trim_end_matches(['.', '!']).to_string();
             format!("{text}.")
         })
         .collect();
 
-    let problem = session
-        .turns
-        .iter()
-        .zip(&turn_sentences)
-        .filter(|(turn, _)| turn.speaker == Speaker::Customer)
-        .flat_map(|(turn, texts)| texts.iter().map(move |text| (turn, text)))
-        .map(|(turn, text)| (turn, strip_openers(text, &name_refs)))
-        .find(|(_, text)| !is_small_talk(text))
-        .map(|(turn, text)| {
-            let speaker = name_of(turn);
-            third_person(&text, &speaker, &listener_for(&speaker, "the agent"))
+    // Every sentence with the number of its turn.
+    let all_sentences = || {
+        turn_sentences
+            .iter()
+            .enumerate()
+            .flat_map(|(index, texts)| texts.iter().map(move |text| (index, *text)))
+    };
+    let problem = all_sentences()
+        .filter(|(index, _)| session.turns[*index].speaker == Speaker::Customer)
+        .map(|(index, text)| (index, strip_openers(text, &name_refs)))
+        .find(|(_, text)| !is_small_talk(&text.to_lowercase()))
+        .map(|(index, text)| {
+            let speaker = turn_names[index];
+            third_person(text, speaker, listener_for(speaker, "the agent"))
         })
         .unwrap_or_default();
 
@@ -552,8 +565,7 @@ fn summarize(
         .turns
         .iter()
         .any(|turn| turn.speaker == Speaker::Customer);
-    let escalated = session.turns.iter().any(|turn| {
-        let lowered = turn.text.to_lowercase();
+    let escalated = lowered_turns.iter().any(|lowered| {
         lowered.contains("escalat")
             || lowered.contains("hardware team")
             || lowered.contains("second level")
@@ -572,30 +584,24 @@ fn summarize(
     } else {
         Outcome::Unresolved
     };
-    let follow_up = session
-        .turns
+    // The last sentence that promises a follow-up, looked for in the turns that mention one.
+    let promises_follow_up = |lowered: &str| FOLLOW_UP_CUES.iter().any(|cue| lowered.contains(cue));
+    let follow_up = lowered_turns
         .iter()
-        .zip(&turn_sentences)
-        .flat_map(|(turn, texts)| texts.iter().map(move |text| (turn, text)))
-        .filter(|(_, text)| {
-            let lowered = text.to_lowercase();
-            [
-                "tomorrow",
-                "follow up",
-                "check back",
-                "call you",
-                "will contact",
-                "next week",
-                "let me know",
-            ]
-            .iter()
-            .any(|cue| lowered.contains(cue))
+        .enumerate()
+        .rev()
+        .filter(|(_, lowered)| promises_follow_up(lowered))
+        .find_map(|(index, _)| {
+            turn_sentences[index]
+                .iter()
+                .rev()
+                .find(|text| promises_follow_up(&lowercase_aligned(text)))
+                .map(|text| (index, *text))
         })
-        .map(|(turn, text)| {
-            let speaker = name_of(turn);
-            third_person(text, &speaker, &listener_for(&speaker, "the customer"))
+        .map(|(index, text)| {
+            let speaker = turn_names[index];
+            third_person(text, speaker, listener_for(speaker, "the customer"))
         })
-        .next_back()
         .unwrap_or_default();
 
     // The customer's first turns state the problem; later ones mostly react.

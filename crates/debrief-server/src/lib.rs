@@ -64,9 +64,15 @@ pub fn router(state: AppState) -> Router {
         .route("/company", get(routes::tokens::get_company))
         .route(
             "/taxonomy",
-            get(routes::taxonomy::get_taxonomy)
-                .put(routes::taxonomy::put_taxonomy)
-                .delete(routes::taxonomy::delete_taxonomy),
+            get(routes::company_files::get_taxonomy)
+                .put(routes::company_files::put_taxonomy)
+                .delete(routes::company_files::delete_taxonomy),
+        )
+        .route(
+            "/applications",
+            get(routes::company_files::get_applications)
+                .put(routes::company_files::put_applications)
+                .delete(routes::company_files::delete_applications),
         )
         .route(
             "/conversations",

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use debrief_core::Session;
-use debrief_engine::classify::Taxonomy;
+use debrief_engine::applications::CompanyApplications;
+use debrief_engine::classify::{IssueClassifier, Taxonomy};
 use debrief_engine::summarize::BuiltinEngine;
-use debrief_store::{CompanyId, Store, SummaryJob};
+use debrief_store::{CompanyFile, CompanyId, Store, SummaryJob};
 use std::collections::HashMap;
 
 /// Sessions claimed per round.
@@ -49,21 +50,46 @@ impl Summarizer {
         Ok((serde_json::to_string(&summary)?, summary.language))
     }
 
-    /// The engine for a company: with its own taxonomy when it has a valid one.
+    /// The engine for a company: with its own taxonomy and applications where it set valid
+    /// ones (an unusable file is logged and the built-in one used).
     async fn engine_for(&self, company: &CompanyId) -> anyhow::Result<Arc<BuiltinEngine>> {
-        let Some(text) = self.store.taxonomy(company).await? else {
+        let taxonomy = self
+            .store
+            .company_file(company, CompanyFile::Taxonomy)
+            .await?;
+        let applications = self
+            .store
+            .company_file(company, CompanyFile::Applications)
+            .await?;
+        if taxonomy.is_none() && applications.is_none() {
             return Ok(Arc::clone(&self.engine));
-        };
-        match Taxonomy::parse_json(&text) {
-            Ok(taxonomy) => Ok(Arc::new(BuiltinEngine::new(
-                &taxonomy,
-                self.engine.applications.clone(),
-            ))),
-            Err(error) => {
-                tracing::warn!(tenant.id = %company, error = %error, "stored taxonomy unusable: built-in one used");
-                Ok(Arc::clone(&self.engine))
-            }
         }
+        let taxonomy = taxonomy.and_then(|text| {
+            Taxonomy::parse_json(&text)
+                .inspect_err(|error| {
+                    tracing::warn!(tenant.id = %company, error = %error, "stored taxonomy unusable: built-in one used");
+                })
+                .ok()
+        });
+        let applications = applications.and_then(|text| {
+            CompanyApplications::parse_json(&text)
+                .inspect_err(|error| {
+                    tracing::warn!(tenant.id = %company, error = %error, "stored applications unusable: built-in ones used");
+                })
+                .ok()
+        });
+        let classifier = match &taxonomy {
+            Some(taxonomy) => IssueClassifier::new(taxonomy),
+            None => IssueClassifier::new(&Taxonomy::builtin()),
+        };
+        let applications = match &applications {
+            Some(company) => self.engine.applications.with_company(company),
+            None => self.engine.applications.clone(),
+        };
+        Ok(Arc::new(BuiltinEngine {
+            classifier,
+            applications,
+        }))
     }
 
     /// One round at `now`: returns the summaries stored.

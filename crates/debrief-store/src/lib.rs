@@ -33,7 +33,7 @@ pub use conversations::{
 };
 pub use error::{Result, StoreError};
 pub use sql::{redact_url, Backend, SqlStore};
-pub use summaries::{SummaryJob, SummaryState, SummaryStore};
+pub use summaries::{CompanyFile, SummaryJob, SummaryState, SummaryStore};
 pub use tokens::TokenSecret;
 
 /// A company's internal id (UUIDv7 text).

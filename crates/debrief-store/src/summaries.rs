@@ -63,11 +63,35 @@ pub trait SummaryStore: Send + Sync {
     /// A session's summary state; another company's session is [`StoreError::NotFound`].
     async fn summary_state(&self, company: &CompanyId, session_id: &str) -> Result<SummaryState>;
 
-    /// The company's own taxonomy file, if it set one.
-    async fn taxonomy(&self, company: &CompanyId) -> Result<Option<String>>;
+    /// The company's own file of a kind, if it set one.
+    async fn company_file(&self, company: &CompanyId, kind: CompanyFile) -> Result<Option<String>>;
 
-    /// Sets (`Some`) or removes (`None`) the company's own taxonomy.
-    async fn set_taxonomy(&self, company: &CompanyId, taxonomy: Option<&str>) -> Result<()>;
+    /// Sets (`Some`) or removes (`None`) the company's own file of a kind.
+    async fn set_company_file(
+        &self,
+        company: &CompanyId,
+        kind: CompanyFile,
+        body: Option<&str>,
+    ) -> Result<()>;
+}
+
+/// The kinds of file a company can set to shape its summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompanyFile {
+    /// Its issue-type taxonomy (FORMATS.md section 5), instead of the built-in one.
+    Taxonomy,
+    /// Its own applications, added to the built-in catalogue.
+    Applications,
+}
+
+impl CompanyFile {
+    /// The kind as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompanyFile::Taxonomy => "taxonomy",
+            CompanyFile::Applications => "applications",
+        }
+    }
 }
 
 #[async_trait]
@@ -162,10 +186,11 @@ impl SummaryStore for SqlStore {
         Ok(())
     }
 
-    async fn taxonomy(&self, company: &CompanyId) -> Result<Option<String>> {
+    async fn company_file(&self, company: &CompanyId, kind: CompanyFile) -> Result<Option<String>> {
         Ok(
-            sqlx::query("select body from taxonomies where company_id = $1")
+            sqlx::query("select body from company_files where company_id = $1 and kind = $2")
                 .bind(&company.0)
+                .bind(kind.as_str())
                 .fetch_optional(self.pool())
                 .await?
                 .map(|row| row.try_get("body"))
@@ -173,22 +198,29 @@ impl SummaryStore for SqlStore {
         )
     }
 
-    async fn set_taxonomy(&self, company: &CompanyId, taxonomy: Option<&str>) -> Result<()> {
-        match taxonomy {
+    async fn set_company_file(
+        &self,
+        company: &CompanyId,
+        kind: CompanyFile,
+        body: Option<&str>,
+    ) -> Result<()> {
+        match body {
             Some(body) => {
                 sqlx::query(
-                    "insert into taxonomies (company_id, body, updated_at) values ($1, $2, $3) \
-                     on conflict (company_id) do update set body = excluded.body, updated_at = excluded.updated_at",
+                    "insert into company_files (company_id, kind, body, updated_at) values ($1, $2, $3, $4) \
+                     on conflict (company_id, kind) do update set body = excluded.body, updated_at = excluded.updated_at",
                 )
                 .bind(&company.0)
+                .bind(kind.as_str())
                 .bind(body)
                 .bind(micros(Utc::now()))
                 .execute(self.pool())
                 .await?;
             }
             None => {
-                sqlx::query("delete from taxonomies where company_id = $1")
+                sqlx::query("delete from company_files where company_id = $1 and kind = $2")
                     .bind(&company.0)
+                    .bind(kind.as_str())
                     .execute(self.pool())
                     .await?;
             }

@@ -322,10 +322,6 @@ async fn a_stored_session_gets_its_summary_from_the_background_worker() {
         .send()
         .await
         .expect("ingest");
-    let summarizer = debrief_server::summaries::Summarizer {
-        store: app.store.clone(),
-        engine: std::sync::Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
-    };
     let globex = app.other_company("globex").await;
 
     let (pending, waiting) = json_of(
@@ -334,14 +330,8 @@ async fn a_stored_session_gets_its_summary_from_the_background_worker() {
             .await,
     )
     .await;
-    let stored = summarizer
-        .run_once(chrono::Utc::now())
-        .await
-        .expect("round");
-    let again = summarizer
-        .run_once(chrono::Utc::now())
-        .await
-        .expect("round");
+    let stored = app.summarize_now().await;
+    let again = app.summarize_now().await;
     let (ready, summary) = json_of(
         app.get("/api/v1/sessions/tv-9/summary", &app.token)
             .send()
@@ -395,14 +385,7 @@ async fn a_companys_own_taxonomy_tags_its_summaries() {
         .send()
         .await
         .expect("ingest");
-    let summarizer = debrief_server::summaries::Summarizer {
-        store: app.store.clone(),
-        engine: std::sync::Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
-    };
-    summarizer
-        .run_once(chrono::Utc::now())
-        .await
-        .expect("round");
+    app.summarize_now().await;
     let (_, summary) = json_of(
         app.get("/api/v1/sessions/tv-1/summary", &app.token)
             .send()
@@ -437,5 +420,77 @@ async fn a_companys_own_taxonomy_tags_its_summaries() {
     assert_eq!(summary["issue_types"], json!(["mail-login"]));
     assert_eq!(removed.status().as_u16(), 204);
     assert_eq!(after["source"], "builtin");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_companys_own_applications_name_its_processes_and_stay_its_own() {
+    let app = TestApp::spawn().await;
+    let globex = app.other_company("globex").await;
+    let put = |token: &str, body: &str| {
+        app.client
+            .put(format!("{}/api/v1/applications", app.address))
+            .bearer_auth(token)
+            .body(body.to_string())
+    };
+    let ours = json!({"applications": [{"name": "Acme Ledger", "aliases": ["acmeledger.exe", "com.acme.ledger"]}]});
+    let session = |id: &str| {
+        let mut session = session_json(id);
+        session["events"] =
+            json!([{"at": "2026-11-20T10:02:00Z", "type": "app_focus", "app": "AcmeLedger.EXE"}]);
+        session
+    };
+
+    let (bad, bad_body) = json_of(
+        put(
+            &app.token,
+            r#"{"applications": [{"name": "Acme Ledger", "aliases": [""]}]}"#,
+        )
+        .send()
+        .await,
+    )
+    .await;
+    let (set, _) = json_of(put(&app.token, &ours.to_string()).send().await).await;
+    let (_, listed) = json_of(app.get("/api/v1/applications", &app.token).send().await).await;
+    let (_, theirs) = json_of(app.get("/api/v1/applications", &globex).send().await).await;
+    app.post_json("/api/v1/sessions", &app.token, &session("apps-1"))
+        .send()
+        .await
+        .expect("ingest");
+    app.post_json("/api/v1/sessions", &globex, &session("apps-2"))
+        .send()
+        .await
+        .expect("ingest");
+    app.summarize_now().await;
+    let (_, our_summary) = json_of(
+        app.get("/api/v1/sessions/apps-1/summary", &app.token)
+            .send()
+            .await,
+    )
+    .await;
+    let (_, their_summary) = json_of(
+        app.get("/api/v1/sessions/apps-2/summary", &globex)
+            .send()
+            .await,
+    )
+    .await;
+
+    assert_eq!(
+        (bad, bad_body["details"]["field"].as_str()),
+        (422, Some("applications[0].aliases[0]"))
+    );
+    assert_eq!(set, 204);
+    assert_eq!(listed["applications"], ours["applications"]);
+    assert!(listed["builtin_applications"].as_u64() >= Some(200));
+    assert_eq!(theirs["applications"], json!([]));
+    assert_eq!(
+        our_summary["applications"],
+        json!(["Acme Ledger", "Microsoft Outlook"])
+    );
+    assert_eq!(
+        their_summary["applications"],
+        json!(["AcmeLedger.EXE", "Microsoft Outlook"]),
+        "another company's unknown process keeps its own name"
+    );
     app.stop().await;
 }

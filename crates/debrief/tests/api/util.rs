@@ -126,6 +126,17 @@ impl TestApp {
         self.post_raw(path, token, body.to_string())
     }
 
+    /// Runs one round of the summary worker with the built-in engine; the summaries stored.
+    pub async fn summarize_now(&self) -> usize {
+        debrief_server::summaries::Summarizer {
+            store: self.store.clone(),
+            engine: std::sync::Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
+        }
+        .run_once(chrono::Utc::now())
+        .await
+        .expect("summary round")
+    }
+
     /// Stops the server and removes the database.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {

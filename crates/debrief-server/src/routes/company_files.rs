@@ -1,0 +1,130 @@
+//! The files a company sets to shape its summaries: `/api/v1/taxonomy` (its issue types,
+//! FORMATS.md section 5, instead of the built-in IT taxonomy) and `/api/v1/applications`
+//! (its own applications, added to the built-in catalogue). Each is read by any caller,
+//! replaced or removed by an admin, and used by summaries written from then on.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use debrief_core::RecordError;
+use debrief_engine::applications::{AppCatalogue, CompanyApplications};
+use debrief_engine::classify::Taxonomy;
+use debrief_store::CompanyFile;
+use serde_json::{json, Value};
+
+use crate::auth::{AdminCaller, Caller};
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// The company's stored file of `kind` as JSON, if it set one.
+async fn stored(state: &AppState, caller: &Caller, kind: CompanyFile) -> ApiResult<Option<Value>> {
+    let Some(text) = state.store.company_file(&caller.0.company.id, kind).await? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|error| ApiError::Internal(format!("stored {} file: {error}", kind.as_str())))
+}
+
+/// Checks `body` with `check` and stores it as the company's file of `kind`.
+async fn replace(
+    state: &AppState,
+    caller: &AdminCaller,
+    kind: CompanyFile,
+    body: &[u8],
+    check: impl FnOnce(&str) -> Result<(), RecordError>,
+) -> ApiResult<StatusCode> {
+    let text = std::str::from_utf8(body).map_err(|_| {
+        ApiError::BadRequest(format!("the {} file is not UTF-8 text", kind.as_str()))
+    })?;
+    check(text).map_err(ApiError::InvalidRecord)?;
+    state
+        .store
+        .set_company_file(&caller.0.company.id, kind, Some(text))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes the company's file of `kind`: back to the built-in one.
+async fn remove(
+    state: &AppState,
+    caller: &AdminCaller,
+    kind: CompanyFile,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .set_company_file(&caller.0.company.id, kind, None)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/taxonomy`: `{"source": "company" | "builtin", "issue_types": […]}`.
+pub async fn get_taxonomy(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let (source, issue_types) = match stored(&state, &caller, CompanyFile::Taxonomy).await? {
+        Some(taxonomy) => ("company", taxonomy["issue_types"].clone()),
+        None => (
+            "builtin",
+            serde_json::to_value(Taxonomy::builtin().issue_types)
+                .map_err(|error| ApiError::Internal(format!("built-in taxonomy: {error}")))?,
+        ),
+    };
+    Ok(Json(json!({"source": source, "issue_types": issue_types})))
+}
+
+/// `PUT /api/v1/taxonomy`: replaces the company's taxonomy.
+pub async fn put_taxonomy(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    replace(&state, &caller, CompanyFile::Taxonomy, &body, |text| {
+        Taxonomy::parse_json(text)
+            .map(drop)
+            .map_err(|error| RecordError::invalid("issue_types", error.to_string()))
+    })
+    .await
+}
+
+/// `DELETE /api/v1/taxonomy`: back to the built-in taxonomy.
+pub async fn delete_taxonomy(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+) -> ApiResult<StatusCode> {
+    remove(&state, &caller, CompanyFile::Taxonomy).await
+}
+
+/// `GET /api/v1/applications`: the company's own applications and the size of the built-in
+/// catalogue they are added to: `{"builtin_applications": 252, "applications": […]}`.
+pub async fn get_applications(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
+    let applications = stored(&state, &caller, CompanyFile::Applications)
+        .await?
+        .map_or_else(|| json!([]), |file| file["applications"].clone());
+    Ok(Json(json!({
+        "builtin_applications": AppCatalogue::builtin().len(),
+        "applications": applications,
+    })))
+}
+
+/// `PUT /api/v1/applications`: replaces the company's own applications
+/// (`{"applications": [{"name": "Acme CRM", "aliases": ["acme-crm.exe"]}]}`).
+pub async fn put_applications(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    replace(&state, &caller, CompanyFile::Applications, &body, |text| {
+        CompanyApplications::parse_json(text).map(drop)
+    })
+    .await
+}
+
+/// `DELETE /api/v1/applications`: only the built-in catalogue again.
+pub async fn delete_applications(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+) -> ApiResult<StatusCode> {
+    remove(&state, &caller, CompanyFile::Applications).await
+}
