@@ -1,7 +1,9 @@
 //! Debrief's domain: sessions, tenants and the pure rules over them. This crate does no I/O.
 
+pub mod access;
 pub mod billing;
 pub mod error;
+pub mod governance;
 pub mod resolution;
 pub mod session;
 pub mod tenancy;

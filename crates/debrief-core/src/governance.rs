@@ -1,0 +1,394 @@
+//! Who gets a summary (SPEC section 2): a company's AI settings, its support modules, devices
+//! and policies, the remote user's consent and the supporter's own setting, read by one pure
+//! function, [`eligibility`], that says yes or gives the reason why not.
+//!
+//! Readings where the SPEC is silent, chosen here:
+//! - channels other than `remote_session` (chat, tickets, e-mail…) are the company's own
+//!   supporters at work, so they follow `insights.outgoing` and its scope; the device, platform
+//!   and consent rules concern remote devices and do not apply to them;
+//! - a remote session without a direction counts as outgoing;
+//! - the device's consent mode is the one it had when the session was first evaluated;
+//! - an enforced policy also overrides the device user's own opt-out.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::session::{Channel, ConsentAnswer, Direction, Platform};
+use crate::tenancy::LicenseTier;
+
+/// Which outgoing connections get summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OutgoingScope {
+    /// Every connection started by the company's users.
+    #[default]
+    All,
+    /// Only connections through a custom support module with insights enabled.
+    CustomModulesOnly,
+}
+
+/// Which incoming connections get summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum IncomingScope {
+    /// Every device of the company that is managed or runs the full client, with its user
+    /// signed in with an account of the company.
+    #[default]
+    AllDevices,
+    /// Only managed devices with a policy whose reports and insights toggles are both on.
+    ManagedWithPolicy,
+}
+
+/// A switch with its scope (the scope is kept while the switch is off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Scoped<S> {
+    pub enabled: bool,
+    #[serde(default)]
+    pub scope: S,
+}
+
+/// The master AI switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AiSwitch {
+    pub enabled: bool,
+}
+
+/// The session-insights settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsightsSettings {
+    #[serde(default)]
+    pub outgoing: Scoped<OutgoingScope>,
+    #[serde(default)]
+    pub incoming: Scoped<IncomingScope>,
+    /// The language summaries are written in (`en`, `pt-BR`, `es`, `de`, `fr`).
+    #[serde(default = "default_language")]
+    pub language: String,
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+
+impl Default for InsightsSettings {
+    fn default() -> Self {
+        InsightsSettings {
+            outgoing: Scoped::default(),
+            incoming: Scoped::default(),
+            language: default_language(),
+        }
+    }
+}
+
+/// A company's AI settings; everything is off until an admin turns it on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AiSettings {
+    #[serde(default)]
+    pub ai: AiSwitch,
+    #[serde(default)]
+    pub insights: InsightsSettings,
+}
+
+/// A device's access control for session insights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentMode {
+    /// No question is asked; summaries are produced.
+    Allowed,
+    /// Sessions are never recorded for insights.
+    Denied,
+    /// The remote user is asked at the start of each session.
+    #[default]
+    AfterConfirmation,
+}
+
+impl ConsentMode {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentMode::Allowed => "allowed",
+            ConsentMode::Denied => "denied",
+            ConsentMode::AfterConfirmation => "after_confirmation",
+        }
+    }
+}
+
+/// A support module as eligibility reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleFacts {
+    pub id: String,
+    pub custom: bool,
+    pub insights_enabled: bool,
+}
+
+/// A policy as eligibility reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyFacts {
+    pub id: String,
+    pub reports_enabled: bool,
+    pub insights_enabled: bool,
+    pub enforced: bool,
+}
+
+/// A device as eligibility reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceFacts {
+    pub id: String,
+    pub managed: bool,
+    pub full_client: bool,
+    /// Its user is signed in with an account linked to the company.
+    pub signed_in_company_account: bool,
+    /// Its user turned session insights off on the device.
+    pub user_opted_out: bool,
+}
+
+/// Everything eligibility reads about one session.
+#[derive(Debug, Clone)]
+pub struct SessionFacts<'a> {
+    pub settings: &'a AiSettings,
+    pub tier: LicenseTier,
+    pub channel: Channel,
+    pub direction: Option<Direction>,
+    pub platform: Option<Platform>,
+    pub device: Option<&'a DeviceFacts>,
+    pub module: Option<&'a ModuleFacts>,
+    /// The policy assigned to the device.
+    pub policy: Option<&'a PolicyFacts>,
+    pub consent_mode: ConsentMode,
+    pub consent: ConsentAnswer,
+    /// The supporter's "log sessions for connection reports" setting (on when the supporter
+    /// is not a user of the company).
+    pub supporter_logs_sessions: bool,
+}
+
+/// Why a session is not summarized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    TierWithoutInsights(LicenseTier),
+    AiDisabled,
+    SupporterNotLogging,
+    OutgoingDisabled,
+    IncomingDisabled,
+    NoModule,
+    ModuleNotCustom(String),
+    ModuleInsightsDisabled(String),
+    PlatformUnsupported(Option<Platform>),
+    NoDevice,
+    DeviceNotManagedNorFullClient(String),
+    DeviceUserNotSignedIn(String),
+    DeviceNotManaged(String),
+    NoPolicy(String),
+    PolicyReportsDisabled(String),
+    PolicyInsightsDisabled(String),
+    DeviceUserOptedOut(String),
+    DeviceDeniesConsent(String),
+    ConsentDenied,
+    AwaitingConsent,
+}
+
+impl SkipReason {
+    /// Whether no later change can make the session eligible: a remote user's or device's
+    /// refusal is final.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            SkipReason::ConsentDenied | SkipReason::DeviceDeniesConsent(_)
+        )
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use SkipReason::*;
+        match self {
+            TierWithoutInsights(tier) => write!(
+                formatter,
+                "tier {tier} has no session insights (not available on your plan)"
+            ),
+            AiDisabled => formatter.write_str("ai.enabled is off for the company"),
+            SupporterNotLogging => formatter
+                .write_str("the supporter does not log sessions for connection reports"),
+            OutgoingDisabled => formatter.write_str("insights.outgoing is off"),
+            IncomingDisabled => formatter.write_str("insights.incoming is off"),
+            NoModule => formatter
+                .write_str("outgoing scope is custom_modules_only and the session names no module"),
+            ModuleNotCustom(id) => write!(
+                formatter,
+                "outgoing scope is custom_modules_only and module {id} is not custom"
+            ),
+            ModuleInsightsDisabled(id) => write!(
+                formatter,
+                "outgoing scope is custom_modules_only and module {id} has insights disabled"
+            ),
+            PlatformUnsupported(Some(platform)) => {
+                write!(formatter, "platform {} is not supported", platform.as_str())
+            }
+            PlatformUnsupported(None) => {
+                formatter.write_str("the session names no platform; only windows and macos are supported")
+            }
+            NoDevice => formatter.write_str("incoming session names no device"),
+            DeviceNotManagedNorFullClient(id) => write!(
+                formatter,
+                "incoming scope is all_devices and device {id} is neither managed nor running the full client"
+            ),
+            DeviceUserNotSignedIn(id) => write!(
+                formatter,
+                "incoming scope is all_devices and the user of device {id} is not signed in with an account of the company"
+            ),
+            DeviceNotManaged(id) => write!(
+                formatter,
+                "incoming scope is managed_with_policy and device {id} is not managed"
+            ),
+            NoPolicy(id) => write!(
+                formatter,
+                "incoming scope is managed_with_policy and device {id} has no policy"
+            ),
+            PolicyReportsDisabled(id) => {
+                write!(formatter, "policy {id} has connection reports disabled")
+            }
+            PolicyInsightsDisabled(id) => {
+                write!(formatter, "policy {id} has session insights disabled")
+            }
+            DeviceUserOptedOut(id) => write!(
+                formatter,
+                "the user of device {id} turned session insights off on the device"
+            ),
+            DeviceDeniesConsent(id) => write!(
+                formatter,
+                "device {id} denies session insights (consent mode denied)"
+            ),
+            ConsentDenied => formatter.write_str("remote user denied consent"),
+            AwaitingConsent => formatter.write_str("waiting for the remote user's consent"),
+        }
+    }
+}
+
+/// The answer for one session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Eligibility {
+    Eligible,
+    Skipped(SkipReason),
+}
+
+/// Whether a session gets a summary, and if not, the first rule that said no. The rules
+/// are checked in this order: plan, `ai.enabled`, the supporter's setting, the direction's
+/// switch and scope, the platform, the device's own opt-out, consent. A refusal of consent
+/// wins over every other answer: nothing can make that session eligible.
+pub fn eligibility(facts: &SessionFacts<'_>) -> Eligibility {
+    match first_refusal(facts) {
+        None => Eligibility::Eligible,
+        Some(reason) => Eligibility::Skipped(reason),
+    }
+}
+
+fn first_refusal(facts: &SessionFacts<'_>) -> Option<SkipReason> {
+    let remote = facts.channel == Channel::RemoteSession;
+    let consent = remote.then(|| consent_refusal(facts)).flatten();
+    if let Some(reason) = consent.as_ref().filter(|reason| reason.is_final()) {
+        return Some(reason.clone());
+    }
+    if !facts.tier.has_insights() {
+        return Some(SkipReason::TierWithoutInsights(facts.tier));
+    }
+    let settings = facts.settings;
+    if !settings.ai.enabled {
+        return Some(SkipReason::AiDisabled);
+    }
+    if !facts.supporter_logs_sessions {
+        return Some(SkipReason::SupporterNotLogging);
+    }
+    let incoming = remote && facts.direction == Some(Direction::Incoming);
+    let scope = if incoming {
+        incoming_refusal(facts)
+    } else {
+        outgoing_refusal(facts)
+    };
+    if scope.is_some() {
+        return scope;
+    }
+    if !remote {
+        return None;
+    }
+    if !matches!(facts.platform, Some(Platform::Windows | Platform::Macos)) {
+        return Some(SkipReason::PlatformUnsupported(facts.platform));
+    }
+    if let Some(device) = facts.device {
+        let enforced = facts.policy.is_some_and(|policy| policy.enforced);
+        if device.user_opted_out && !enforced {
+            return Some(SkipReason::DeviceUserOptedOut(device.id.clone()));
+        }
+    }
+    consent
+}
+
+fn consent_refusal(facts: &SessionFacts<'_>) -> Option<SkipReason> {
+    match (facts.consent_mode, facts.consent) {
+        (ConsentMode::Denied, _) => Some(SkipReason::DeviceDeniesConsent(
+            facts
+                .device
+                .map_or_else(|| "unknown".to_string(), |device| device.id.clone()),
+        )),
+        (ConsentMode::Allowed, _) => None,
+        (ConsentMode::AfterConfirmation, ConsentAnswer::Allowed) => None,
+        (ConsentMode::AfterConfirmation, ConsentAnswer::Denied) => Some(SkipReason::ConsentDenied),
+        (ConsentMode::AfterConfirmation, ConsentAnswer::None) => Some(SkipReason::AwaitingConsent),
+    }
+}
+
+fn outgoing_refusal(facts: &SessionFacts<'_>) -> Option<SkipReason> {
+    let outgoing = facts.settings.insights.outgoing;
+    if !outgoing.enabled {
+        return Some(SkipReason::OutgoingDisabled);
+    }
+    if outgoing.scope == OutgoingScope::CustomModulesOnly {
+        let Some(module) = facts.module else {
+            return Some(SkipReason::NoModule);
+        };
+        if !module.custom {
+            return Some(SkipReason::ModuleNotCustom(module.id.clone()));
+        }
+        if !module.insights_enabled {
+            return Some(SkipReason::ModuleInsightsDisabled(module.id.clone()));
+        }
+    }
+    None
+}
+
+fn incoming_refusal(facts: &SessionFacts<'_>) -> Option<SkipReason> {
+    let incoming = facts.settings.insights.incoming;
+    if !incoming.enabled {
+        return Some(SkipReason::IncomingDisabled);
+    }
+    let Some(device) = facts.device else {
+        return Some(SkipReason::NoDevice);
+    };
+    match incoming.scope {
+        IncomingScope::AllDevices => {
+            if !device.managed && !device.full_client {
+                return Some(SkipReason::DeviceNotManagedNorFullClient(device.id.clone()));
+            }
+            if !device.signed_in_company_account {
+                return Some(SkipReason::DeviceUserNotSignedIn(device.id.clone()));
+            }
+        }
+        IncomingScope::ManagedWithPolicy => {
+            if !device.managed {
+                return Some(SkipReason::DeviceNotManaged(device.id.clone()));
+            }
+            let Some(policy) = facts.policy else {
+                return Some(SkipReason::NoPolicy(device.id.clone()));
+            };
+            if !policy.reports_enabled {
+                return Some(SkipReason::PolicyReportsDisabled(policy.id.clone()));
+            }
+            if !policy.insights_enabled {
+                return Some(SkipReason::PolicyInsightsDisabled(policy.id.clone()));
+            }
+        }
+    }
+    None
+}
