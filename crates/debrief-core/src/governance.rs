@@ -392,3 +392,91 @@ fn incoming_refusal(facts: &SessionFacts<'_>) -> Option<SkipReason> {
     }
     None
 }
+
+/// A support module as the company registers it (ingested sessions add unknown ones, not
+/// custom and with insights disabled unless the session says it is custom).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Module {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub custom: bool,
+    #[serde(default)]
+    pub insights_enabled: bool,
+}
+
+impl Module {
+    /// What eligibility reads of module `id`.
+    pub fn facts(&self, id: &str) -> ModuleFacts {
+        ModuleFacts {
+            id: id.to_string(),
+            custom: self.custom,
+            insights_enabled: self.insights_enabled,
+        }
+    }
+}
+
+/// A device as the company registers it (ingested sessions add unknown ones from what the
+/// session says of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub platform: Option<Platform>,
+    #[serde(default)]
+    pub managed: bool,
+    #[serde(default)]
+    pub full_client: bool,
+    /// Its user is signed in with an account linked to the company.
+    #[serde(default)]
+    pub signed_in_company_account: bool,
+    #[serde(default)]
+    pub consent_mode: ConsentMode,
+    /// The id of the policy assigned to it (managed devices only).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Its user turned session insights off on the device (ignored under an enforced policy).
+    #[serde(default)]
+    pub user_opted_out: bool,
+}
+
+impl Device {
+    /// What eligibility reads of device `id`.
+    pub fn facts(&self, id: &str) -> DeviceFacts {
+        DeviceFacts {
+            id: id.to_string(),
+            managed: self.managed,
+            full_client: self.full_client,
+            signed_in_company_account: self.signed_in_company_account,
+            user_opted_out: self.user_opted_out,
+        }
+    }
+}
+
+/// A policy: its "connection reports and session insights" setting, with both toggles, and
+/// whether the device's user may change it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub reports_enabled: bool,
+    pub insights_enabled: bool,
+    #[serde(default)]
+    pub enforced: bool,
+}
+
+impl Policy {
+    /// What eligibility reads of policy `id`.
+    pub fn facts(&self, id: &str) -> PolicyFacts {
+        PolicyFacts {
+            id: id.to_string(),
+            reports_enabled: self.reports_enabled,
+            insights_enabled: self.insights_enabled,
+            enforced: self.enforced,
+        }
+    }
+}

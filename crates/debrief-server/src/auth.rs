@@ -3,7 +3,9 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use debrief_core::tenancy::Role;
+use std::marker::PhantomData;
+
+use debrief_core::access::Permission;
 use debrief_store::Principal;
 
 use crate::error::ApiError;
@@ -35,18 +37,53 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// A caller with the `admin` role (token and company management). Fine-grained permissions
-/// replace this with the governance work.
-pub struct AdminCaller(pub Principal);
+/// What a route needs: one permission, named by a marker type of [`need`].
+pub trait Requirement: Send + Sync {
+    const PERMISSION: Permission;
+}
 
-impl FromRequestParts<AppState> for AdminCaller {
+/// A caller holding the route's permission, `R`: the permission is in the handler's signature.
+/// A caller without it gets a 403 that names the missing permission.
+pub struct Permitted<R: Requirement>(pub Principal, pub PhantomData<R>);
+
+impl<R: Requirement> FromRequestParts<AppState> for Permitted<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Caller(principal) = Caller::from_request_parts(parts, state).await?;
-        if principal.role != Role::Admin {
-            return Err(ApiError::Forbidden("this call needs the admin role".into()));
+        if !principal.permissions.contains(R::PERMISSION) {
+            return Err(ApiError::MissingPermission(R::PERMISSION));
         }
-        Ok(AdminCaller(principal))
+        Ok(Permitted(principal, PhantomData))
     }
+}
+
+/// The permission markers of [`Permitted`], one per permission.
+pub mod need {
+    use debrief_core::access::Permission;
+
+    macro_rules! requirements {
+        ($($name:ident),* $(,)?) => {$(
+            #[doc = concat!("Needs `Permission::", stringify!($name), "`.")]
+            pub struct $name;
+
+            impl super::Requirement for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        )*};
+    }
+
+    requirements!(
+        SessionsIngest,
+        InsightsView,
+        InsightsGenerate,
+        InsightsEdit,
+        InsightsDelete,
+        InsightsExport,
+        AiSettingsManage,
+        PoliciesManage,
+        RolesManage,
+        UsageView,
+        BillingManage,
+    );
 }

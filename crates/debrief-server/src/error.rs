@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 /// |---|---|---|
 /// | `Unauthorized` | 401 | `unauthorized` |
 /// | `Forbidden` | 403 | `forbidden` |
+/// | `MissingPermission` | 403 | `forbidden` (details name the permission) |
 /// | `NotFound` | 404 | `not_found` |
 /// | `Conflict` | 409 | `conflict` |
 /// | `MalformedJson` | 400 | `malformed_json` |
@@ -27,6 +28,8 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    #[error("this call needs the permission {0}")]
+    MissingPermission(debrief_core::access::Permission),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -55,7 +58,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::MissingPermission(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MalformedJson { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -70,7 +73,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthorized => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Forbidden(_) | ApiError::MissingPermission(_) => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::MalformedJson { .. } => "malformed_json",
@@ -108,6 +111,9 @@ impl ApiError {
                 }
                 details.insert("reason".into(), json!(record.reason));
                 Some(Value::Object(details))
+            }
+            ApiError::MissingPermission(permission) => {
+                Some(json!({"permission": permission.as_str()}))
             }
             _ => None,
         }

@@ -63,6 +63,56 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/company", get(routes::tokens::get_company))
         .route(
+            "/settings/ai",
+            get(routes::governance::get_ai_settings).put(routes::governance::put_ai_settings),
+        )
+        .route("/modules", get(routes::governance::list_modules))
+        .route(
+            "/modules/{id}",
+            get(routes::governance::get_module)
+                .put(routes::governance::put_module)
+                .delete(routes::governance::delete_module),
+        )
+        .route("/devices", get(routes::governance::list_devices))
+        .route(
+            "/devices/{id}",
+            get(routes::governance::get_device)
+                .put(routes::governance::put_device)
+                .delete(routes::governance::delete_device),
+        )
+        .route(
+            "/devices/{id}/insights-opt-out",
+            axum::routing::put(routes::governance::put_device_opt_out),
+        )
+        .route("/policies", get(routes::governance::list_policies))
+        .route(
+            "/policies/{id}",
+            get(routes::governance::get_policy)
+                .put(routes::governance::put_policy)
+                .delete(routes::governance::delete_policy),
+        )
+        .route(
+            "/sessions/{id}/consent",
+            axum::routing::post(routes::governance::post_consent),
+        )
+        .route(
+            "/roles",
+            get(routes::people::list_roles).post(routes::people::create_role),
+        )
+        .route(
+            "/roles/{name}",
+            axum::routing::put(routes::people::put_role).delete(routes::people::delete_role),
+        )
+        .route(
+            "/users",
+            get(routes::people::list_users).post(routes::people::create_user),
+        )
+        .route(
+            "/users/{id}",
+            axum::routing::patch(routes::people::update_user),
+        )
+        .route("/sign-in", axum::routing::post(routes::people::sign_in))
+        .route(
             "/taxonomy",
             get(routes::company_files::get_taxonomy)
                 .put(routes::company_files::put_taxonomy)

@@ -1,17 +1,26 @@
 //! The summarizer worker: claims the sessions that wait for a summary (leased, so two server
-//! processes never take the same one), summarizes them with the built-in engine and stores
-//! each summary once. A failure is retried with exponential backoff, then given up with its
+//! processes never take the same one), decides with the company's AI settings, devices,
+//! modules, policies and consent whether each gets one (SPEC section 2; a skip is stored with
+//! its reason), summarizes the eligible ones with the built-in engine in the company's
+//! language and stores each summary once. A failure is retried with exponential backoff, then given up with its
 //! error recorded.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use debrief_core::governance::{
+    eligibility, AiSettings, ConsentMode, Device, Eligibility, Module, Policy, SessionFacts,
+    SkipReason,
+};
+use debrief_core::session::ConsentAnswer;
+use debrief_core::tenancy::LicenseTier;
 use debrief_core::Session;
 use debrief_engine::applications::CompanyApplications;
 use debrief_engine::classify::{IssueClassifier, Taxonomy};
+use debrief_engine::language::Language;
 use debrief_engine::summarize::BuiltinEngine;
-use debrief_store::{CompanyFile, CompanyId, Store, SummaryJob};
+use debrief_store::{get_typed, CompanyId, ObjectKind, Store, SummaryJob, SINGLETON};
 use std::collections::HashMap;
 
 /// Sessions claimed per round.
@@ -37,17 +46,248 @@ pub fn retry_at(now: DateTime<Utc>, attempts: i64) -> Option<DateTime<Utc>> {
     (attempts + 1 < MAX_ATTEMPTS).then(|| now + TimeDelta::seconds(2_i64.pow(attempts as u32 + 1)))
 }
 
+/// What a round knows of one company: its engine, settings, plan and name.
+struct CompanyContext {
+    engine: Arc<BuiltinEngine>,
+    settings: AiSettings,
+    tier: LicenseTier,
+    name: String,
+}
+
+/// What the worker decided for one session.
+enum Decision {
+    Summarize { language: Language },
+    Skip(SkipReason),
+}
+
 impl Summarizer {
-    fn summarize(
+    /// The company's context for this round.
+    async fn context_for(&self, company: &CompanyId) -> anyhow::Result<CompanyContext> {
+        let stored = self.store.company(company).await?;
+        let settings = get_typed::<AiSettings>(
+            self.store.as_ref(),
+            company,
+            ObjectKind::AiSettings,
+            SINGLETON,
+        )
+        .await?
+        .unwrap_or_default();
+        Ok(CompanyContext {
+            engine: self.engine_for(company).await?,
+            settings,
+            tier: stored.tier,
+            name: stored.name,
+        })
+    }
+
+    /// The session's device from the company's registry, registered from what the session
+    /// says of it when unknown; what this session observed (full client, signed-in account)
+    /// counts for it.
+    async fn device_of(
         &self,
-        engine: &BuiltinEngine,
+        company: &CompanyId,
+        context: &CompanyContext,
+        seen: &debrief_core::session::Device,
+        id: &str,
+    ) -> anyhow::Result<Device> {
+        let signed_in = seen
+            .signed_in_company
+            .as_deref()
+            .map(|name| name.eq_ignore_ascii_case(&context.name));
+        let registered =
+            get_typed::<Device>(self.store.as_ref(), company, ObjectKind::Device, id).await?;
+        let mut device = match registered {
+            Some(device) => device,
+            None => {
+                let policy = match (&seen.policy, seen.managed) {
+                    (Some(policy), Some(true)) => self
+                        .store
+                        .get_object(company, ObjectKind::Policy, policy)
+                        .await?
+                        .map(|_| policy.clone()),
+                    _ => None,
+                };
+                let device = Device {
+                    name: None,
+                    platform: seen.platform,
+                    managed: seen.managed.unwrap_or(false),
+                    full_client: seen.full_client.unwrap_or(false),
+                    signed_in_company_account: signed_in.unwrap_or(false),
+                    consent_mode: ConsentMode::default(),
+                    policy,
+                    user_opted_out: false,
+                };
+                self.store
+                    .insert_object_if_absent(
+                        company,
+                        ObjectKind::Device,
+                        id,
+                        &serde_json::to_string(&device)?,
+                    )
+                    .await?;
+                device
+            }
+        };
+        device.full_client |= seen.full_client == Some(true);
+        if let Some(signed_in) = signed_in {
+            device.signed_in_company_account = signed_in;
+        }
+        Ok(device)
+    }
+
+    /// The session's support module from the registry, registered when unknown (with
+    /// insights disabled until an admin enables them).
+    async fn module_of(
+        &self,
+        company: &CompanyId,
+        seen: &debrief_core::session::Module,
+        id: &str,
+    ) -> anyhow::Result<Module> {
+        if let Some(module) =
+            get_typed::<Module>(self.store.as_ref(), company, ObjectKind::Module, id).await?
+        {
+            return Ok(module);
+        }
+        let module = Module {
+            name: None,
+            custom: seen.custom,
+            insights_enabled: false,
+        };
+        self.store
+            .insert_object_if_absent(
+                company,
+                ObjectKind::Module,
+                id,
+                &serde_json::to_string(&module)?,
+            )
+            .await?;
+        Ok(module)
+    }
+
+    /// Whether the session gets a summary now (SPEC section 2), and the device's consent mode
+    /// to record with the answer.
+    async fn decide(
+        &self,
         job: &SummaryJob,
-    ) -> anyhow::Result<(String, String)> {
-        let session = Session::parse_json(&job.session).map_err(|error| {
-            anyhow::anyhow!("stored session {} is invalid: {error}", job.session_id)
-        })?;
-        let summary = engine.summarize(&session);
-        Ok((serde_json::to_string(&summary)?, summary.language))
+        session: &Session,
+        context: &CompanyContext,
+    ) -> anyhow::Result<(Decision, ConsentMode)> {
+        let company = &job.company;
+        let seen_device = session.device.as_ref();
+        let device_id = seen_device.and_then(|device| device.id.clone());
+        let device = match (seen_device, &device_id) {
+            (Some(seen), Some(id)) => Some(self.device_of(company, context, seen, id).await?),
+            _ => None,
+        };
+        let module_id = session.module.as_ref().and_then(|module| module.id.clone());
+        let module = match (&session.module, &module_id) {
+            (Some(seen), Some(id)) => Some(self.module_of(company, seen, id).await?),
+            _ => None,
+        };
+        let policy_id = device.as_ref().and_then(|device| device.policy.clone());
+        let policy = match &policy_id {
+            Some(id) => {
+                get_typed::<Policy>(self.store.as_ref(), company, ObjectKind::Policy, id).await?
+            }
+            None => None,
+        };
+        let consent_mode = match job.consent_mode.as_deref() {
+            Some("allowed") => ConsentMode::Allowed,
+            Some("denied") => ConsentMode::Denied,
+            Some(_) => ConsentMode::AfterConfirmation,
+            None => device
+                .as_ref()
+                .map_or(ConsentMode::default(), |device| device.consent_mode),
+        };
+        let consent = match job.consent.as_str() {
+            "allowed" => ConsentAnswer::Allowed,
+            "denied" => ConsentAnswer::Denied,
+            _ => ConsentAnswer::None,
+        };
+        let supporter_logs_sessions = match session.supporter_id() {
+            Some(id) => self.store.supporter_logs_sessions(company, id).await?,
+            None => true,
+        };
+        let device_facts = device
+            .as_ref()
+            .zip(device_id.as_deref())
+            .map(|(device, id)| device.facts(id));
+        let module_facts = module
+            .as_ref()
+            .zip(module_id.as_deref())
+            .map(|(module, id)| module.facts(id));
+        let policy_facts = policy
+            .as_ref()
+            .zip(policy_id.as_deref())
+            .map(|(policy, id)| policy.facts(id));
+        let facts = SessionFacts {
+            settings: &context.settings,
+            tier: context.tier,
+            channel: session.channel,
+            direction: session.direction,
+            platform: session.platform(),
+            device: device_facts.as_ref(),
+            module: module_facts.as_ref(),
+            policy: policy_facts.as_ref(),
+            consent_mode,
+            consent,
+            supporter_logs_sessions,
+        };
+        let decision = match eligibility(&facts) {
+            Eligibility::Eligible => Decision::Summarize {
+                language: Language::from_code(&context.settings.insights.language)
+                    .unwrap_or(Language::English),
+            },
+            Eligibility::Skipped(reason) => Decision::Skip(reason),
+        };
+        Ok((decision, consent_mode))
+    }
+
+    /// Decides and, when eligible, summarizes one claimed session; whether a summary was
+    /// stored.
+    async fn handle(
+        &self,
+        job: &SummaryJob,
+        context: &CompanyContext,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let session = match Session::parse_json(&job.session) {
+            Ok(session) => session,
+            Err(error) => {
+                let error = format!("stored session {} is invalid: {error}", job.session_id);
+                self.store
+                    .fail_summary_job(job, &error, retry_at(now, job.attempts))
+                    .await?;
+                return Ok(false);
+            }
+        };
+        let (decision, consent_mode) = self.decide(job, &session, context).await?;
+        match decision {
+            Decision::Skip(reason) => {
+                self.store
+                    .skip_summary_job(
+                        job,
+                        &reason.to_string(),
+                        reason.is_final(),
+                        consent_mode.as_str(),
+                    )
+                    .await?;
+                Ok(false)
+            }
+            Decision::Summarize { language } => {
+                let summary = context.engine.summarize_in(&session, language);
+                Ok(self
+                    .store
+                    .complete_summary_job(
+                        job,
+                        &serde_json::to_string(&summary)?,
+                        debrief_engine::summarize::ENGINE,
+                        &summary.language,
+                        consent_mode.as_str(),
+                    )
+                    .await?)
+            }
+        }
     }
 
     /// The engine for a company: with its own taxonomy and applications where it set valid
@@ -55,11 +295,11 @@ impl Summarizer {
     async fn engine_for(&self, company: &CompanyId) -> anyhow::Result<Arc<BuiltinEngine>> {
         let taxonomy = self
             .store
-            .company_file(company, CompanyFile::Taxonomy)
+            .get_object(company, ObjectKind::Taxonomy, SINGLETON)
             .await?;
         let applications = self
             .store
-            .company_file(company, CompanyFile::Applications)
+            .get_object(company, ObjectKind::Applications, SINGLETON)
             .await?;
         if taxonomy.is_none() && applications.is_none() {
             return Ok(Arc::clone(&self.engine));
@@ -103,31 +343,18 @@ impl Summarizer {
             if jobs.is_empty() {
                 return Ok(stored);
             }
-            let mut engines: HashMap<CompanyId, Arc<BuiltinEngine>> = HashMap::new();
+            let mut contexts: HashMap<CompanyId, CompanyContext> = HashMap::new();
             for job in &jobs {
-                let engine = match engines.get(&job.company) {
-                    Some(engine) => Arc::clone(engine),
-                    None => {
-                        let engine = self.engine_for(&job.company).await?;
-                        engines.insert(job.company.clone(), Arc::clone(&engine));
-                        engine
-                    }
+                if !contexts.contains_key(&job.company) {
+                    let context = self.context_for(&job.company).await?;
+                    contexts.insert(job.company.clone(), context);
+                }
+                let Some(context) = contexts.get(&job.company) else {
+                    continue;
                 };
-                match self.summarize(&engine, job) {
-                    Ok((summary, language)) => {
-                        if self
-                            .store
-                            .complete_summary_job(
-                                job,
-                                &summary,
-                                debrief_engine::summarize::ENGINE,
-                                &language,
-                            )
-                            .await?
-                        {
-                            stored += 1;
-                        }
-                    }
+                match self.handle(job, context, now).await {
+                    Ok(true) => stored += 1,
+                    Ok(false) => {}
                     Err(error) => {
                         tracing::warn!(tenant.id = %job.company, session.id = %job.session_id, error = %error, "summary failed");
                         self.store

@@ -8,6 +8,8 @@
 mod billing;
 mod conversations;
 mod error;
+mod objects;
+mod people;
 mod sql;
 mod summaries;
 pub mod tokens;
@@ -20,8 +22,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use debrief_core::access::PermissionSet;
 use debrief_core::session::{Channel, Platform};
-use debrief_core::tenancy::{LicenseTier, NewCompany, Role};
+use debrief_core::tenancy::{LicenseTier, NewCompany};
 use debrief_core::{Session, SessionRecord};
 use serde::Serialize;
 
@@ -32,8 +35,10 @@ pub use conversations::{
     VerdictWrite,
 };
 pub use error::{Result, StoreError};
+pub use objects::{get_typed, list_typed, put_typed, ObjectKind, ObjectStore, SINGLETON};
+pub use people::{CustomRole, NewUser, PeopleStore, SignInCandidate, User, UserChange};
 pub use sql::{redact_url, Backend, SqlStore};
-pub use summaries::{CompanyFile, SummaryJob, SummaryState, SummaryStore};
+pub use summaries::{ConsentChange, SummaryJob, SummaryState, SummaryStore};
 pub use tokens::TokenSecret;
 
 /// A company's internal id (UUIDv7 text).
@@ -63,7 +68,9 @@ pub struct Company {
 pub struct Principal {
     pub company: Company,
     pub user_id: String,
-    pub role: Role,
+    /// The token's role (an integration token's own) or else its user's.
+    pub role: String,
+    pub permissions: PermissionSet,
     pub token_id: String,
 }
 
@@ -73,6 +80,8 @@ pub struct TokenInfo {
     pub id: String,
     pub user_id: String,
     pub label: String,
+    /// An integration token's own role; `None` when it acts as its user.
+    pub role: Option<String>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -174,18 +183,23 @@ pub trait CompanyStore: Send + Sync {
     /// Finds a company by its unique name.
     async fn company_by_name(&self, name: &str) -> Result<Company>;
 
+    /// One company by its id.
+    async fn company(&self, id: &CompanyId) -> Result<Company>;
+
     /// The company's first admin user.
     async fn admin_user_id(&self, company: &CompanyId) -> Result<String>;
 
     /// The principal owning this token secret, if the token exists and is not revoked.
     async fn authenticate(&self, secret: &str) -> Result<Option<Principal>>;
 
-    /// Issues a new API token for a user of the company.
+    /// Issues a new API token for a user of the company; with `role`, an integration token
+    /// that acts with that role's permissions.
     async fn create_token(
         &self,
         company: &CompanyId,
         user_id: &str,
         label: &str,
+        role: Option<&str>,
     ) -> Result<IssuedToken>;
 
     /// The company's tokens, newest first.
@@ -217,7 +231,13 @@ pub trait SessionStore: Send + Sync {
 /// Everything the server and the CLI need from storage.
 #[async_trait]
 pub trait Store:
-    CompanyStore + SessionStore + ConversationStore + BillingStore + SummaryStore
+    CompanyStore
+    + SessionStore
+    + ConversationStore
+    + BillingStore
+    + SummaryStore
+    + ObjectStore
+    + PeopleStore
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

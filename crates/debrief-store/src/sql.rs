@@ -12,12 +12,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use debrief_core::session::ConsentAnswer;
 use debrief_core::tenancy::{LicenseTier, NewCompany, Role};
 use debrief_core::{Session, SessionRecord};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
+use crate::people::PeopleStore;
 use crate::tokens::{hash_secret, TokenSecret};
 use crate::{
     Company, CompanyId, CompanyStore, CreatedCompany, InsertOutcome, IssuedToken, Principal,
@@ -175,7 +177,16 @@ pub(crate) fn from_micros(value: i64) -> Result<DateTime<Utc>> {
         .ok_or_else(|| StoreError::Corrupt(format!("timestamp {value} is out of range")))
 }
 
-fn new_id() -> String {
+/// The remote user's consent answer as stored (`none` until they answer).
+pub(crate) fn consent_text(answer: Option<ConsentAnswer>) -> &'static str {
+    match answer {
+        Some(ConsentAnswer::Allowed) => "allowed",
+        Some(ConsentAnswer::Denied) => "denied",
+        Some(ConsentAnswer::None) | None => "none",
+    }
+}
+
+pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
@@ -199,6 +210,7 @@ fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
         id: row.try_get("id")?,
         user_id: row.try_get("user_id")?,
         label: row.try_get("label")?,
+        role: row.try_get("role")?,
         created_at: from_micros(row.try_get("created_at")?)?,
         revoked_at: row
             .try_get::<Option<i64>, _>("revoked_at")?
@@ -270,8 +282,15 @@ impl CompanyStore for SqlStore {
         .execute(&mut *transaction)
         .await?;
         let company_id = CompanyId(company_id);
-        let admin_token =
-            insert_token(&mut transaction, &company_id, &admin_user_id, "admin", now).await?;
+        let admin_token = insert_token(
+            &mut transaction,
+            &company_id,
+            &admin_user_id,
+            "admin",
+            None,
+            now,
+        )
+        .await?;
         transaction.commit().await?;
         Ok(CreatedCompany {
             company: Company {
@@ -297,6 +316,16 @@ impl CompanyStore for SqlStore {
         company_from_row(&row)
     }
 
+    async fn company(&self, id: &CompanyId) -> Result<Company> {
+        let row = sqlx::query(&format!(
+            "select {COMPANY_COLUMNS} from companies c where c.id = $1"
+        ))
+        .bind(&id.0)
+        .fetch_one(&self.pool)
+        .await?;
+        company_from_row(&row)
+    }
+
     async fn admin_user_id(&self, company: &CompanyId) -> Result<String> {
         let row = sqlx::query(
             "select id from users where company_id = $1 and role = $2 \
@@ -311,7 +340,8 @@ impl CompanyStore for SqlStore {
 
     async fn authenticate(&self, secret: &str) -> Result<Option<Principal>> {
         let row = sqlx::query(&format!(
-            "select t.id as token_id, t.user_id as user_id, u.role as role, {COMPANY_COLUMNS} \
+            "select t.id as token_id, t.user_id as user_id, coalesce(t.role, u.role) as role, \
+             {COMPANY_COLUMNS} \
              from api_tokens t \
              join users u on u.id = t.user_id and u.company_id = t.company_id \
              join companies c on c.id = t.company_id \
@@ -322,10 +352,13 @@ impl CompanyStore for SqlStore {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let role: String = row.try_get("role")?;
+        let company = company_from_row(&row)?;
+        let permissions = self.role_permissions(&company.id, &role).await?;
         Ok(Some(Principal {
-            company: company_from_row(&row)?,
+            company,
             user_id: row.try_get("user_id")?,
-            role: Role::from_str(&role).map_err(|error| StoreError::Corrupt(error.to_string()))?,
+            role,
+            permissions,
             token_id: row.try_get("token_id")?,
         }))
     }
@@ -335,6 +368,7 @@ impl CompanyStore for SqlStore {
         company: &CompanyId,
         user_id: &str,
         label: &str,
+        role: Option<&str>,
     ) -> Result<IssuedToken> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("select id from users where company_id = $1 and id = $2")
@@ -342,14 +376,15 @@ impl CompanyStore for SqlStore {
             .bind(user_id)
             .fetch_one(&mut *transaction)
             .await?;
-        let token = insert_token(&mut transaction, company, user_id, label, Utc::now()).await?;
+        let token =
+            insert_token(&mut transaction, company, user_id, label, role, Utc::now()).await?;
         transaction.commit().await?;
         Ok(token)
     }
 
     async fn list_tokens(&self, company: &CompanyId) -> Result<Vec<TokenInfo>> {
         sqlx::query(
-            "select id, user_id, label, created_at, revoked_at from api_tokens \
+            "select id, user_id, label, role, created_at, revoked_at from api_tokens \
              where company_id = $1 order by created_at desc, id desc",
         )
         .bind(&company.0)
@@ -382,14 +417,15 @@ async fn insert_token(
     company: &CompanyId,
     user_id: &str,
     label: &str,
+    role: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<IssuedToken> {
     let secret = TokenSecret::generate()
         .map_err(|error| StoreError::Invalid(format!("no random source: {error}")))?;
     let id = new_id();
     sqlx::query(
-        "insert into api_tokens (id, company_id, user_id, label, token_hash, created_at) \
-         values ($1, $2, $3, $4, $5, $6)",
+        "insert into api_tokens (id, company_id, user_id, label, token_hash, created_at, role) \
+         values ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&id)
     .bind(&company.0)
@@ -397,6 +433,7 @@ async fn insert_token(
     .bind(label)
     .bind(hash_secret(secret.expose()))
     .bind(micros(now))
+    .bind(role)
     .execute(&mut **transaction)
     .await?;
     Ok(IssuedToken {
@@ -404,6 +441,7 @@ async fn insert_token(
             id,
             user_id: user_id.to_string(),
             label: label.to_string(),
+            role: role.map(str::to_string),
             created_at: from_micros(micros(now))?,
             revoked_at: None,
         },
@@ -461,7 +499,8 @@ impl SessionStore for SqlStore {
                     .bind(row.started_at)
                     .bind(row.sort_at)
                     .bind(row.body.as_slice())
-                    .bind(now);
+                    .bind(now)
+                    .bind(consent_text(row.session.consent));
             }
             for returned in query.fetch_all(&mut *transaction).await? {
                 stored_ids.insert(returned.try_get("external_id")?);
@@ -561,10 +600,10 @@ impl SessionStore for SqlStore {
 }
 
 fn insert_sessions_sql(rows: usize) -> String {
-    const COLUMNS: usize = 9;
+    const COLUMNS: usize = 10;
     let mut sql = String::from(
         "insert into sessions (company_id, external_id, channel, platform, supporter_id, \
-         started_at, sort_at, body, created_at) values ",
+         started_at, sort_at, body, created_at, consent) values ",
     );
     for row in 0..rows {
         if row > 0 {

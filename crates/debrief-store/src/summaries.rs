@@ -1,7 +1,9 @@
 //! Session summaries and their queue. Every stored session starts `pending`; a worker claims
 //! pending sessions (leased), writes the summary and marks the session `done` in one
 //! transaction, so a session never gets two summaries; failures retry with backoff until
-//! they give up (`failed`, with the error).
+//! they give up (`failed`, with the error). A session that is not eligible for a summary is
+//! `skipped` with its reason; a final reason (a refusal of consent) keeps it skipped, any other
+//! puts it back in the queue when what it depends on changes.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,6 +21,21 @@ pub struct SummaryJob {
     /// The session's JSON.
     pub session: String,
     pub attempts: i64,
+    /// The remote user's answer: `allowed`, `denied` or `none`.
+    pub consent: String,
+    /// The device's consent mode, fixed when the session was first evaluated.
+    pub consent_mode: Option<String>,
+}
+
+/// What happened to a consent answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsentChange {
+    /// Recorded; the session is evaluated again.
+    Recorded,
+    /// The remote user had already answered (this answer).
+    AlreadyAnswered(String),
+    /// The device does not ask (its consent mode).
+    NotAsked(String),
 }
 
 /// Where a session's summary stands.
@@ -29,6 +46,11 @@ pub enum SummaryState {
     Pending,
     /// Given up, with the last error.
     Failed(String),
+    /// Not summarized, with the reason, and whether that is final.
+    Skipped {
+        reason: String,
+        is_final: bool,
+    },
 }
 
 /// Summaries and their queue.
@@ -50,7 +72,25 @@ pub trait SummaryStore: Send + Sync {
         summary: &str,
         engine: &str,
         language: &str,
+        consent_mode: &str,
     ) -> Result<bool>;
+
+    /// Records that a claimed session is not eligible, and why.
+    async fn skip_summary_job(
+        &self,
+        job: &SummaryJob,
+        reason: &str,
+        is_final: bool,
+        consent_mode: &str,
+    ) -> Result<()>;
+
+    /// Records the remote user's answer to the consent question of a session.
+    async fn record_consent(
+        &self,
+        company: &CompanyId,
+        session_id: &str,
+        allowed: bool,
+    ) -> Result<ConsentChange>;
 
     /// Records a failed attempt: retried at `retry_at`, or given up when `None`.
     async fn fail_summary_job(
@@ -62,36 +102,6 @@ pub trait SummaryStore: Send + Sync {
 
     /// A session's summary state; another company's session is [`StoreError::NotFound`].
     async fn summary_state(&self, company: &CompanyId, session_id: &str) -> Result<SummaryState>;
-
-    /// The company's own file of a kind, if it set one.
-    async fn company_file(&self, company: &CompanyId, kind: CompanyFile) -> Result<Option<String>>;
-
-    /// Sets (`Some`) or removes (`None`) the company's own file of a kind.
-    async fn set_company_file(
-        &self,
-        company: &CompanyId,
-        kind: CompanyFile,
-        body: Option<&str>,
-    ) -> Result<()>;
-}
-
-/// The kinds of file a company can set to shape its summaries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CompanyFile {
-    /// Its issue-type taxonomy (FORMATS.md section 5), instead of the built-in one.
-    Taxonomy,
-    /// Its own applications, added to the built-in catalogue.
-    Applications,
-}
-
-impl CompanyFile {
-    /// The kind as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CompanyFile::Taxonomy => "taxonomy",
-            CompanyFile::Applications => "applications",
-        }
-    }
 }
 
 #[async_trait]
@@ -108,7 +118,7 @@ impl SummaryStore for SqlStore {
              select seq from sessions where summary_state = 'pending' and summary_next_at <= $2 \
              and (summary_lease_until is null or summary_lease_until < $2) \
              order by summary_next_at, seq limit $3{}) \
-             returning seq, company_id, external_id, body, summary_attempts",
+             returning seq, company_id, external_id, body, summary_attempts, consent, consent_mode",
             self.backend().claim_lock()
         );
         sqlx::query(&sql)
@@ -125,6 +135,8 @@ impl SummaryStore for SqlStore {
                     session_id: row.try_get("external_id")?,
                     session: decode_body(row)?,
                     attempts: row.try_get("summary_attempts")?,
+                    consent: row.try_get("consent")?,
+                    consent_mode: row.try_get("consent_mode")?,
                 })
             })
             .collect()
@@ -136,6 +148,7 @@ impl SummaryStore for SqlStore {
         summary: &str,
         engine: &str,
         language: &str,
+        consent_mode: &str,
     ) -> Result<bool> {
         let now = micros(Utc::now());
         let mut transaction = self.pool().begin().await?;
@@ -152,14 +165,76 @@ impl SummaryStore for SqlStore {
         .execute(&mut *transaction)
         .await?;
         sqlx::query(
-            "update sessions set summary_state = 'done', summary_lease_until = null, summary_error = null \
-             where seq = $1",
+            "update sessions set summary_state = 'done', summary_lease_until = null, summary_error = null, \
+             skip_reason = null, consent_mode = $2 where seq = $1",
         )
         .bind(job.seq)
+        .bind(consent_mode)
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
         Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn skip_summary_job(
+        &self,
+        job: &SummaryJob,
+        reason: &str,
+        is_final: bool,
+        consent_mode: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "update sessions set summary_state = 'skipped', summary_lease_until = null, \
+             skip_reason = $2, skip_final = $3, consent_mode = $4 where seq = $1",
+        )
+        .bind(job.seq)
+        .bind(reason)
+        .bind(i64::from(is_final))
+        .bind(consent_mode)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn record_consent(
+        &self,
+        company: &CompanyId,
+        session_id: &str,
+        allowed: bool,
+    ) -> Result<ConsentChange> {
+        let answer = if allowed { "allowed" } else { "denied" };
+        let mut transaction = self.pool().begin().await?;
+        let row = sqlx::query(
+            "select consent, consent_mode from sessions where company_id = $1 and external_id = $2",
+        )
+        .bind(&company.0)
+        .bind(session_id)
+        .fetch_optional(&mut *transaction)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let consent: String = row.try_get("consent")?;
+        let mode: Option<String> = row.try_get("consent_mode")?;
+        if consent != "none" {
+            return Ok(ConsentChange::AlreadyAnswered(consent));
+        }
+        if let Some(mode) = mode.filter(|mode| mode != "after_confirmation") {
+            return Ok(ConsentChange::NotAsked(mode));
+        }
+        // A skipped session is evaluated again; a pending one reads the answer when claimed.
+        sqlx::query(
+            "update sessions set consent = $3, \
+             summary_state = case when summary_state = 'skipped' and skip_final = 0 \
+             then 'pending' else summary_state end, \
+             summary_next_at = case when summary_state = 'skipped' then 0 else summary_next_at end \
+             where company_id = $1 and external_id = $2 and consent = 'none'",
+        )
+        .bind(&company.0)
+        .bind(session_id)
+        .bind(answer)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(ConsentChange::Recorded)
     }
 
     async fn fail_summary_job(
@@ -186,51 +261,10 @@ impl SummaryStore for SqlStore {
         Ok(())
     }
 
-    async fn company_file(&self, company: &CompanyId, kind: CompanyFile) -> Result<Option<String>> {
-        Ok(
-            sqlx::query("select body from company_files where company_id = $1 and kind = $2")
-                .bind(&company.0)
-                .bind(kind.as_str())
-                .fetch_optional(self.pool())
-                .await?
-                .map(|row| row.try_get("body"))
-                .transpose()?,
-        )
-    }
-
-    async fn set_company_file(
-        &self,
-        company: &CompanyId,
-        kind: CompanyFile,
-        body: Option<&str>,
-    ) -> Result<()> {
-        match body {
-            Some(body) => {
-                sqlx::query(
-                    "insert into company_files (company_id, kind, body, updated_at) values ($1, $2, $3, $4) \
-                     on conflict (company_id, kind) do update set body = excluded.body, updated_at = excluded.updated_at",
-                )
-                .bind(&company.0)
-                .bind(kind.as_str())
-                .bind(body)
-                .bind(micros(Utc::now()))
-                .execute(self.pool())
-                .await?;
-            }
-            None => {
-                sqlx::query("delete from company_files where company_id = $1 and kind = $2")
-                    .bind(&company.0)
-                    .bind(kind.as_str())
-                    .execute(self.pool())
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-
     async fn summary_state(&self, company: &CompanyId, session_id: &str) -> Result<SummaryState> {
         let row = sqlx::query(
-            "select s.summary_state as state, s.summary_error as error, m.body as summary \
+            "select s.summary_state as state, s.summary_error as error, s.skip_reason as skip_reason, \
+             s.skip_final as skip_final, m.body as summary \
              from sessions s left join summaries m \
              on m.company_id = s.company_id and m.session_id = s.external_id \
              where s.company_id = $1 and s.external_id = $2",
@@ -249,6 +283,12 @@ impl SummaryStore for SqlStore {
                 row.try_get::<Option<String>, _>("error")?
                     .unwrap_or_default(),
             ),
+            "skipped" => SummaryState::Skipped {
+                reason: row
+                    .try_get::<Option<String>, _>("skip_reason")?
+                    .unwrap_or_default(),
+                is_final: row.try_get::<i64, _>("skip_final")? != 0,
+            },
             _ => SummaryState::Pending,
         })
     }

@@ -227,7 +227,7 @@ async fn company_names_are_unique(store: Arc<dyn Store>) {
 async fn revoked_tokens_stop_authenticating(store: Arc<dyn Store>) {
     let created = create_test_company(store.as_ref(), "acme").await;
     let extra = store
-        .create_token(&created.company.id, &created.admin_user_id, "ci")
+        .create_token(&created.company.id, &created.admin_user_id, "ci", None)
         .await
         .expect("token");
     assert!(store
@@ -267,7 +267,7 @@ async fn tokens_of_another_company_cannot_be_listed_or_revoked(store: Arc<dyn St
         .revoke_token(&globex.company.id, &acme.admin_token.info.id)
         .await;
     let create = store
-        .create_token(&globex.company.id, &acme.admin_user_id, "steal")
+        .create_token(&globex.company.id, &acme.admin_user_id, "steal", None)
         .await;
 
     assert!(matches!(revoke, Err(StoreError::NotFound)), "{revoke:?}");
@@ -808,12 +808,12 @@ async fn each_session_gets_one_summary_with_retries(store: Arc<dyn Store>) {
         .find(|job| job.session_id == "s-2")
         .expect("s-2");
     assert!(store
-        .complete_summary_job(first, "{\"title\": \"x\"}", "builtin-1", "en")
+        .complete_summary_job(first, "{\"title\": \"x\"}", "builtin-1", "en", "allowed")
         .await
         .expect("complete"));
     assert!(
         !store
-            .complete_summary_job(first, "{\"title\": \"y\"}", "builtin-1", "en")
+            .complete_summary_job(first, "{\"title\": \"y\"}", "builtin-1", "en", "allowed")
             .await
             .expect("complete"),
         "never two summaries"

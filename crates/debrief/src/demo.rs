@@ -8,6 +8,7 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Timelike, Utc};
+use debrief_core::governance::AiSettings;
 use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
 use debrief_core::{Session, SessionRecord};
 use debrief_store::{Store, StoreError};
@@ -153,11 +154,26 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<DemoLoad> {
                 time_zone: TimeZoneName::parse("UTC")?,
                 term_start: debrief_core::tenancy::first_of_month(today),
             };
-            store
+            let company = store
                 .create_company(&new_company, "Demo Admin")
                 .await
                 .context("creating the demo company")?
-                .company
+                .company;
+            // The demo shows summaries: AI and both directions on, languages as default.
+            let mut settings = AiSettings::default();
+            settings.ai.enabled = true;
+            settings.insights.outgoing.enabled = true;
+            settings.insights.incoming.enabled = true;
+            debrief_store::put_typed(
+                store,
+                &company.id,
+                debrief_store::ObjectKind::AiSettings,
+                debrief_store::SINGLETON,
+                &settings,
+            )
+            .await
+            .context("turning the demo company's AI settings on")?;
+            company
         }
         Err(error) => return Err(error).context("looking up the demo company"),
     };
@@ -176,7 +192,7 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<DemoLoad> {
         .count();
     let admin = store.admin_user_id(&company.id).await?;
     let token = store
-        .create_token(&company.id, &admin, "demo")
+        .create_token(&company.id, &admin, "demo", None)
         .await
         .context("issuing the demo admin token")?;
     Ok(DemoLoad {

@@ -12,7 +12,7 @@ use debrief_store::{Company, CompanyId, Store, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::auth::{AdminCaller, Caller};
+use crate::auth::{need, Permitted};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -102,7 +102,7 @@ fn account_line(company: &Company, plan: Map<String, Value>, now: DateTime<Utc>)
 /// through `POST /api/v1/ai-agents/changes`.
 pub async fn set_plan(
     State(state): State<AppState>,
-    AdminCaller(principal): AdminCaller,
+    Permitted(principal, _): Permitted<need::BillingManage>,
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
     let plan = json_body(&body)?;
@@ -136,7 +136,7 @@ pub async fn set_plan(
 /// …, "monthly_cap": …}` or `{"type": "ai_agents", "enabled": …}`.
 pub async fn add_change(
     State(state): State<AppState>,
-    AdminCaller(principal): AdminCaller,
+    Permitted(principal, _): Permitted<need::BillingManage>,
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
     let mut change = json_body(&body)?;
@@ -174,7 +174,7 @@ pub async fn add_change(
 /// `GET /api/v1/ai-agents/status`: running, paused (with why) or disabled.
 pub async fn get_status(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Permitted(principal, _): Permitted<need::UsageView>,
 ) -> ApiResult<Json<Value>> {
     let Some(simulator) = replay(state.store.as_ref(), &principal.company.id, Utc::now()).await?
     else {
@@ -210,7 +210,7 @@ pub struct UsageQuery {
 /// projection to the month's end at the month's daily rate so far, and the count by channel.
 pub async fn get_usage(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Permitted(principal, _): Permitted<need::UsageView>,
     Query(query): Query<UsageQuery>,
 ) -> ApiResult<Json<Value>> {
     let now = Utc::now();
@@ -291,7 +291,7 @@ pub struct VerdictListQuery {
 /// conversation decided in the month with its verdict, rule and reason.
 pub async fn list_verdicts(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Permitted(principal, _): Permitted<need::UsageView>,
     Query(query): Query<VerdictListQuery>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
@@ -351,7 +351,7 @@ pub async fn list_verdicts(
 /// `GET /api/v1/usage/alerts`: the usage thresholds crossed, once per threshold and month.
 pub async fn list_alerts(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Permitted(principal, _): Permitted<need::UsageView>,
 ) -> ApiResult<Json<Value>> {
     let alerts = state.store.usage_alerts(&principal.company.id).await?;
     Ok(Json(json!({"alerts": alerts})))

@@ -9,16 +9,24 @@ use axum::Json;
 use debrief_core::RecordError;
 use debrief_engine::applications::{AppCatalogue, CompanyApplications};
 use debrief_engine::classify::Taxonomy;
-use debrief_store::CompanyFile;
+use debrief_store::{ObjectKind, SINGLETON};
 use serde_json::{json, Value};
 
-use crate::auth::{AdminCaller, Caller};
+use crate::auth::{need, Permitted};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// The company's stored file of `kind` as JSON, if it set one.
-async fn stored(state: &AppState, caller: &Caller, kind: CompanyFile) -> ApiResult<Option<Value>> {
-    let Some(text) = state.store.company_file(&caller.0.company.id, kind).await? else {
+async fn stored(
+    state: &AppState,
+    caller: &Permitted<need::InsightsView>,
+    kind: ObjectKind,
+) -> ApiResult<Option<Value>> {
+    let Some(text) = state
+        .store
+        .get_object(&caller.0.company.id, kind, SINGLETON)
+        .await?
+    else {
         return Ok(None);
     };
     serde_json::from_str(&text)
@@ -29,8 +37,8 @@ async fn stored(state: &AppState, caller: &Caller, kind: CompanyFile) -> ApiResu
 /// Checks `body` with `check` and stores it as the company's file of `kind`.
 async fn replace(
     state: &AppState,
-    caller: &AdminCaller,
-    kind: CompanyFile,
+    caller: &Permitted<need::AiSettingsManage>,
+    kind: ObjectKind,
     body: &[u8],
     check: impl FnOnce(&str) -> Result<(), RecordError>,
 ) -> ApiResult<StatusCode> {
@@ -40,7 +48,7 @@ async fn replace(
     check(text).map_err(ApiError::InvalidRecord)?;
     state
         .store
-        .set_company_file(&caller.0.company.id, kind, Some(text))
+        .put_object(&caller.0.company.id, kind, SINGLETON, text)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -48,19 +56,25 @@ async fn replace(
 /// Removes the company's file of `kind`: back to the built-in one.
 async fn remove(
     state: &AppState,
-    caller: &AdminCaller,
-    kind: CompanyFile,
+    caller: &Permitted<need::AiSettingsManage>,
+    kind: ObjectKind,
 ) -> ApiResult<StatusCode> {
-    state
+    match state
         .store
-        .set_company_file(&caller.0.company.id, kind, None)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+        .delete_object(&caller.0.company.id, kind, SINGLETON)
+        .await
+    {
+        Ok(()) | Err(debrief_store::StoreError::NotFound) => Ok(StatusCode::NO_CONTENT),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// `GET /api/v1/taxonomy`: `{"source": "company" | "builtin", "issue_types": […]}`.
-pub async fn get_taxonomy(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let (source, issue_types) = match stored(&state, &caller, CompanyFile::Taxonomy).await? {
+pub async fn get_taxonomy(
+    State(state): State<AppState>,
+    caller: Permitted<need::InsightsView>,
+) -> ApiResult<Json<Value>> {
+    let (source, issue_types) = match stored(&state, &caller, ObjectKind::Taxonomy).await? {
         Some(taxonomy) => ("company", taxonomy["issue_types"].clone()),
         None => (
             "builtin",
@@ -74,10 +88,10 @@ pub async fn get_taxonomy(State(state): State<AppState>, caller: Caller) -> ApiR
 /// `PUT /api/v1/taxonomy`: replaces the company's taxonomy.
 pub async fn put_taxonomy(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Permitted<need::AiSettingsManage>,
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
-    replace(&state, &caller, CompanyFile::Taxonomy, &body, |text| {
+    replace(&state, &caller, ObjectKind::Taxonomy, &body, |text| {
         Taxonomy::parse_json(text)
             .map(drop)
             .map_err(|error| RecordError::invalid("issue_types", error.to_string()))
@@ -88,18 +102,18 @@ pub async fn put_taxonomy(
 /// `DELETE /api/v1/taxonomy`: back to the built-in taxonomy.
 pub async fn delete_taxonomy(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Permitted<need::AiSettingsManage>,
 ) -> ApiResult<StatusCode> {
-    remove(&state, &caller, CompanyFile::Taxonomy).await
+    remove(&state, &caller, ObjectKind::Taxonomy).await
 }
 
 /// `GET /api/v1/applications`: the company's own applications and the size of the built-in
 /// catalogue they are added to: `{"builtin_applications": 252, "applications": […]}`.
 pub async fn get_applications(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Permitted<need::InsightsView>,
 ) -> ApiResult<Json<Value>> {
-    let applications = stored(&state, &caller, CompanyFile::Applications)
+    let applications = stored(&state, &caller, ObjectKind::Applications)
         .await?
         .map_or_else(|| json!([]), |file| file["applications"].clone());
     Ok(Json(json!({
@@ -112,10 +126,10 @@ pub async fn get_applications(
 /// (`{"applications": [{"name": "Acme CRM", "aliases": ["acme-crm.exe"]}]}`).
 pub async fn put_applications(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Permitted<need::AiSettingsManage>,
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
-    replace(&state, &caller, CompanyFile::Applications, &body, |text| {
+    replace(&state, &caller, ObjectKind::Applications, &body, |text| {
         CompanyApplications::parse_json(text).map(drop)
     })
     .await
@@ -124,7 +138,7 @@ pub async fn put_applications(
 /// `DELETE /api/v1/applications`: only the built-in catalogue again.
 pub async fn delete_applications(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Permitted<need::AiSettingsManage>,
 ) -> ApiResult<StatusCode> {
-    remove(&state, &caller, CompanyFile::Applications).await
+    remove(&state, &caller, ObjectKind::Applications).await
 }

@@ -13,10 +13,11 @@ use debrief_store::{ConversationWrite, Principal, StoreError};
 use serde::Deserialize;
 use serde_json::{json, value::RawValue, Value};
 
-use crate::auth::{AdminCaller, Caller};
+use crate::auth::{need, Permitted};
 use crate::error::{ApiError, ApiResult};
 use crate::evaluation::{decide, verdict_write, Decision};
 use crate::routes::ai_agents::refusal_reason;
+use crate::routes::records::json_body;
 use crate::routes::records::{
     check_company, read_body, split_records, BatchResponse, RecordResult, Records,
 };
@@ -134,7 +135,7 @@ fn parse_document(
 /// the stored one (fields replaced, new events added), idempotently.
 pub async fn upsert_conversations(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Permitted(principal, _): Permitted<need::SessionsIngest>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
@@ -184,7 +185,7 @@ pub async fn upsert_conversations(
 /// whose `id` is already there is ignored.
 pub async fn append_events(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Permitted(principal, _): Permitted<need::SessionsIngest>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -224,7 +225,7 @@ pub async fn append_events(
 /// `GET /api/v1/conversations/{id}`: the conversation, its state, verdict and audit trail.
 pub async fn get_conversation(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Permitted(principal, _): Permitted<need::UsageView>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let stored = state
@@ -255,17 +256,11 @@ const OVERRIDE_RULE: Rule = debrief_core::resolution::rules::ADMIN_OVERRIDE;
 /// counted) with a reason; the previous one stays in the audit trail.
 pub async fn override_verdict(
     State(state): State<AppState>,
-    AdminCaller(principal): AdminCaller,
+    Permitted(principal, _): Permitted<need::BillingManage>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
-    let request: OverrideRequest = serde_json::from_slice(&body).map_err(|error| {
-        if error.is_data() {
-            ApiError::InvalidRecord(RecordError::from_serde(error, None))
-        } else {
-            ApiError::malformed_json(&error)
-        }
-    })?;
+    let request: OverrideRequest = json_body(&body)?;
     if request.verdict == VerdictKind::Pending {
         return Err(ApiError::InvalidRecord(RecordError::invalid(
             "verdict",
@@ -306,7 +301,7 @@ pub async fn override_verdict(
 /// decide again now; the new verdict replaces the old one, which stays in the audit trail.
 pub async fn rerun_verdict(
     State(state): State<AppState>,
-    AdminCaller(principal): AdminCaller,
+    Permitted(principal, _): Permitted<need::BillingManage>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let stored = state

@@ -3,7 +3,9 @@
 pub mod ai_agents;
 pub mod company_files;
 pub mod conversations;
+pub mod governance;
 pub mod health;
+pub mod people;
 pub mod records;
 pub mod sessions;
 pub mod tokens;

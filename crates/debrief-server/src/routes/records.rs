@@ -9,6 +9,19 @@ use serde_json::value::RawValue;
 
 use crate::error::{ApiError, ApiResult};
 
+/// Reads a JSON request body as `T`: a syntax error is a 400 with line and column, a wrong
+/// field a 422 naming it (`permissions[2]`).
+pub fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        if error.inner().is_data() {
+            ApiError::InvalidRecord(RecordError::from_serde_path(error))
+        } else {
+            ApiError::malformed_json(error.inner())
+        }
+    })
+}
+
 /// Most records one request may carry.
 pub const MAX_BATCH_RECORDS: usize = 1_000;
 

@@ -12,7 +12,7 @@ use debrief_store::{InsertOutcome, Principal, SessionCursor, SessionQuery, Store
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::auth::Caller;
+use crate::auth::{need, Permitted};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::records::{
     check_company, read_body, split_records, BatchResponse, RecordResult, Records,
@@ -39,7 +39,7 @@ fn outcome_word(outcome: InsertOutcome) -> &'static str {
 /// `POST /api/v1/sessions`: one session object, or an array of up to 1,000.
 pub async fn create_sessions(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Permitted(principal, _): Permitted<need::SessionsIngest>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
@@ -95,7 +95,7 @@ pub async fn create_sessions(
 /// `GET /api/v1/sessions/{id}`.
 pub async fn get_session(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Permitted(principal, _): Permitted<need::InsightsView>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<StoredSession>> {
     Ok(Json(
@@ -179,7 +179,7 @@ impl ListParams {
 /// `GET /api/v1/sessions`: newest first, filtered, with a cursor to the next page and the total.
 pub async fn list_sessions(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Permitted(principal, _): Permitted<need::InsightsView>,
     Query(params): Query<ListParams>,
 ) -> ApiResult<Json<SessionList>> {
     let query = params.into_query()?;
@@ -195,10 +195,11 @@ pub async fn list_sessions(
 }
 
 /// `GET /api/v1/sessions/{id}/summary`: 200 with the summary, 202 while it is being written,
-/// 422 when the engine gave up (with the error).
+/// 422 when the engine gave up (with the error), 409 when the session is not summarized (with
+/// the reason, and whether it is final).
 pub async fn get_summary(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Permitted(principal, _): Permitted<need::InsightsView>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     use debrief_store::SummaryState;
@@ -220,6 +221,11 @@ pub async fn get_summary(
         SummaryState::Failed(error) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(serde_json::json!({"id": id, "state": "failed", "error": error})),
+        )
+            .into_response()),
+        SummaryState::Skipped { reason, is_final } => Ok((
+            StatusCode::CONFLICT,
+            Json(serde_json::json!({"id": id, "state": "skipped", "reason": reason, "final": is_final})),
         )
             .into_response()),
     }

@@ -7,37 +7,40 @@ use debrief_store::TokenInfo;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{AdminCaller, Caller};
+use crate::auth::{need, Caller, Permitted};
 use crate::error::{ApiError, ApiResult};
+use crate::routes::records::json_body;
 use crate::AppState;
 
 /// Body of `POST /api/v1/tokens`.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewTokenRequest {
     label: String,
+    /// An integration token's role: it acts with that role's permissions, not its user's.
+    #[serde(default)]
+    role: Option<String>,
+    /// The user the token is for (default: the caller).
+    #[serde(default)]
+    user_id: Option<String>,
 }
 
 /// `GET /api/v1/tokens`.
 pub async fn list_tokens(
     State(state): State<AppState>,
-    AdminCaller(principal): AdminCaller,
+    Permitted(principal, _): Permitted<need::RolesManage>,
 ) -> ApiResult<Json<Vec<TokenInfo>>> {
     Ok(Json(state.store.list_tokens(&principal.company.id).await?))
 }
 
-/// `POST /api/v1/tokens`: a new token for the calling user; its secret is in this answer only.
+/// `POST /api/v1/tokens`: a new token for the calling user (or `user_id`), or with `role` an
+/// integration token; its secret is in this answer only.
 pub async fn create_token(
     State(state): State<AppState>,
-    AdminCaller(principal): AdminCaller,
+    Permitted(principal, _): Permitted<need::RolesManage>,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let request: NewTokenRequest = serde_json::from_slice(&body).map_err(|error| {
-        if error.is_data() {
-            ApiError::InvalidRecord(debrief_core::RecordError::from_serde(error, None))
-        } else {
-            ApiError::malformed_json(&error)
-        }
-    })?;
+    let request: NewTokenRequest = json_body(&body)?;
     let label = request.label.trim();
     if label.is_empty() || label.len() > 100 {
         return Err(ApiError::InvalidRecord(debrief_core::RecordError::invalid(
@@ -45,10 +48,25 @@ pub async fn create_token(
             "must be 1 to 100 characters",
         )));
     }
+    if let Some(role) = &request.role {
+        crate::routes::people::check_role_exists(&state, &principal.company.id, role).await?;
+    }
+    let user_id = request.user_id.as_deref().unwrap_or(&principal.user_id);
     let issued = state
         .store
-        .create_token(&principal.company.id, &principal.user_id, label)
-        .await?;
+        .create_token(
+            &principal.company.id,
+            user_id,
+            label,
+            request.role.as_deref(),
+        )
+        .await
+        .map_err(|error| match error {
+            debrief_store::StoreError::NotFound => ApiError::InvalidRecord(
+                debrief_core::RecordError::invalid("user_id", "no such user in the company"),
+            ),
+            other => other.into(),
+        })?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"token": issued.secret.expose(), "info": issued.info})),
@@ -58,7 +76,7 @@ pub async fn create_token(
 /// `DELETE /api/v1/tokens/{id}`: another company's token is a 404.
 pub async fn revoke_token(
     State(state): State<AppState>,
-    AdminCaller(principal): AdminCaller,
+    Permitted(principal, _): Permitted<need::RolesManage>,
     Path(token_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     state

@@ -312,6 +312,7 @@ async fn listing_pages_with_a_cursor_and_filters() {
 #[tokio::test]
 async fn a_stored_session_gets_its_summary_from_the_background_worker() {
     let app = TestApp::spawn().await;
+    app.enable_insights(&app.token).await;
     let mut session = session_json("tv-9");
     session["turns"] = json!([
         {"speaker": "customer", "speaker_name": "Bob", "text": "Hi Ana. Outlook keeps asking for my password."},
@@ -365,6 +366,7 @@ async fn a_stored_session_gets_its_summary_from_the_background_worker() {
 #[tokio::test]
 async fn a_companys_own_taxonomy_tags_its_summaries() {
     let app = TestApp::spawn().await;
+    app.enable_insights(&app.token).await;
     let globex = app.other_company("globex").await;
     let put = |token: &str, body: &str| {
         app.client
@@ -426,7 +428,9 @@ async fn a_companys_own_taxonomy_tags_its_summaries() {
 #[tokio::test]
 async fn a_companys_own_applications_name_its_processes_and_stay_its_own() {
     let app = TestApp::spawn().await;
+    app.enable_insights(&app.token).await;
     let globex = app.other_company("globex").await;
+    app.enable_insights(&globex).await;
     let put = |token: &str, body: &str| {
         app.client
             .put(format!("{}/api/v1/applications", app.address))

@@ -126,6 +126,20 @@ impl TestApp {
         self.post_raw(path, token, body.to_string())
     }
 
+    /// Turns AI and session insights on, both directions, for the token's company.
+    pub async fn enable_insights(&self, token: &str) {
+        let response = self
+            .client
+            .put(format!("{}/api/v1/settings/ai", self.address))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"ai": {"enabled": true}, "insights": {
+                "outgoing": {"enabled": true}, "incoming": {"enabled": true}}}))
+            .send()
+            .await
+            .expect("settings are answered");
+        assert_eq!(response.status().as_u16(), 200, "settings are stored");
+    }
+
     /// Runs one round of the summary worker with the built-in engine; the summaries stored.
     pub async fn summarize_now(&self) -> usize {
         debrief_server::summaries::Summarizer {
@@ -168,6 +182,7 @@ pub fn session_json(id: &str) -> Value {
         "started_at": "2026-11-20T10:00:00Z",
         "supporter": {"id": "u-17", "name": "Ana Souza"},
         "device": {"id": "d-1", "platform": "windows"},
+        "consent": "allowed",
         "turns": [{"speaker": "customer", "text": "Outlook keeps asking for my password"}],
         "events": [{"at": "2026-11-20T10:02:00Z", "type": "app_focus", "app": "OUTLOOK.EXE"}]
     })

@@ -1,0 +1,358 @@
+//! Roles, users and sign-in: `/api/v1/roles`, `/api/v1/users`, `POST /api/v1/sign-in`.
+//! Built-in roles (`admin`, `supporter`, `viewer`) are fixed; a company's own role starts as
+//! a copy of one and can be edited. Passwords are stored as argon2id hashes.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use debrief_core::access::{builtin_role, check_role_name, PermissionSet, BUILTIN_ROLES};
+use debrief_core::RecordError;
+use debrief_store::{
+    list_typed, put_typed, CompanyId, CustomRole, NewUser, ObjectKind, StoreError, User, UserChange,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::{need, Permitted};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::records::json_body;
+use crate::AppState;
+
+/// Shortest password accepted.
+const MIN_PASSWORD_CHARS: usize = 10;
+
+/// A 422 unless `role` is a built-in role or one of the company's own.
+pub async fn check_role_exists(state: &AppState, company: &CompanyId, role: &str) -> ApiResult<()> {
+    let known = builtin_role(role).is_some()
+        || state
+            .store
+            .get_object(company, ObjectKind::Role, role)
+            .await?
+            .is_some();
+    if known {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidRecord(RecordError::invalid(
+            "role",
+            format!("no role {role:?} in the company"),
+        )))
+    }
+}
+
+/// `GET /api/v1/roles`: built-in and custom roles with their permissions.
+pub async fn list_roles(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::RolesManage>,
+) -> ApiResult<Json<Value>> {
+    let mut roles: Vec<Value> = BUILTIN_ROLES
+        .iter()
+        .filter_map(|name| builtin_role(name).map(|permissions| (name, permissions)))
+        .map(|(name, permissions)| json!({"name": name, "builtin": true, "permissions": permissions}))
+        .collect();
+    for (name, role) in list_typed::<CustomRole>(
+        state.store.as_ref(),
+        &principal.company.id,
+        ObjectKind::Role,
+    )
+    .await?
+    {
+        roles.push(json!({"name": name, "builtin": false, "permissions": role.permissions}));
+    }
+    Ok(Json(json!({ "items": roles })))
+}
+
+/// Body of `POST /api/v1/roles`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRoleRequest {
+    name: String,
+    /// The built-in role it starts as a copy of.
+    copy_from: String,
+    /// Its permissions instead of the copied ones.
+    #[serde(default)]
+    permissions: Option<PermissionSet>,
+}
+
+fn invalid(field: &str, error: debrief_core::Error) -> ApiError {
+    let debrief_core::Error::Invalid { reason, .. } = error;
+    ApiError::InvalidRecord(RecordError::invalid(field, reason))
+}
+
+/// `POST /api/v1/roles`: a company role copied from a built-in one, optionally with other
+/// permissions.
+pub async fn create_role(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::RolesManage>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let request: NewRoleRequest = json_body(&body)?;
+    check_role_name(&request.name).map_err(|error| invalid("name", error))?;
+    let copied = builtin_role(&request.copy_from).ok_or_else(|| {
+        ApiError::InvalidRecord(RecordError::invalid(
+            "copy_from",
+            "expected a built-in role: admin, supporter or viewer",
+        ))
+    })?;
+    let company = &principal.company.id;
+    if state
+        .store
+        .get_object(company, ObjectKind::Role, &request.name)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(format!("role {} exists", request.name)));
+    }
+    let role = CustomRole {
+        permissions: request.permissions.unwrap_or(copied),
+    };
+    put_typed(
+        state.store.as_ref(),
+        company,
+        ObjectKind::Role,
+        &request.name,
+        &role,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"name": request.name, "builtin": false, "permissions": role.permissions})),
+    ))
+}
+
+/// Body of `PUT /api/v1/roles/{name}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    permissions: PermissionSet,
+}
+
+/// `PUT /api/v1/roles/{name}`: a custom role's permissions (built-in roles are fixed).
+pub async fn put_role(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::RolesManage>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let request: RoleRequest = json_body(&body)?;
+    if builtin_role(&name).is_some() {
+        return Err(ApiError::Conflict(format!(
+            "{name} is a built-in role: copy it to change it"
+        )));
+    }
+    let company = &principal.company.id;
+    if state
+        .store
+        .get_object(company, ObjectKind::Role, &name)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::NotFound);
+    }
+    let role = CustomRole {
+        permissions: request.permissions,
+    };
+    put_typed(
+        state.store.as_ref(),
+        company,
+        ObjectKind::Role,
+        &name,
+        &role,
+    )
+    .await?;
+    Ok(Json(
+        json!({"name": name, "builtin": false, "permissions": role.permissions}),
+    ))
+}
+
+/// `DELETE /api/v1/roles/{name}`: 409 while a user or token has it.
+pub async fn delete_role(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::RolesManage>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    if builtin_role(&name).is_some() {
+        return Err(ApiError::Conflict(format!("{name} is a built-in role")));
+    }
+    let company = &principal.company.id;
+    if state.store.role_in_use(company, &name).await? {
+        return Err(ApiError::Conflict(format!(
+            "role {name} is held by a user or token"
+        )));
+    }
+    state
+        .store
+        .delete_object(company, ObjectKind::Role, &name)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An argon2id hash of a password, in PHC form.
+fn hash_password(password: &str) -> ApiResult<String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            "password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        )));
+    }
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)
+        .map_err(|error| ApiError::Internal(format!("no random source: {error}")))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|error| ApiError::Internal(format!("password salt: {error}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| ApiError::Internal(format!("password hash: {error}")))
+}
+
+/// `GET /api/v1/users`.
+pub async fn list_users(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::RolesManage>,
+) -> ApiResult<Json<Value>> {
+    let users = state.store.list_users(&principal.company.id).await?;
+    Ok(Json(json!({ "items": users })))
+}
+
+/// Body of `POST /api/v1/users`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    name: String,
+    role: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    supporter_id: Option<String>,
+    #[serde(default = "default_on")]
+    log_sessions: bool,
+}
+
+fn default_on() -> bool {
+    true
+}
+
+fn conflict_as_field(field: &'static str) -> impl Fn(StoreError) -> ApiError {
+    move |error| match error {
+        StoreError::Conflict { .. } => ApiError::Conflict(format!("{field} is taken")),
+        other => other.into(),
+    }
+}
+
+/// `POST /api/v1/users`: a user with a role; with an e-mail and password they can sign in,
+/// with a supporter id their sessions are matched to them.
+pub async fn create_user(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::RolesManage>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    let request: NewUserRequest = json_body(&body)?;
+    let company = &principal.company.id;
+    if request.name.trim().is_empty() || request.name.len() > 200 {
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            "name",
+            "must be 1 to 200 characters",
+        )));
+    }
+    if let Some(email) = &request.email {
+        if !email.contains('@') || email.len() > 320 {
+            return Err(ApiError::InvalidRecord(RecordError::invalid(
+                "email",
+                "is not an e-mail address",
+            )));
+        }
+    }
+    check_role_exists(&state, company, &request.role).await?;
+    let password_hash = request.password.as_deref().map(hash_password).transpose()?;
+    let user = state
+        .store
+        .create_user(
+            company,
+            &NewUser {
+                name: request.name.trim().to_string(),
+                role: request.role,
+                email: request.email.map(|email| email.trim().to_lowercase()),
+                supporter_id: request.supporter_id,
+                log_sessions: request.log_sessions,
+                password_hash,
+            },
+        )
+        .await
+        .map_err(conflict_as_field("email or supporter_id"))?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// Body of `PATCH /api/v1/users/{id}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChangeRequest {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    log_sessions: Option<bool>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// `PATCH /api/v1/users/{id}`: name, role, password or "log sessions for connection reports".
+pub async fn update_user(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::RolesManage>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<User>> {
+    let request: UserChangeRequest = json_body(&body)?;
+    let company = &principal.company.id;
+    if let Some(role) = &request.role {
+        check_role_exists(&state, company, role).await?;
+    }
+    let change = UserChange {
+        name: request.name,
+        role: request.role,
+        log_sessions: request.log_sessions,
+        password_hash: request.password.as_deref().map(hash_password).transpose()?,
+    };
+    Ok(Json(state.store.update_user(company, &id, &change).await?))
+}
+
+/// Body of `POST /api/v1/sign-in`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    company: String,
+    email: String,
+    password: String,
+}
+
+/// `POST /api/v1/sign-in`: a user's e-mail and password at a company give a new API token
+/// (labelled `sign-in`). A wrong company, e-mail or password is the same 401.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let request: SignInRequest = json_body(&body)?;
+    let candidate = state
+        .store
+        .sign_in_candidate(&request.company, &request.email.trim().to_lowercase())
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let hash = PasswordHash::new(&candidate.password_hash)
+        .map_err(|error| ApiError::Internal(format!("stored password hash: {error}")))?;
+    Argon2::default()
+        .verify_password(request.password.as_bytes(), &hash)
+        .map_err(|_| ApiError::Unauthorized)?;
+    let issued = state
+        .store
+        .create_token(&candidate.company, &candidate.user_id, "sign-in", None)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"token": issued.secret.expose(), "info": issued.info})),
+    ))
+}
