@@ -727,7 +727,7 @@ mod tests {
     #[test]
     fn insert_sql_numbers_every_parameter() {
         let sql = insert_sessions_sql(2);
-        assert!(sql.contains("($1,$2,$3,$4,$5,$6,$7,$8,$9),($10,"));
-        assert!(sql.ends_with("($10,$11,$12,$13,$14,$15,$16,$17,$18) on conflict (company_id, external_id) do nothing returning external_id"));
+        assert!(sql.contains("($1,$2,$3,$4,$5,$6,$7,$8,$9,$10),($11,"));
+        assert!(sql.ends_with("($11,$12,$13,$14,$15,$16,$17,$18,$19,$20) on conflict (company_id, external_id) do nothing returning external_id"));
     }
 }

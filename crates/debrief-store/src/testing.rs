@@ -135,6 +135,8 @@ cases!(
     a_verdict_is_recorded_once_and_counted_once,
     overrides_move_the_count_and_keep_the_audit,
     each_session_gets_one_summary_with_retries,
+    skipped_sessions_return_to_the_queue_unless_final,
+    users_roles_and_integration_tokens_grant_their_permissions,
 );
 
 /// A new company named `name` on the premium tier.
@@ -857,6 +859,272 @@ async fn each_session_gets_one_summary_with_retries(store: Arc<dyn Store>) {
         store.summary_state(&other, "s-1").await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn skipped_sessions_return_to_the_queue_unless_final(store: Arc<dyn Store>) {
+    use crate::{get_typed, put_typed, ConsentChange, ObjectKind, SINGLETON};
+    let company = create_test_company(store.as_ref(), "acme").await.company.id;
+    let records: Vec<SessionRecord> = ["a", "b", "c"]
+        .iter()
+        .map(|id| test_session(id, 0, "windows", "u-1"))
+        .collect();
+    store
+        .insert_sessions(&company, &records)
+        .await
+        .expect("insert");
+    let now = Utc::now();
+    let claimed = store.claim_summary_jobs(now, 10, 60).await.expect("claim");
+    assert_eq!(claimed.len(), 3);
+    assert!(claimed.iter().all(|job| job.consent == "none"));
+    let job = |id: &str| {
+        claimed
+            .iter()
+            .find(|job| job.session_id == id)
+            .expect("claimed")
+    };
+    store
+        .skip_summary_job(
+            job("a"),
+            "ai.enabled is off for the company",
+            false,
+            "after_confirmation",
+        )
+        .await
+        .expect("skip");
+    store
+        .skip_summary_job(
+            job("b"),
+            "remote user denied consent",
+            true,
+            "after_confirmation",
+        )
+        .await
+        .expect("skip");
+    store
+        .skip_summary_job(
+            job("c"),
+            "waiting for the remote user's consent",
+            false,
+            "after_confirmation",
+        )
+        .await
+        .expect("skip");
+    assert_eq!(
+        store.summary_state(&company, "b").await.expect("state"),
+        crate::SummaryState::Skipped {
+            reason: "remote user denied consent".into(),
+            is_final: true
+        }
+    );
+
+    // A consent answer requeues only its session; another company cannot answer it.
+    let globex = create_test_company(store.as_ref(), "globex")
+        .await
+        .company
+        .id;
+    assert!(matches!(
+        store.record_consent(&globex, "c", true).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .record_consent(&company, "c", true)
+            .await
+            .expect("consent"),
+        ConsentChange::Recorded
+    );
+    assert_eq!(
+        store
+            .record_consent(&company, "c", false)
+            .await
+            .expect("consent"),
+        ConsentChange::AlreadyAnswered("allowed".into())
+    );
+    let requeued = store.claim_summary_jobs(now, 10, 60).await.expect("claim");
+    assert_eq!(
+        requeued
+            .iter()
+            .map(|job| (job.session_id.as_str(), job.consent.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("c", "allowed")]
+    );
+
+    // Settings change: every non-final skip comes back, the final one stays.
+    let mut settings = debrief_core::governance::AiSettings::default();
+    settings.ai.enabled = true;
+    put_typed(
+        store.as_ref(),
+        &globex,
+        ObjectKind::AiSettings,
+        SINGLETON,
+        &settings,
+    )
+    .await
+    .expect("put");
+    assert!(
+        store
+            .claim_summary_jobs(now, 10, 60)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "another company's settings requeue nothing here"
+    );
+    put_typed(
+        store.as_ref(),
+        &company,
+        ObjectKind::AiSettings,
+        SINGLETON,
+        &settings,
+    )
+    .await
+    .expect("put");
+    let after_settings = store.claim_summary_jobs(now, 10, 60).await.expect("claim");
+    assert_eq!(
+        after_settings
+            .iter()
+            .map(|job| job.session_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["a"]
+    );
+    let stored: Option<debrief_core::governance::AiSettings> =
+        get_typed(store.as_ref(), &company, ObjectKind::AiSettings, SINGLETON)
+            .await
+            .expect("get");
+    assert_eq!(stored, Some(settings));
+    assert_eq!(
+        get_typed::<debrief_core::governance::AiSettings>(
+            store.as_ref(),
+            &globex,
+            ObjectKind::Device,
+            "a"
+        )
+        .await
+        .expect("get"),
+        None
+    );
+}
+
+async fn users_roles_and_integration_tokens_grant_their_permissions(store: Arc<dyn Store>) {
+    use crate::{put_typed, CustomRole, NewUser, ObjectKind, UserChange};
+    use debrief_core::access::{Permission, PermissionSet};
+    let created = create_test_company(store.as_ref(), "acme").await;
+    let company = created.company.id.clone();
+    let auditor = CustomRole {
+        permissions: PermissionSet::from_iter([Permission::UsageView]),
+    };
+    put_typed(
+        store.as_ref(),
+        &company,
+        ObjectKind::Role,
+        "auditor",
+        &auditor,
+    )
+    .await
+    .expect("role");
+    let user = store
+        .create_user(
+            &company,
+            &NewUser {
+                name: "Ana".into(),
+                role: "supporter".into(),
+                email: Some("ana@acme.test".into()),
+                supporter_id: Some("u-ana".into()),
+                log_sessions: false,
+                password_hash: Some("$argon2id$stand-in".into()),
+            },
+        )
+        .await
+        .expect("user");
+    assert!(matches!(
+        store
+            .create_user(
+                &company,
+                &NewUser {
+                    name: "Other Ana".into(),
+                    role: "viewer".into(),
+                    supporter_id: Some("u-ana".into()),
+                    ..NewUser::default()
+                },
+            )
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(!store
+        .supporter_logs_sessions(&company, "u-ana")
+        .await
+        .expect("setting"));
+    assert!(store
+        .supporter_logs_sessions(&company, "u-stranger")
+        .await
+        .expect("setting"));
+    let changed = store
+        .update_user(
+            &company,
+            &user.id,
+            &UserChange {
+                log_sessions: Some(true),
+                ..UserChange::default()
+            },
+        )
+        .await
+        .expect("update");
+    assert!(changed.log_sessions && changed.has_password);
+
+    let as_user = store
+        .create_token(&company, &user.id, "ana", None)
+        .await
+        .expect("token");
+    let integration = store
+        .create_token(&company, &user.id, "reports", Some("auditor"))
+        .await
+        .expect("token");
+    let principal = |secret: String| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .authenticate(&secret)
+                .await
+                .expect("auth")
+                .expect("valid")
+        }
+    };
+    let ana = principal(as_user.secret.expose().to_string()).await;
+    let reports = principal(integration.secret.expose().to_string()).await;
+    assert_eq!(ana.role, "supporter");
+    assert!(ana.permissions.contains(Permission::InsightsEdit));
+    assert_eq!(reports.role, "auditor");
+    assert_eq!(reports.permissions, auditor.permissions);
+    assert!(store
+        .role_in_use(&company, "auditor")
+        .await
+        .expect("in use"));
+
+    let candidate = store
+        .sign_in_candidate("acme", "ana@acme.test")
+        .await
+        .expect("candidate")
+        .expect("has a password");
+    assert_eq!(candidate.user_id, user.id);
+    assert!(store
+        .sign_in_candidate("globex", "ana@acme.test")
+        .await
+        .expect("candidate")
+        .is_none());
+    let globex = create_test_company(store.as_ref(), "globex")
+        .await
+        .company
+        .id;
+    assert!(matches!(
+        store.get_user(&globex, &user.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store
+        .role_permissions(&globex, "auditor")
+        .await
+        .expect("role")
+        .iter()
+        .next()
+        .is_none());
 }
 
 /// Opens a fresh store on `url`, for a conformance case.

@@ -3,6 +3,7 @@
 mod ai_agents;
 mod cli;
 mod conversations;
+mod governance;
 mod health;
 mod sessions;
 mod tenancy;

@@ -126,6 +126,24 @@ impl TestApp {
         self.post_raw(path, token, body.to_string())
     }
 
+    /// Sends `method path` with the token and an optional JSON body; status and JSON answer.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        json_of(request.send().await).await
+    }
+
     /// Turns AI and session insights on, both directions, for the token's company.
     pub async fn enable_insights(&self, token: &str) {
         let response = self
