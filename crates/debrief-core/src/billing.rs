@@ -15,8 +15,9 @@ use chrono_tz::Tz;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::credits::{debt_repaid, may_borrow, pick_grant, prorate_addon, GrantView};
 use crate::error::RecordError;
-use crate::tenancy::{add_years, LicenseTier};
+use crate::tenancy::LicenseTier;
 
 /// Free AI credits granted each month, by tier.
 pub fn free_monthly_credits(tier: LicenseTier) -> i64 {
@@ -350,6 +351,16 @@ impl Money {
     }
 }
 
+impl<'de> Deserialize<'de> for Money {
+    /// A non-negative decimal string such as `"365.00"`.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        money(&text, "amount")
+            .map(Money::cents)
+            .map_err(|error| serde::de::Error::custom(error.reason))
+    }
+}
+
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&format!("{:.2}", self.0))
@@ -458,22 +469,13 @@ impl BillingError {
     }
 }
 
-/// Credits granted together, valid until `expires_at`.
-#[derive(Debug, Clone)]
-struct Grant {
-    granted_at: DateTime<Utc>,
-    sequence: u64,
-    expires_at: DateTime<Utc>,
-    remaining: i64,
-}
-
 /// Replays a timeline through the billing rules.
 pub struct Simulator {
     account: Account,
     /// Start (UTC) of the open month and its local first day.
     month_start: NaiveDate,
     next_boundary: DateTime<Utc>,
-    grants: Vec<Grant>,
+    grants: Vec<GrantView>,
     grant_sequence: u64,
     debt: i64,
     charged_sessions: HashSet<String>,
@@ -546,10 +548,10 @@ impl Simulator {
     }
 
     fn grant(&mut self, at: DateTime<Utc>, expires_at: DateTime<Utc>, amount: i64) {
-        let repaid = amount.min(self.debt);
+        let repaid = debt_repaid(self.debt, amount);
         self.debt -= repaid;
         self.grant_sequence += 1;
-        self.grants.push(Grant {
+        self.grants.push(GrantView {
             granted_at: at,
             sequence: self.grant_sequence,
             expires_at,
@@ -663,19 +665,20 @@ impl Simulator {
     fn purchase(&mut self, at: DateTime<Utc>, packs: i64) {
         let zone = self.account.time_zone;
         let day = at.with_timezone(&zone).date_naive();
-        let term_end = self.term_end(day);
-        let term_days = (term_end - add_years(term_end, -1)).num_days();
-        let days_left = (term_end - day).num_days();
-        let price =
-            self.account.addon.annual_price * Decimal::from(packs) * Decimal::from(days_left)
-                / Decimal::from(term_days);
+        let proration = prorate_addon(
+            self.account.term_start,
+            day,
+            self.account.addon.annual_price,
+            packs,
+        );
+        let term_end = proration.term_end;
         let credits = self.account.addon.credits * packs;
         self.row.addon_charges.push(AddonCharge {
             at,
             kind: AddonChargeKind::Purchase,
             packs,
             credits,
-            price: Money::cents(price),
+            price: proration.price,
         });
         self.row.credits.granted_addon += credits;
         self.grant(at, local_midnight(zone, term_end), credits);
@@ -686,23 +689,16 @@ impl Simulator {
         if self.charged_sessions.contains(session) {
             return;
         }
-        let source = self
-            .grants
-            .iter_mut()
-            .filter(|grant| grant.remaining > 0 && grant.granted_at <= at && at < grant.expires_at)
-            .min_by_key(|grant| (grant.expires_at, grant.granted_at, grant.sequence));
-        let charged = match source {
-            Some(grant) => {
-                grant.remaining -= 1;
+        let charged = match pick_grant(&self.grants, at) {
+            Some(index) => {
+                self.grants[index].remaining -= 1;
                 true
             }
-            None => match self.account.out_of_credits {
-                OutOfCredits::AllowNegative { limit } if self.debt < limit => {
-                    self.debt += 1;
-                    true
-                }
-                _ => false,
-            },
+            None if may_borrow(self.account.out_of_credits, self.debt) => {
+                self.debt += 1;
+                true
+            }
+            None => false,
         };
         if charged {
             self.charged_sessions.insert(session.to_string());

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod billing;
+pub mod credits;
 pub mod error;
 pub mod governance;
 pub mod resolution;
