@@ -4,6 +4,7 @@
 //! and scopes each store call to the caller's company.
 
 pub mod auth;
+pub mod credits;
 pub mod error;
 pub mod evaluation;
 pub mod routes;
@@ -112,6 +113,25 @@ pub fn router(state: AppState) -> Router {
             axum::routing::patch(routes::people::update_user),
         )
         .route("/sign-in", axum::routing::post(routes::people::sign_in))
+        .route("/credits", get(routes::credits::get_credits))
+        .route("/credits/ledger", get(routes::credits::get_ledger))
+        .route(
+            "/credits/purchases",
+            axum::routing::post(routes::credits::post_purchase),
+        )
+        .route(
+            "/credits/cancel-renewal",
+            axum::routing::post(routes::credits::post_cancel_renewal),
+        )
+        .route(
+            "/credits/settings",
+            get(routes::credits::get_settings).put(routes::credits::put_settings),
+        )
+        .route("/credits/alerts", get(routes::credits::get_alerts))
+        .route(
+            "/sessions/{id}/ai-actions",
+            axum::routing::post(routes::credits::post_ai_action),
+        )
         .route(
             "/taxonomy",
             get(routes::company_files::get_taxonomy)

@@ -1,7 +1,8 @@
 //! The summarizer worker: claims the sessions that wait for a summary (leased, so two server
 //! processes never take the same one), decides with the company's AI settings, devices,
 //! modules, policies and consent whether each gets one (SPEC section 2; a skip is stored with
-//! its reason), summarizes the eligible ones with the built-in engine in the company's
+//! its reason), charges each eligible session's AI credit (one per session, ever; with none
+//! left under the `stop` rule the skip says so), summarizes the eligible ones with the built-in engine in the company's
 //! language and stores each summary once. A failure is retried with exponential backoff, then given up with its
 //! error recorded.
 
@@ -14,13 +15,14 @@ use debrief_core::governance::{
     SkipReason,
 };
 use debrief_core::session::ConsentAnswer;
-use debrief_core::tenancy::LicenseTier;
 use debrief_core::Session;
 use debrief_engine::applications::CompanyApplications;
 use debrief_engine::classify::{IssueClassifier, Taxonomy};
 use debrief_engine::language::Language;
 use debrief_engine::summarize::BuiltinEngine;
-use debrief_store::{get_typed, CompanyId, ObjectKind, Store, SummaryJob, SINGLETON};
+use debrief_store::{
+    get_typed, Company, CompanyId, Consumption, ObjectKind, Store, SummaryJob, SINGLETON,
+};
 use std::collections::HashMap;
 
 /// Sessions claimed per round.
@@ -28,6 +30,9 @@ const CLAIM_BATCH: u32 = 100;
 
 /// How long a claim holds.
 const LEASE_SECONDS: i64 = 120;
+
+/// How often the credit calendar runs for every company.
+const CALENDAR_SECONDS: i64 = 600;
 
 /// Attempts before a summary is given up.
 const MAX_ATTEMPTS: i64 = 5;
@@ -50,8 +55,7 @@ pub fn retry_at(now: DateTime<Utc>, attempts: i64) -> Option<DateTime<Utc>> {
 struct CompanyContext {
     engine: Arc<BuiltinEngine>,
     settings: AiSettings,
-    tier: LicenseTier,
-    name: String,
+    company: Company,
 }
 
 /// What the worker decided for one session.
@@ -75,8 +79,7 @@ impl Summarizer {
         Ok(CompanyContext {
             engine: self.engine_for(company).await?,
             settings,
-            tier: stored.tier,
-            name: stored.name,
+            company: stored,
         })
     }
 
@@ -93,7 +96,7 @@ impl Summarizer {
         let signed_in = seen
             .signed_in_company
             .as_deref()
-            .map(|name| name.eq_ignore_ascii_case(&context.name));
+            .map(|name| name.eq_ignore_ascii_case(&context.company.name));
         let registered =
             get_typed::<Device>(self.store.as_ref(), company, ObjectKind::Device, id).await?;
         let mut device = match registered {
@@ -222,7 +225,7 @@ impl Summarizer {
             .map(|(policy, id)| policy.facts(id));
         let facts = SessionFacts {
             settings: &context.settings,
-            tier: context.tier,
+            tier: context.company.tier,
             channel: session.channel,
             direction: session.direction,
             platform: session.platform(),
@@ -275,6 +278,24 @@ impl Summarizer {
                 Ok(false)
             }
             Decision::Summarize { language } => {
+                let consumption = crate::credits::charge(
+                    self.store.as_ref(),
+                    &context.company,
+                    &job.session_id,
+                    now,
+                )
+                .await?;
+                if consumption == Consumption::Refused {
+                    self.store
+                        .skip_summary_job(
+                            job,
+                            crate::credits::NO_CREDITS,
+                            false,
+                            consent_mode.as_str(),
+                        )
+                        .await?;
+                    return Ok(false);
+                }
                 let summary = context.engine.summarize_in(&session, language);
                 Ok(self
                     .store
@@ -332,6 +353,14 @@ impl Summarizer {
         }))
     }
 
+    /// Brings every company's credits to `now`.
+    pub async fn open_all_months(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
+        for company in self.store.companies().await? {
+            crate::credits::open_months(self.store.as_ref(), &company, now).await?;
+        }
+        Ok(())
+    }
+
     /// One round at `now`: returns the summaries stored.
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let mut stored = 0;
@@ -368,8 +397,18 @@ impl Summarizer {
 
     /// Runs a round every `interval` until `shutdown` changes.
     pub async fn run(self, interval: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut calendar_due = Utc::now();
         loop {
-            if let Err(error) = self.run_once(Utc::now()).await {
+            let now = Utc::now();
+            if now >= calendar_due {
+                // Free credits of the month and renewals, also for companies with no activity
+                // (a server that was down on the 1st grants them now, once).
+                if let Err(error) = self.open_all_months(now).await {
+                    tracing::warn!(error = %error, "credit calendar failed");
+                }
+                calendar_due = now + TimeDelta::seconds(CALENDAR_SECONDS);
+            }
+            if let Err(error) = self.run_once(now).await {
                 tracing::warn!(error = %error, "summary round failed");
             }
             tokio::select! {

@@ -7,6 +7,7 @@
 
 mod billing;
 mod conversations;
+mod credits;
 mod error;
 mod objects;
 mod people;
@@ -33,6 +34,10 @@ pub use conversations::{
     AuditEntry, ClaimedConversation, ConversationState, ConversationStore, ConversationWrite,
     MonthCount, RecordedVerdict, StoredConversation, UsageAlert, VerdictListing, VerdictSummary,
     VerdictWrite,
+};
+pub use credits::{
+    BalancePart, Consumption, CreditAlert, CreditBalance, CreditSource, CreditStore, LedgerEntry,
+    NewGrant,
 };
 pub use error::{Result, StoreError};
 pub use objects::{get_typed, list_typed, put_typed, ObjectKind, ObjectStore, SINGLETON};
@@ -186,6 +191,9 @@ pub trait CompanyStore: Send + Sync {
     /// One company by its id.
     async fn company(&self, id: &CompanyId) -> Result<Company>;
 
+    /// Every company, by name.
+    async fn companies(&self) -> Result<Vec<Company>>;
+
     /// The company's first admin user.
     async fn admin_user_id(&self, company: &CompanyId) -> Result<String>;
 
@@ -238,6 +246,7 @@ pub trait Store:
     + SummaryStore
     + ObjectStore
     + PeopleStore
+    + CreditStore
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

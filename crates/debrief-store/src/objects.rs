@@ -27,6 +27,8 @@ pub enum ObjectKind {
     Policy,
     /// A custom role: its permissions.
     Role,
+    /// Its credit settings (add-on pack, out-of-credits mode, alert thresholds); id `""`.
+    CreditSettings,
 }
 
 impl ObjectKind {
@@ -40,6 +42,7 @@ impl ObjectKind {
             ObjectKind::Device => "device",
             ObjectKind::Policy => "policy",
             ObjectKind::Role => "role",
+            ObjectKind::CreditSettings => "credit_settings",
         }
     }
 
@@ -47,7 +50,11 @@ impl ObjectKind {
     fn decides_eligibility(self) -> bool {
         matches!(
             self,
-            ObjectKind::AiSettings | ObjectKind::Module | ObjectKind::Device | ObjectKind::Policy
+            ObjectKind::AiSettings
+                | ObjectKind::Module
+                | ObjectKind::Device
+                | ObjectKind::Policy
+                | ObjectKind::CreditSettings
         )
     }
 }

@@ -326,6 +326,17 @@ impl CompanyStore for SqlStore {
         company_from_row(&row)
     }
 
+    async fn companies(&self) -> Result<Vec<Company>> {
+        sqlx::query(&format!(
+            "select {COMPANY_COLUMNS} from companies c order by c.name"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(company_from_row)
+        .collect()
+    }
+
     async fn admin_user_id(&self, company: &CompanyId) -> Result<String> {
         let row = sqlx::query(
             "select id from users where company_id = $1 and role = $2 \

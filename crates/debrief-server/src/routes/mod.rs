@@ -3,6 +3,7 @@
 pub mod ai_agents;
 pub mod company_files;
 pub mod conversations;
+pub mod credits;
 pub mod governance;
 pub mod health;
 pub mod people;

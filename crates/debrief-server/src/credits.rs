@@ -1,0 +1,199 @@
+//! The company's credit calendar and charging, over the store's ledger with the rules of
+//! `debrief_core::credits`: free monthly credits (granted for the month at its first use or at
+//! server start, exactly once per company and month), add-on renewals at each term start,
+//! expiries, one credit per session, and threshold alerts.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use debrief_core::billing::{free_monthly_credits, local_midnight};
+use debrief_core::credits::{prorate_addon, CreditMonth, CreditSettings, Proration};
+use debrief_core::tenancy::{add_years, term_end_after};
+use debrief_store::{
+    get_typed, Company, Consumption, CreditSource, NewGrant, ObjectKind, Store, StoreError,
+    SINGLETON,
+};
+
+/// Why a summary is skipped when no credit is left.
+pub const NO_CREDITS: &str =
+    "no AI credits are left (out-of-credits mode stop): buy add-on credits or wait for the monthly grant";
+
+/// The company's credit settings (the defaults when it never set them).
+pub async fn settings(
+    store: &dyn Store,
+    company: &Company,
+) -> debrief_store::Result<CreditSettings> {
+    Ok(
+        get_typed::<CreditSettings>(store, &company.id, ObjectKind::CreditSettings, SINGLETON)
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+/// The company's time zone (UTC when the stored name is unknown).
+pub fn zone_of(company: &Company) -> Tz {
+    company.time_zone.parse().unwrap_or(Tz::UTC)
+}
+
+/// Brings the company's credits to `now`: expiries, this month's free credits, and the
+/// renewal of add-on packs at the start of the current term. Each grant happens once.
+pub async fn open_months(
+    store: &dyn Store,
+    company: &Company,
+    now: DateTime<Utc>,
+) -> debrief_store::Result<()> {
+    let zone = zone_of(company);
+    store.expire_credits(&company.id, now).await?;
+    let month = CreditMonth::containing(zone, now);
+    let free = free_monthly_credits(company.tier);
+    if free > 0 {
+        grant_once(
+            store,
+            company,
+            &NewGrant {
+                source: CreditSource::Free,
+                period: month.key(),
+                amount: free,
+                granted_at: month.starts_at.max(company.created_at.min(now)),
+                expires_at: month.ends_at,
+                reason: format!(
+                    "free monthly credits of tier {} for {}",
+                    company.tier,
+                    month.key()
+                ),
+                renewing_packs_added: 0,
+            },
+        )
+        .await?;
+    }
+    let today = now.with_timezone(&zone).date_naive();
+    let term_end = term_end_after(company.term_start, today);
+    let term_begins = add_years(term_end, -1);
+    let balance = store.credit_balance(&company.id, now).await?;
+    if term_begins > company.term_start && balance.renewing_packs > 0 {
+        let pack = settings(store, company).await?.addon;
+        let packs = balance.renewing_packs;
+        grant_once(
+            store,
+            company,
+            &NewGrant {
+                source: CreditSource::AddonRenewal,
+                period: term_begins.to_string(),
+                amount: pack.credits * packs,
+                granted_at: local_midnight(zone, term_begins),
+                expires_at: local_midnight(zone, term_end),
+                reason: format!(
+                    "renewal of {packs} add-on pack(s) at {:.2} a year each",
+                    pack.annual_price.amount()
+                ),
+                renewing_packs_added: 0,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Grants credits once, trying again when a concurrent debt change made the store give up.
+pub async fn grant_once(
+    store: &dyn Store,
+    company: &Company,
+    grant: &NewGrant,
+) -> debrief_store::Result<bool> {
+    let mut attempts = 0;
+    loop {
+        match store.grant_credits(&company.id, grant).await {
+            Err(StoreError::Conflict { .. }) if attempts < 10 => attempts += 1,
+            other => return other,
+        }
+    }
+}
+
+/// An add-on purchase: what it granted and what it cost.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Purchase {
+    pub credits: i64,
+    pub valid_until: DateTime<Utc>,
+    pub proration: Proration,
+}
+
+/// Buys `packs` add-on packs at `now`: the full annual credits until the renewal, at the price
+/// prorated to the days left; `key` makes a retried purchase one purchase. Whether it is new.
+pub async fn purchase_addon(
+    store: &dyn Store,
+    company: &Company,
+    packs: i64,
+    now: DateTime<Utc>,
+    key: Option<String>,
+) -> debrief_store::Result<(bool, Purchase)> {
+    open_months(store, company, now).await?;
+    let pack = settings(store, company).await?.addon;
+    let zone = zone_of(company);
+    let day = now.with_timezone(&zone).date_naive();
+    let proration = prorate_addon(company.term_start, day, pack.annual_price.amount(), packs);
+    let purchase = Purchase {
+        credits: pack.credits * packs,
+        valid_until: local_midnight(zone, proration.term_end),
+        proration,
+    };
+    let granted = grant_once(
+        store,
+        company,
+        &NewGrant {
+            source: CreditSource::AddonPurchase,
+            period: key.unwrap_or_else(|| now.timestamp_micros().to_string()),
+            amount: purchase.credits,
+            granted_at: now,
+            expires_at: purchase.valid_until,
+            reason: format!(
+                "{packs} pack(s) × {:.2} × {} / {} days = {:.2}",
+                pack.annual_price.amount(),
+                proration.days_left,
+                proration.days_in_term,
+                proration.price.amount()
+            ),
+            renewing_packs_added: packs,
+        },
+    )
+    .await?;
+    Ok((granted, purchase))
+}
+
+/// Charges the session's credit for an AI action at `now` (free after the first), and raises
+/// the threshold alerts the new balance crosses.
+pub async fn charge(
+    store: &dyn Store,
+    company: &Company,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> debrief_store::Result<Consumption> {
+    open_months(store, company, now).await?;
+    let settings = settings(store, company).await?;
+    let month = CreditMonth::containing(zone_of(company), now);
+    let consumption = store
+        .consume_credit(
+            &company.id,
+            session_id,
+            now,
+            &month.key(),
+            settings.out_of_credits.policy(),
+        )
+        .await?;
+    if consumption == Consumption::Charged {
+        let balance = store.credit_balance(&company.id, now).await?;
+        let granted: i64 = balance.parts.iter().map(|part| part.granted).sum();
+        for threshold in &settings.alert_thresholds {
+            if balance.balance * 100 <= i64::from(*threshold) * granted {
+                store
+                    .record_credit_alert(
+                        &company.id,
+                        &month.key(),
+                        i64::from(*threshold),
+                        balance.balance,
+                        granted,
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(consumption)
+}
