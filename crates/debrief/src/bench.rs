@@ -57,6 +57,81 @@ pub enum BenchCommand {
         #[arg(long)]
         input: PathBuf,
     },
+    /// Charge ENTRIES sessions one credit each in a fresh company of the database at `--db`
+    /// (a ledger of that many entries), then time reading the balance.
+    Credits {
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        /// How many balance reads to time.
+        #[arg(long, default_value_t = 1_000)]
+        reads: u32,
+        #[arg(long)]
+        db: String,
+    },
+}
+
+/// Fills a company's credit ledger with `entries` charged sessions and times balance reads.
+async fn credits(entries: u64, reads: u32, db: &str) -> anyhow::Result<()> {
+    use debrief_core::billing::OutOfCredits;
+    use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
+    use debrief_store::{CreditSource, NewGrant};
+
+    let store = debrief_store::connect(db).await?;
+    let start = Utc::now();
+    let company = store
+        .create_company(
+            &NewCompany {
+                name: CompanyName::parse(&format!("bench-{}", start.timestamp_micros()))?,
+                tier: LicenseTier::Premium,
+                time_zone: TimeZoneName::parse("UTC")?,
+                term_start: start.date_naive(),
+            },
+            "Bench",
+        )
+        .await?
+        .company;
+    store
+        .grant_credits(
+            &company.id,
+            &NewGrant {
+                source: CreditSource::Adjustment,
+                period: "bench".into(),
+                amount: entries as i64,
+                granted_at: start,
+                expires_at: start + Duration::days(3650),
+                reason: "bench".into(),
+                renewing_packs_added: 0,
+            },
+        )
+        .await?;
+    let filling = Instant::now();
+    for entry in 0..entries {
+        store
+            .consume_credit(
+                &company.id,
+                &format!("s-{entry}"),
+                start,
+                "bench",
+                OutOfCredits::Stop,
+            )
+            .await?;
+    }
+    let filled = filling.elapsed().as_secs_f64();
+    let ledger = store.credit_ledger(&company.id, None, 1).await?.len();
+    let reading = Instant::now();
+    let mut balance = 0;
+    for _ in 0..reads {
+        balance = store.credit_balance(&company.id, Utc::now()).await?.balance;
+    }
+    let per_read = reading.elapsed().as_secs_f64() / f64::from(reads.max(1));
+    println!(
+        "charged {entries} sessions in {filled:.1}s ({:.0}/s); ledger non-empty: {}; balance {balance}; \
+         balance read {:.3} ms on average over {reads} reads",
+        entries as f64 / filled.max(1e-9),
+        ledger > 0,
+        per_read * 1_000.0
+    );
+    Ok(())
 }
 
 /// Writes `count` JSON lines made by `line` to `path`.
@@ -76,8 +151,9 @@ fn write_lines(
 }
 
 /// Runs a bench command.
-pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
+        BenchCommand::Credits { entries, reads, db } => credits(entries, reads, &db).await?,
         BenchCommand::Sessions {
             count,
             turns,

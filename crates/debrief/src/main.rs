@@ -550,7 +550,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", Settings::example());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench(command) => bench::run(command),
+        Command::Bench(command) => bench::run(command).await,
     }
 }
 

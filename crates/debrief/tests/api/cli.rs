@@ -419,6 +419,111 @@ async fn two_servers_on_one_postgres_count_each_conversation_at_most_once() {
 }
 
 #[tokio::test]
+async fn two_servers_charge_each_session_exactly_one_credit() {
+    let Some(server_url) = debrief_store::testing::postgres_test_url() else {
+        eprintln!("skipped: DEBRIEF_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let directory = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::postgres(&server_url).await.expect("database");
+    let token = create_company(&database.url, directory.path());
+    let first = Server::start(&database.url, directory.path()).await;
+    let second = Server::start(&database.url, directory.path()).await;
+    let client = reqwest::Client::new();
+    let sessions = 1_000;
+    let records: Vec<serde_json::Value> = (0..sessions)
+        .map(|number| {
+            serde_json::json!({"id": format!("s-{number:04}"), "channel": "remote_session",
+                               "turns": [{"speaker": "customer", "text": "Outlook asks for my password"}]})
+        })
+        .collect();
+    let stored = client
+        .post(format!("{}/api/v1/sessions", first.url))
+        .bearer_auth(&token)
+        .json(&records)
+        .send()
+        .await
+        .expect("answered");
+    let settings = client
+        .put(format!("{}/api/v1/credits/settings", first.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"addon": {"credits": 1000, "annual_price": "100.00"}}))
+        .send()
+        .await
+        .expect("answered");
+    let bought = client
+        .post(format!("{}/api/v1/credits/purchases", second.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"packs": 1}))
+        .send()
+        .await
+        .expect("answered");
+
+    // 20 tasks × 500 AI actions over the same 1,000 sessions, through both servers.
+    let mut tasks = Vec::new();
+    for task in 0..20 {
+        let client = client.clone();
+        let token = token.clone();
+        let target = if task % 2 == 0 {
+            first.url.clone()
+        } else {
+            second.url.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let mut charged = 0;
+            for action in 0..500 {
+                let session = (task * 500 + action * 7) % 1_000;
+                let answer: serde_json::Value = client
+                    .post(format!(
+                        "{target}/api/v1/sessions/s-{session:04}/ai-actions"
+                    ))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .expect("answered")
+                    .json()
+                    .await
+                    .expect("json");
+                if answer["credit"] == "charged" {
+                    charged += 1;
+                }
+            }
+            charged
+        }));
+    }
+    let mut charged = 0;
+    for task in tasks {
+        charged += task.await.expect("task");
+    }
+    let credits: serde_json::Value = client
+        .get(format!("{}/api/v1/credits", second.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    first.stop();
+    second.stop();
+
+    assert_eq!(stored.status().as_u16(), 200);
+    assert_eq!(settings.status().as_u16(), 200);
+    assert_eq!(bought.status().as_u16(), 201);
+    assert_eq!(
+        charged, sessions,
+        "each session charged once across both servers"
+    );
+    assert_eq!(credits["month"]["consumed"], sessions);
+    assert_eq!(
+        credits["balance"],
+        10 + 1_000 - sessions,
+        "premium's 10 free credits and the pack, less one per session: {credits}"
+    );
+    database.remove().await;
+}
+
+#[tokio::test]
 async fn eval_judge_scores_the_judge_against_the_labels() {
     let directory = tempfile::tempdir().expect("tempdir");
     let file = directory.path().join("labelled.jsonl");

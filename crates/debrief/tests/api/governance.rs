@@ -497,6 +497,14 @@ const GUARDED: &[(&str, &str, &str)] = &[
         "usage.view",
     ),
     ("GET", "/api/v1/usage/alerts", "usage.view"),
+    ("GET", "/api/v1/credits", "usage.view"),
+    ("GET", "/api/v1/credits/ledger", "usage.view"),
+    ("GET", "/api/v1/credits/alerts", "usage.view"),
+    ("GET", "/api/v1/credits/settings", "usage.view"),
+    ("PUT", "/api/v1/credits/settings", "billing.manage"),
+    ("POST", "/api/v1/credits/purchases", "billing.manage"),
+    ("POST", "/api/v1/credits/cancel-renewal", "billing.manage"),
+    ("POST", "/api/v1/sessions/x/ai-actions", "insights.generate"),
 ];
 
 #[tokio::test]

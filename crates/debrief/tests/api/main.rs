@@ -3,6 +3,7 @@
 mod ai_agents;
 mod cli;
 mod conversations;
+mod credits;
 mod governance;
 mod health;
 mod sessions;
