@@ -3,6 +3,7 @@
 
 mod bench;
 mod billing;
+mod credits;
 mod demo;
 mod files;
 mod import;
@@ -89,6 +90,9 @@ enum Command {
     /// Billing statements.
     #[command(subcommand)]
     Billing(BillingCommand),
+    /// AI credits.
+    #[command(subcommand)]
+    Credits(CreditsCommand),
     /// Summarize sessions with the built-in engine (JSON Lines in and out; no database).
     Summarize {
         #[arg(long)]
@@ -235,6 +239,21 @@ enum BillingCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum CreditsCommand {
+    /// A company's credits now: balance by source and expiry, debt, this month's use and the
+    /// newest ledger entries.
+    Report {
+        #[arg(long)]
+        company: String,
+        /// Ledger entries to show, newest last.
+        #[arg(long, default_value_t = 20)]
+        entries: u32,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum AdminCommand {
     /// Create a company and its admin user; the admin's API token is the last line printed.
     CreateCompany {
@@ -355,6 +374,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = import::import_file(store, &company, &file, batch_size).await?;
             print!("{}", report.render());
             Ok(exit_for(report.rejected))
+        }
+        Command::Credits(CreditsCommand::Report {
+            company,
+            entries,
+            database,
+        }) => {
+            let settings = load_settings(config, Some(&database), None)?;
+            let store = open_store(&settings).await?;
+            credits::report(store.as_ref(), &company, entries, Utc::now()).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Admin(AdminCommand::CreateCompany {
             name,

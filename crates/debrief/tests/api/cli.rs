@@ -524,6 +524,55 @@ async fn two_servers_charge_each_session_exactly_one_credit() {
 }
 
 #[tokio::test]
+async fn credits_report_shows_the_balance_by_source_and_the_ledger() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::sqlite();
+    create_company(&database.url, directory.path());
+
+    let report = debrief(
+        &[
+            "credits",
+            "report",
+            "--company",
+            "acme",
+            "--db",
+            &database.url,
+        ],
+        directory.path(),
+    );
+    let unknown = debrief(
+        &[
+            "credits",
+            "report",
+            "--company",
+            "nobody",
+            "--db",
+            &database.url,
+        ],
+        directory.path(),
+    );
+
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let text = stdout(&report);
+    assert!(text.contains("balance 10 credits, debt 0"), "{text}");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("free") && line.contains(" 10 ")),
+        "{text}"
+    );
+    assert!(
+        text.contains("grant") && text.contains("free monthly credits of tier premium"),
+        "{text}"
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("nobody"));
+}
+
+#[tokio::test]
 async fn eval_judge_scores_the_judge_against_the_labels() {
     let directory = tempfile::tempdir().expect("tempdir");
     let file = directory.path().join("labelled.jsonl");
