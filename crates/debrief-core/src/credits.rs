@@ -130,6 +130,10 @@ pub struct CreditSettings {
     /// alert once per period when the balance falls to them (0 = none left).
     #[serde(default = "default_thresholds")]
     pub alert_thresholds: Vec<u8>,
+    /// Free credits a month instead of the tier's (business 5, premium 10, corporate 15,
+    /// tensor 50).
+    #[serde(default)]
+    pub free_monthly_credits: Option<i64>,
 }
 
 impl Default for CreditSettings {
@@ -138,7 +142,16 @@ impl Default for CreditSettings {
             addon: default_pack(),
             out_of_credits: OutOfCreditsSettings::default(),
             alert_thresholds: default_thresholds(),
+            free_monthly_credits: None,
         }
+    }
+}
+
+impl CreditSettings {
+    /// The free credits a company of `tier` gets each month.
+    pub fn monthly_free(&self, tier: crate::tenancy::LicenseTier) -> i64 {
+        self.free_monthly_credits
+            .unwrap_or_else(|| crate::billing::free_monthly_credits(tier))
     }
 }
 

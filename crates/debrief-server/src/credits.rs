@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use debrief_core::billing::{free_monthly_credits, local_midnight};
+use debrief_core::billing::local_midnight;
 use debrief_core::credits::{prorate_addon, CreditMonth, CreditSettings, Proration};
 use debrief_core::tenancy::{add_years, term_end_after};
 use debrief_store::{
@@ -44,7 +44,7 @@ pub async fn open_months(
     let zone = zone_of(company);
     store.expire_credits(&company.id, now).await?;
     let month = CreditMonth::containing(zone, now);
-    let free = free_monthly_credits(company.tier);
+    let free = settings(store, company).await?.monthly_free(company.tier);
     if free > 0 {
         grant_once(
             store,

@@ -212,6 +212,12 @@ pub async fn put_settings(
             )));
         }
     }
+    if settings.free_monthly_credits.is_some_and(|free| free < 0) {
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            "free_monthly_credits",
+            "must not be negative",
+        )));
+    }
     if let Some(position) = settings
         .alert_thresholds
         .iter()
