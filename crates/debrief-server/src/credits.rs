@@ -61,6 +61,7 @@ pub async fn open_months(
                     month.key()
                 ),
                 renewing_packs_added: 0,
+                packs: 0,
             },
         )
         .await?;
@@ -86,6 +87,7 @@ pub async fn open_months(
                     pack.annual_price.amount()
                 ),
                 renewing_packs_added: 0,
+                packs,
             },
         )
         .await?;
@@ -152,6 +154,7 @@ pub async fn purchase_addon(
                 proration.price.amount()
             ),
             renewing_packs_added: packs,
+            packs,
         },
     )
     .await?;

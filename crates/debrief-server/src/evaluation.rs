@@ -108,7 +108,8 @@ pub async fn raise_usage_alerts(
     company: &CompanyId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let Some(simulator) = crate::routes::ai_agents::replay(store, company, now).await? else {
+    let stored = store.company(company).await?;
+    let Some(simulator) = crate::timeline::replay(store, &stored, now).await? else {
         return Ok(());
     };
     let month = simulator.open_month();

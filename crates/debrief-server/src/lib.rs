@@ -4,11 +4,13 @@
 //! and scopes each store call to the caller's company.
 
 pub mod auth;
+pub mod clock;
 pub mod credits;
 pub mod error;
 pub mod evaluation;
 pub mod routes;
 pub mod summaries;
+pub mod timeline;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub limits: Limits,
     /// The LLM check of automated resolutions.
     pub judge: debrief_engine::judge::Judge,
+    /// The time handlers read.
+    pub clock: clock::Clock,
 }
 
 /// The whole HTTP application.
@@ -114,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/sign-in", axum::routing::post(routes::people::sign_in))
         .route("/credits", get(routes::credits::get_credits))
+        .route("/billing/statement", get(routes::billing::get_statement))
         .route("/credits/ledger", get(routes::credits::get_ledger))
         .route(
             "/credits/purchases",

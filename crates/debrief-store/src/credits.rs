@@ -51,6 +51,17 @@ pub struct NewGrant {
     pub reason: String,
     /// Add-on packs that renew at the next term start from now on (a purchase adds them).
     pub renewing_packs_added: i64,
+    /// The add-on packs the grant is for (0 for free credits and adjustments).
+    pub packs: i64,
+}
+
+/// What the billing timeline needs of a company's credit history, each list in time order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreditHistory {
+    /// Add-on purchases: when and how many packs.
+    pub purchases: Vec<(DateTime<Utc>, i64)>,
+    /// AI actions that charged a session or were refused: when, and the session.
+    pub actions: Vec<(DateTime<Utc>, String)>,
 }
 
 /// What a session's AI action cost.
@@ -148,8 +159,9 @@ pub trait CreditStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<LedgerEntry>>;
 
-    /// Add-on packs stop renewing.
-    async fn cancel_addon_renewal(&self, company: &CompanyId) -> Result<()>;
+    /// Add-on packs stop renewing from `at` (recorded as an `addon_cancel` line of the
+    /// company's billing timeline in the same transaction).
+    async fn cancel_addon_renewal(&self, company: &CompanyId, at: DateTime<Utc>) -> Result<()>;
 
     /// Records a threshold alert once per period: whether it is new.
     async fn record_credit_alert(
@@ -163,6 +175,9 @@ pub trait CreditStore: Send + Sync {
 
     /// The company's credit alerts, newest first.
     async fn credit_alerts(&self, company: &CompanyId) -> Result<Vec<CreditAlert>>;
+
+    /// Purchases and charged or refused AI actions, for the company's billing timeline.
+    async fn credit_history(&self, company: &CompanyId) -> Result<CreditHistory>;
 }
 
 async fn ensure_account<'c, E>(executor: E, company: &CompanyId) -> Result<()>
@@ -254,7 +269,7 @@ impl CreditStore for SqlStore {
         let repaid = debt_repaid(debt, grant.amount);
         let inserted = sqlx::query(
             "insert into credit_grants (company_id, source, period, amount, remaining, granted_at, \
-             expires_at) values ($1, $2, $3, $4, $5, $6, $7) \
+             expires_at, packs) values ($1, $2, $3, $4, $5, $6, $7, $8) \
              on conflict (company_id, source, period) do nothing returning id",
         )
         .bind(&company.0)
@@ -264,6 +279,7 @@ impl CreditStore for SqlStore {
         .bind(grant.amount - repaid)
         .bind(micros(grant.granted_at))
         .bind(micros(grant.expires_at))
+        .bind(grant.packs)
         .fetch_optional(&mut *transaction)
         .await?;
         let Some(inserted) = inserted else {
@@ -431,6 +447,14 @@ impl CreditStore for SqlStore {
         let Some((source, grant_id)) = charged else {
             transaction.rollback().await?;
             sqlx::query(
+                "insert into credit_refusals (company_id, session_id, refused_at) values ($1, $2, $3)",
+            )
+            .bind(&company.0)
+            .bind(session_id)
+            .bind(micros(at))
+            .execute(self.pool())
+            .await?;
+            sqlx::query(
                 "insert into credit_month_usage (company_id, month, refused) values ($1, $2, 1) \
                  on conflict (company_id, month) do update set refused = credit_month_usage.refused + 1",
             )
@@ -539,13 +563,27 @@ impl CreditStore for SqlStore {
         .collect()
     }
 
-    async fn cancel_addon_renewal(&self, company: &CompanyId) -> Result<()> {
+    async fn cancel_addon_renewal(&self, company: &CompanyId, at: DateTime<Utc>) -> Result<()> {
         let mut transaction = self.pool().begin().await?;
         ensure_account(&mut *transaction, company).await?;
         sqlx::query("update credit_accounts set renewing_packs = 0 where company_id = $1")
             .bind(&company.0)
             .execute(&mut *transaction)
             .await?;
+        let line = serde_json::json!({
+            "at": at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            "type": "addon_cancel",
+        });
+        sqlx::query(
+            "insert into billing_events (company_id, at, kind, line, created_at) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(&company.0)
+        .bind(micros(at))
+        .bind("addon_cancel")
+        .bind(line.to_string())
+        .bind(micros(Utc::now()))
+        .execute(&mut *transaction)
+        .await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -572,6 +610,37 @@ impl CreditStore for SqlStore {
         .await?
         .rows_affected()
             == 1)
+    }
+
+    async fn credit_history(&self, company: &CompanyId) -> Result<CreditHistory> {
+        let mut history = CreditHistory::default();
+        for row in sqlx::query(
+            "select granted_at, packs from credit_grants \
+             where company_id = $1 and source = 'addon_purchase' order by granted_at, id",
+        )
+        .bind(&company.0)
+        .fetch_all(self.pool())
+        .await?
+        {
+            history.purchases.push((
+                from_micros(row.try_get("granted_at")?)?,
+                row.try_get("packs")?,
+            ));
+        }
+        for row in sqlx::query(
+            "select charged_at as at, session_id from charged_sessions where company_id = $1 \
+             union all select refused_at as at, session_id from credit_refusals where company_id = $1 \
+             order by at",
+        )
+        .bind(&company.0)
+        .fetch_all(self.pool())
+        .await?
+        {
+            history
+                .actions
+                .push((from_micros(row.try_get("at")?)?, row.try_get("session_id")?));
+        }
+        Ok(history)
     }
 
     async fn credit_alerts(&self, company: &CompanyId) -> Result<Vec<CreditAlert>> {

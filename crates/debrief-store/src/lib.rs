@@ -36,8 +36,8 @@ pub use conversations::{
     VerdictWrite,
 };
 pub use credits::{
-    BalancePart, Consumption, CreditAlert, CreditBalance, CreditSource, CreditStore, LedgerEntry,
-    NewGrant,
+    BalancePart, Consumption, CreditAlert, CreditBalance, CreditHistory, CreditSource, CreditStore,
+    LedgerEntry, NewGrant,
 };
 pub use error::{Result, StoreError};
 pub use objects::{get_typed, list_typed, put_typed, ObjectKind, ObjectStore, SINGLETON};

@@ -50,6 +50,7 @@ async fn run(steps: Vec<Step>, borrow_limit: Option<i64>) -> Result<(), TestCase
                             expires_at: now + TimeDelta::days(days_valid),
                             reason: "test".into(),
                             renewing_packs_added: 0,
+                            packs: 0,
                         },
                     )
                     .await

@@ -101,6 +101,7 @@ async fn credits(entries: u64, reads: u32, db: &str) -> anyhow::Result<()> {
                 expires_at: start + Duration::days(3650),
                 reason: "bench".into(),
                 renewing_packs_added: 0,
+                packs: 0,
             },
         )
         .await?;

@@ -1,12 +1,13 @@
 //! `debrief billing simulate`: a timeline in, a month-by-month statement out, through the
-//! billing rules of debrief-core.
+//! billing rules of debrief-core; `debrief billing statement` and `export-timeline`: a stored
+//! company's statement and timeline, the same rules over its real history.
 //!
 //! A timeline is all or nothing: a statement computed without one of its lines would be wrong,
 //! so any bad line (reported with its number and field) means no statement is written.
 
 use std::io::{BufRead, BufReader, Read, Write};
 
-use debrief_core::billing::{simulate, TimedEvent};
+use debrief_core::billing::{simulate, MonthStatement, TimedEvent};
 
 /// Reads a timeline, writes its statement; returns the rejected lines' messages.
 pub fn simulate_stream(input: impl Read, output: &mut dyn Write) -> anyhow::Result<Vec<String>> {
@@ -43,6 +44,108 @@ pub fn simulate_stream(input: impl Read, output: &mut dyn Write) -> anyhow::Resu
         }
         Err((line, error)) => Ok(vec![format!("line {line}: {error}")]),
     }
+}
+
+/// How `debrief billing statement` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatementFormat {
+    Table,
+    Csv,
+    Jsonl,
+}
+
+/// Writes statement rows as a table, CSV or JSON Lines.
+pub fn write_statement(
+    months: &[MonthStatement],
+    format: StatementFormat,
+    output: &mut dyn Write,
+) -> anyhow::Result<()> {
+    const HEADER: [&str; 14] = [
+        "month",
+        "credits_free",
+        "credits_addon",
+        "consumed",
+        "refused",
+        "expired",
+        "balance_end",
+        "addon_charged",
+        "allowance_added",
+        "from_allowance",
+        "from_commitment",
+        "overage_units",
+        "overage_amount",
+        "commitments",
+    ];
+    let row = |month: &MonthStatement| -> [String; 14] {
+        let addon: rust_decimal::Decimal = month
+            .addon_charges
+            .iter()
+            .map(|charge| charge.price.amount())
+            .sum();
+        let committed: rust_decimal::Decimal = month
+            .commitments
+            .iter()
+            .map(|commitment| commitment.amount.amount())
+            .sum();
+        [
+            month.month.clone(),
+            month.credits.granted_free.to_string(),
+            month.credits.granted_addon.to_string(),
+            month.credits.consumed.to_string(),
+            month.credits.refused.to_string(),
+            month.credits.expired.to_string(),
+            month.credits.balance_end.to_string(),
+            format!("{addon:.2}"),
+            month.resolutions.allowance_added.to_string(),
+            month.resolutions.from_allowance.to_string(),
+            month.resolutions.from_commitment.to_string(),
+            month.resolutions.overage_units.to_string(),
+            format!("{:.2}", month.resolutions.overage_amount.amount()),
+            format!("{committed:.2}"),
+        ]
+    };
+    match format {
+        StatementFormat::Jsonl => {
+            for month in months {
+                serde_json::to_writer(&mut *output, month)?;
+                output.write_all(b"\n")?;
+            }
+        }
+        StatementFormat::Csv => {
+            let mut writer = csv::Writer::from_writer(&mut *output);
+            writer.write_record(HEADER)?;
+            for month in months {
+                writer.write_record(row(month))?;
+            }
+            writer.flush()?;
+        }
+        StatementFormat::Table => {
+            let rows: Vec<[String; 14]> = months.iter().map(row).collect();
+            let widths: Vec<usize> = (0..HEADER.len())
+                .map(|column| {
+                    rows.iter()
+                        .map(|row| row[column].len())
+                        .chain([HEADER[column].len()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            let line = |cells: Vec<&str>| {
+                cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(cell, width)| format!("{cell:>width$}"))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            };
+            writeln!(output, "{}", line(HEADER.to_vec()))?;
+            for row in &rows {
+                writeln!(output, "{}", line(row.iter().map(String::as_str).collect()))?;
+            }
+        }
+    }
+    output.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]

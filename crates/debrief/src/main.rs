@@ -236,6 +236,32 @@ enum BillingCommand {
         #[arg(long)]
         output: PathBuf,
     },
+    /// A stored company's monthly statement: its history replayed by the same rules.
+    Statement {
+        #[arg(long)]
+        company: String,
+        /// First month (YYYY-MM).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last month (YYYY-MM).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: billing::StatementFormat,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Write a stored company's history as a timeline for `billing simulate` (a forecast is
+    /// this file with hypothetical events appended).
+    ExportTimeline {
+        #[arg(long)]
+        company: String,
+        /// The timeline (`-` for standard output).
+        #[arg(long)]
+        output: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -444,6 +470,53 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(exit_for(report.rejected))
         }
+        Command::Billing(BillingCommand::Statement {
+            company,
+            from,
+            to,
+            format,
+            database,
+        }) => {
+            let settings = load_settings(config, Some(&database), None)?;
+            let store = open_store(&settings).await?;
+            let company = store
+                .company_by_name(&company)
+                .await
+                .with_context(|| format!("company {company:?}"))?;
+            let months = debrief_server::timeline::statement(store.as_ref(), &company)
+                .await
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let months: Vec<_> = months
+                .into_iter()
+                .filter(|row| from.as_ref().is_none_or(|from| row.month >= *from))
+                .filter(|row| to.as_ref().is_none_or(|to| row.month <= *to))
+                .collect();
+            let mut output = std::io::stdout().lock();
+            billing::write_statement(&months, format, &mut output)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Billing(BillingCommand::ExportTimeline {
+            company,
+            output,
+            database,
+        }) => {
+            let settings = load_settings(config, Some(&database), None)?;
+            let store = open_store(&settings).await?;
+            let company = store
+                .company_by_name(&company)
+                .await
+                .with_context(|| format!("company {company:?}"))?;
+            let timeline = debrief_server::timeline::company_timeline(store.as_ref(), &company)
+                .await
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let mut writer = files::create_output(&output)?;
+            for line in &timeline.lines {
+                writer.write_all(line.as_bytes())?;
+                writer.write_all(b"\n")?;
+            }
+            writer.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Billing(BillingCommand::Simulate { input, output }) => {
             let reader = files::open_input(&input)?;
             let mut statement = Vec::new();
@@ -607,6 +680,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let judge = debrief_engine::judge::Judge::from_name(&settings.resolution_judge)
         .context("resolution_judge is unknown")?;
     let state = AppState {
+        clock: debrief_server::clock::Clock::system(),
         store: Arc::clone(&store),
         limits: Limits {
             max_body_bytes: settings.max_body_bytes,

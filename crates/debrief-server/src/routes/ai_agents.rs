@@ -6,14 +6,15 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use debrief_core::billing::{AgentsStatus, MonthStatement, Simulator, TimedEvent, TimelineEvent};
+use debrief_core::billing::{AgentsStatus, MonthStatement, TimedEvent, TimelineEvent};
 use debrief_core::RecordError;
-use debrief_store::{Company, CompanyId, Store, StoreError};
+use debrief_store::{Company, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::auth::{need, Permitted};
 use crate::error::{ApiError, ApiResult};
+use crate::timeline::{replay, utc_text};
 use crate::AppState;
 
 fn json_body(body: &[u8]) -> ApiResult<Map<String, Value>> {
@@ -26,51 +27,10 @@ fn json_body(body: &[u8]) -> ApiResult<Map<String, Value>> {
     }
 }
 
-fn utc_text(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
-/// The company's billing simulator brought to `now`; `None` while no plan is set.
-/// Resolutions counted before the plan existed are not billed.
-pub async fn replay(
-    store: &dyn Store,
-    company: &CompanyId,
-    now: DateTime<Utc>,
-) -> ApiResult<Option<Simulator>> {
-    let lines = store.billing_events(company).await?;
-    let mut events = Vec::with_capacity(lines.len());
-    for line in &lines {
-        let event = TimedEvent::parse_json(line)
-            .map_err(|error| ApiError::Internal(format!("stored billing line {line}: {error}")))?;
-        events.push(event);
-    }
-    let Some(position) = events
-        .iter()
-        .position(|event| matches!(event.event, TimelineEvent::Account(_)))
-    else {
-        return Ok(None);
-    };
-    let account = events.remove(position);
-    let TimelineEvent::Account(spec) = account.event else {
-        return Ok(None);
-    };
-    let mut simulator = Simulator::new(account.at, *spec)
-        .map_err(|error| ApiError::Internal(format!("stored billing account: {error}")))?;
-    events.retain(|event| event.at >= account.at && event.at <= now);
-    events.sort_by_key(|event| event.at);
-    for event in &events {
-        simulator
-            .apply(event)
-            .map_err(|error| ApiError::Internal(format!("stored billing line: {error}")))?;
-    }
-    simulator.advance(now);
-    Ok(Some(simulator))
-}
-
 /// Whether new AI-agent conversations are accepted now: the reason when they are not.
-pub async fn refusal_reason(state: &AppState, company: &CompanyId) -> ApiResult<Option<String>> {
+pub async fn refusal_reason(state: &AppState, company: &Company) -> ApiResult<Option<String>> {
     Ok(
-        match replay(state.store.as_ref(), company, Utc::now()).await? {
+        match replay(state.store.as_ref(), company, state.clock.now()).await? {
             None => None,
             Some(simulator) => match simulator.agents_status() {
                 AgentsStatus::Running => None,
@@ -106,7 +66,7 @@ pub async fn set_plan(
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
     let plan = json_body(&body)?;
-    let line = account_line(&principal.company, plan, Utc::now());
+    let line = account_line(&principal.company, plan, state.clock.now());
     let event = TimedEvent::parse_json(&line.to_string()).map_err(|mut error| {
         error.field = error
             .field
@@ -140,7 +100,7 @@ pub async fn add_change(
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
     let mut change = json_body(&body)?;
-    let now = Utc::now();
+    let now = state.clock.now();
     change.insert("at".into(), json!(utc_text(now)));
     let line = Value::Object(change).to_string();
     let event = TimedEvent::parse_json(&line).map_err(ApiError::InvalidRecord)?;
@@ -156,7 +116,7 @@ pub async fn add_change(
             )))
         }
     };
-    if replay(state.store.as_ref(), &principal.company.id, now)
+    if replay(state.store.as_ref(), &principal.company, now)
         .await?
         .is_none()
     {
@@ -176,7 +136,8 @@ pub async fn get_status(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
 ) -> ApiResult<Json<Value>> {
-    let Some(simulator) = replay(state.store.as_ref(), &principal.company.id, Utc::now()).await?
+    let Some(simulator) =
+        replay(state.store.as_ref(), &principal.company, state.clock.now()).await?
     else {
         return Ok(Json(
             json!({"state": "no_plan", "reason": "no automated-resolution plan is set"}),
@@ -213,7 +174,7 @@ pub async fn get_usage(
     Permitted(principal, _): Permitted<need::UsageView>,
     Query(query): Query<UsageQuery>,
 ) -> ApiResult<Json<Value>> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let zone: chrono_tz::Tz = principal
         .company
         .time_zone
@@ -225,7 +186,7 @@ pub async fn get_usage(
         .unwrap_or_else(|| today.format("%Y-%m").to_string());
     let first_day = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d")
         .map_err(|_| ApiError::BadRequest(format!("period: {period:?} is not YYYY-MM")))?;
-    let Some(simulator) = replay(state.store.as_ref(), &principal.company.id, now).await? else {
+    let Some(simulator) = replay(state.store.as_ref(), &principal.company, now).await? else {
         return Err(ApiError::Conflict(
             "no automated-resolution plan is set".into(),
         ));

@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
 use debrief_core::resolution::{decidable_at, ConversationDocument, Rule, Verdict, VerdictKind};
 use debrief_core::RecordError;
 use debrief_store::{ConversationWrite, Principal, StoreError};
@@ -141,7 +140,7 @@ pub async fn upsert_conversations(
 ) -> ApiResult<Response> {
     let bytes = read_body(&headers, body, state.limits.max_body_bytes).await?;
     let merge = |stored: &mut ConversationDocument, newer| stored.merge(newer);
-    let refusal = refusal_reason(&state, &principal.company.id).await?;
+    let refusal = refusal_reason(&state, &principal.company).await?;
     let refusal = refusal.as_deref();
     match split_records(&bytes)? {
         Records::One(raw) => {
@@ -273,7 +272,7 @@ pub async fn override_verdict(
             "an override needs a reason",
         )));
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     let verdict = Verdict {
         id: id.clone(),
         verdict: request.verdict,
@@ -316,7 +315,7 @@ pub async fn rerun_verdict(
         state.judge,
         &actor,
         &principal.company.time_zone,
-        Utc::now(),
+        state.clock.now(),
     );
     if verdict.verdict == VerdictKind::Pending {
         return Err(ApiError::Conflict(format!(

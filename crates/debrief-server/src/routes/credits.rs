@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
 use debrief_core::credits::{CreditMonth, CreditSettings};
 use debrief_core::RecordError;
 use debrief_store::{put_typed, Consumption, ObjectKind, SINGLETON};
@@ -32,7 +31,7 @@ pub async fn get_credits(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
 ) -> ApiResult<Json<Value>> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let store = state.store.as_ref();
     open_months(store, &principal.company, now).await?;
     let balance = store.credit_balance(&principal.company.id, now).await?;
@@ -147,7 +146,7 @@ pub async fn post_purchase(
         state.store.as_ref(),
         &principal.company,
         request.packs,
-        Utc::now(),
+        state.clock.now(),
         request.idempotency_key,
     )
     .await?;
@@ -172,7 +171,7 @@ pub async fn post_cancel_renewal(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .cancel_addon_renewal(&principal.company.id)
+        .cancel_addon_renewal(&principal.company.id, state.clock.now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -258,7 +257,7 @@ pub async fn post_ai_action(
 ) -> ApiResult<Json<Value>> {
     let store = state.store.as_ref();
     store.get_session(&principal.company.id, &id).await?;
-    match charge(store, &principal.company, &id, Utc::now()).await? {
+    match charge(store, &principal.company, &id, state.clock.now()).await? {
         Consumption::Charged => Ok(Json(json!({"id": id, "credit": "charged"}))),
         Consumption::AlreadyCharged => Ok(Json(json!({"id": id, "credit": "already_charged"}))),
         Consumption::Refused => Err(ApiError::Conflict(NO_CREDITS.into())),

@@ -1,6 +1,7 @@
 //! The routers, one module per resource.
 
 pub mod ai_agents;
+pub mod billing;
 pub mod company_files;
 pub mod conversations;
 pub mod credits;

@@ -18,6 +18,8 @@ create table credit_grants (
     granted_at bigint not null,
     expires_at bigint not null,
     expired bigint not null default 0,
+    -- add-on packs a purchase or renewal is for
+    packs bigint not null default 0,
     unique (company_id, source, period)
 );
 create index credit_grants_live on credit_grants (company_id, expired, expires_at);
@@ -41,6 +43,13 @@ create table charged_sessions (
     charged_at bigint not null,
     primary key (company_id, session_id)
 );
+-- AI actions refused for lack of credits (the session stays unpaid).
+create table credit_refusals (
+    company_id text not null references companies (id),
+    session_id text not null,
+    refused_at bigint not null
+);
+create index credit_refusals_by_company on credit_refusals (company_id, refused_at);
 create table credit_month_usage (
     company_id text not null references companies (id),
     month text not null,

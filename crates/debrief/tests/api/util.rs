@@ -25,12 +25,19 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     limits: Limits,
     postgres: bool,
+    clock: debrief_server::clock::Clock,
 }
 
 impl TestAppBuilder {
     /// Sets the largest accepted body.
     pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
         self.limits.max_body_bytes = bytes;
+        self
+    }
+
+    /// Handlers read this clock instead of the system's.
+    pub fn with_clock(mut self, clock: debrief_server::clock::Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -57,6 +64,7 @@ impl TestAppBuilder {
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let (shutdown, stop) = oneshot::channel::<()>();
         let state = AppState {
+            clock: self.clock.clone(),
             store: Arc::clone(&store),
             limits: self.limits,
             judge: debrief_engine::judge::Judge::AlwaysPass,
@@ -85,6 +93,7 @@ impl TestApp {
         TestAppBuilder {
             limits: Limits::default(),
             postgres: false,
+            clock: debrief_server::clock::Clock::system(),
         }
     }
 
@@ -156,6 +165,14 @@ impl TestApp {
             .await
             .expect("settings are answered");
         assert_eq!(response.status().as_u16(), 200, "settings are stored");
+    }
+
+    /// The URL of the test's database.
+    pub fn database_url(&self) -> String {
+        self.database
+            .as_ref()
+            .map(|database| database.url.clone())
+            .unwrap_or_default()
     }
 
     /// Runs one round of the summary worker with the built-in engine; the summaries stored.
