@@ -36,7 +36,7 @@ const PROBLEM_WORDS: usize = 40;
 const TITLE_CHARS: usize = 80;
 
 /// How a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Resolved,

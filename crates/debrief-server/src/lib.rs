@@ -57,7 +57,16 @@ pub fn router(state: AppState) -> Router {
             get(routes::sessions::list_sessions).post(routes::sessions::create_sessions),
         )
         .route("/sessions/{id}", get(routes::sessions::get_session))
-        .route("/sessions/{id}/summary", get(routes::sessions::get_summary))
+        .route(
+            "/sessions/{id}/summary",
+            get(routes::sessions::get_summary)
+                .patch(routes::sessions::edit_summary)
+                .delete(routes::sessions::delete_summary),
+        )
+        .route(
+            "/sessions/{id}/summary/revisions",
+            get(routes::sessions::summary_revisions),
+        )
         .route(
             "/tokens",
             get(routes::tokens::list_tokens).post(routes::tokens::create_token),

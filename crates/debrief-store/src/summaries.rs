@@ -27,6 +27,16 @@ pub struct SummaryJob {
     pub consent_mode: Option<String>,
 }
 
+/// One edit of a summary: the text it replaced, who and when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SummaryRevision {
+    pub revision: i64,
+    /// The summary's JSON before the edit (revision 1 holds what the engine wrote).
+    pub replaced: String,
+    pub edited_by: String,
+    pub edited_at: DateTime<Utc>,
+}
+
 /// What happened to a consent answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsentChange {
@@ -51,6 +61,8 @@ pub enum SummaryState {
         reason: String,
         is_final: bool,
     },
+    /// Deleted by a user: its text is gone for good.
+    Deleted,
 }
 
 /// Summaries and their queue.
@@ -83,6 +95,29 @@ pub trait SummaryStore: Send + Sync {
         is_final: bool,
         consent_mode: &str,
     ) -> Result<()>;
+
+    /// Replaces a session's summary with `body`, keeping the text it replaces as a revision
+    /// with who and when, in one transaction. [`StoreError::NotFound`] when the session has no
+    /// summary (or another company's).
+    async fn edit_summary(
+        &self,
+        company: &CompanyId,
+        session_id: &str,
+        body: &str,
+        edited_by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// The edits of a session's summary, oldest first.
+    async fn summary_revisions(
+        &self,
+        company: &CompanyId,
+        session_id: &str,
+    ) -> Result<Vec<SummaryRevision>>;
+
+    /// Deletes a session's summary and its revisions for good; the session is not summarized
+    /// again. [`StoreError::NotFound`] when it has none.
+    async fn delete_summary(&self, company: &CompanyId, session_id: &str) -> Result<()>;
 
     /// Records the remote user's answer to the consent question of a session.
     async fn record_consent(
@@ -196,6 +231,103 @@ impl SummaryStore for SqlStore {
         Ok(())
     }
 
+    async fn edit_summary(
+        &self,
+        company: &CompanyId,
+        session_id: &str,
+        body: &str,
+        edited_by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut transaction = self.pool().begin().await?;
+        let current: String =
+            sqlx::query("select body from summaries where company_id = $1 and session_id = $2")
+                .bind(&company.0)
+                .bind(session_id)
+                .fetch_optional(&mut *transaction)
+                .await?
+                .ok_or(StoreError::NotFound)?
+                .try_get("body")?;
+        sqlx::query(
+            "insert into summary_revisions (company_id, session_id, revision, body, edited_by, edited_at) \
+             select $1, $2, coalesce(max(revision), 0) + 1, $3, $4, $5 from summary_revisions \
+             where company_id = $1 and session_id = $2",
+        )
+        .bind(&company.0)
+        .bind(session_id)
+        .bind(&current)
+        .bind(edited_by)
+        .bind(micros(at))
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query(
+            "update summaries set body = $3, edited_by = $4, edited_at = $5, updated_at = $5 \
+             where company_id = $1 and session_id = $2",
+        )
+        .bind(&company.0)
+        .bind(session_id)
+        .bind(body)
+        .bind(edited_by)
+        .bind(micros(at))
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn summary_revisions(
+        &self,
+        company: &CompanyId,
+        session_id: &str,
+    ) -> Result<Vec<SummaryRevision>> {
+        sqlx::query(
+            "select revision, body, edited_by, edited_at from summary_revisions \
+             where company_id = $1 and session_id = $2 order by revision",
+        )
+        .bind(&company.0)
+        .bind(session_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(SummaryRevision {
+                revision: row.try_get("revision")?,
+                replaced: row.try_get("body")?,
+                edited_by: row.try_get("edited_by")?,
+                edited_at: crate::sql::from_micros(row.try_get("edited_at")?)?,
+            })
+        })
+        .collect()
+    }
+
+    async fn delete_summary(&self, company: &CompanyId, session_id: &str) -> Result<()> {
+        let mut transaction = self.pool().begin().await?;
+        let deleted =
+            sqlx::query("delete from summaries where company_id = $1 and session_id = $2")
+                .bind(&company.0)
+                .bind(session_id)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("delete from summary_revisions where company_id = $1 and session_id = $2")
+            .bind(&company.0)
+            .bind(session_id)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query(
+            "update sessions set summary_state = 'deleted' where company_id = $1 and external_id = $2",
+        )
+        .bind(&company.0)
+        .bind(session_id)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
     async fn record_consent(
         &self,
         company: &CompanyId,
@@ -289,6 +421,7 @@ impl SummaryStore for SqlStore {
                     .unwrap_or_default(),
                 is_final: row.try_get::<i64, _>("skip_final")? != 0,
             },
+            "deleted" => SummaryState::Deleted,
             _ => SummaryState::Pending,
         })
     }

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use crate::auth::{need, Permitted};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::records::{
-    check_company, read_body, split_records, BatchResponse, RecordResult, Records,
+    check_company, json_body, read_body, split_records, BatchResponse, RecordResult, Records,
 };
 use crate::AppState;
 
@@ -223,10 +223,145 @@ pub async fn get_summary(
             Json(serde_json::json!({"id": id, "state": "failed", "error": error})),
         )
             .into_response()),
+        SummaryState::Deleted => Ok((
+            StatusCode::GONE,
+            Json(serde_json::json!({"id": id, "state": "deleted"})),
+        )
+            .into_response()),
         SummaryState::Skipped { reason, is_final } => Ok((
             StatusCode::CONFLICT,
             Json(serde_json::json!({"id": id, "state": "skipped", "reason": reason, "final": is_final})),
         )
             .into_response()),
     }
+}
+
+/// The fields of a summary a person may edit (FORMATS.md section 2); the rest (id, language,
+/// engine) say where it came from and stay.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryEdit {
+    title: Option<String>,
+    summary: Option<String>,
+    problem: Option<String>,
+    actions: Option<Vec<String>>,
+    outcome: Option<debrief_engine::summarize::Outcome>,
+    follow_up: Option<String>,
+    issue_types: Option<Vec<String>>,
+    applications: Option<Vec<String>>,
+}
+
+/// Longest edited title, in characters.
+const MAX_TITLE_CHARS: usize = 200;
+
+/// Longest edited text field, in characters.
+const MAX_TEXT_CHARS: usize = 20_000;
+
+fn check_text(field: &str, text: &str, max: usize) -> ApiResult<()> {
+    if text.chars().count() > max {
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            field,
+            format!("at most {max} characters"),
+        )));
+    }
+    Ok(())
+}
+
+/// `PATCH /api/v1/sessions/{id}/summary`: a person's edit of the summary (any of `title`,
+/// `summary`, `problem`, `actions`, `outcome`, `follow_up`, `issue_types`, `applications`).
+/// The text it replaces is kept with who and when (`GET …/summary/revisions`); the summary
+/// says `edited: {by, at}`.
+pub async fn edit_summary(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::InsightsEdit>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    use debrief_store::SummaryState;
+    let edit: SummaryEdit = json_body(&body)?;
+    if let Some(title) = &edit.title {
+        if title.trim().is_empty() {
+            return Err(ApiError::InvalidRecord(RecordError::invalid(
+                "title",
+                "must not be empty",
+            )));
+        }
+        check_text("title", title, MAX_TITLE_CHARS)?;
+    }
+    for (field, text) in [
+        ("summary", &edit.summary),
+        ("problem", &edit.problem),
+        ("follow_up", &edit.follow_up),
+    ] {
+        if let Some(text) = text {
+            check_text(field, text, MAX_TEXT_CHARS)?;
+        }
+    }
+    let company = &principal.company.id;
+    let SummaryState::Ready(current) = state.store.summary_state(company, &id).await? else {
+        return Err(ApiError::Conflict(format!(
+            "session {id} has no summary to edit"
+        )));
+    };
+    let mut summary: serde_json::Value = serde_json::from_str(&current)
+        .map_err(|error| ApiError::Internal(format!("stored summary {id}: {error}")))?;
+    let now = state.clock.now();
+    let changes = serde_json::json!({
+        "title": edit.title, "summary": edit.summary, "problem": edit.problem,
+        "actions": edit.actions, "outcome": edit.outcome, "follow_up": edit.follow_up,
+        "issue_types": edit.issue_types, "applications": edit.applications,
+    });
+    if let (Some(fields), Some(changes)) = (summary.as_object_mut(), changes.as_object()) {
+        for (field, value) in changes.iter().filter(|(_, value)| !value.is_null()) {
+            fields.insert(field.clone(), value.clone());
+        }
+        fields.insert(
+            "edited".into(),
+            serde_json::json!({"by": principal.user_id, "at": now}),
+        );
+    }
+    state
+        .store
+        .edit_summary(company, &id, &summary.to_string(), &principal.user_id, now)
+        .await?;
+    Ok(Json(summary))
+}
+
+/// `GET /api/v1/sessions/{id}/summary/revisions`: every edit, oldest first, with the text it
+/// replaced (the first holds what the engine wrote), who and when.
+pub async fn summary_revisions(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::InsightsView>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let company = &principal.company.id;
+    state.store.summary_state(company, &id).await?;
+    let revisions = state.store.summary_revisions(company, &id).await?;
+    let items: Vec<serde_json::Value> = revisions
+        .iter()
+        .map(|revision| {
+            serde_json::json!({
+                "revision": revision.revision,
+                "edited_by": revision.edited_by,
+                "edited_at": revision.edited_at,
+                "replaced": serde_json::from_str::<serde_json::Value>(&revision.replaced)
+                    .unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({"id": id, "items": items})))
+}
+
+/// `DELETE /api/v1/sessions/{id}/summary`: the summary and its revisions are gone for good and
+/// the session is not summarized again (the session itself stays).
+pub async fn delete_summary(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::InsightsDelete>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .delete_summary(&principal.company.id, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -446,6 +446,13 @@ const GUARDED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/sessions", "insights.view"),
     ("GET", "/api/v1/sessions/x", "insights.view"),
     ("GET", "/api/v1/sessions/x/summary", "insights.view"),
+    ("PATCH", "/api/v1/sessions/x/summary", "insights.edit"),
+    ("DELETE", "/api/v1/sessions/x/summary", "insights.delete"),
+    (
+        "GET",
+        "/api/v1/sessions/x/summary/revisions",
+        "insights.view",
+    ),
     ("POST", "/api/v1/sessions/x/consent", "sessions.ingest"),
     ("GET", "/api/v1/tokens", "roles.manage"),
     ("POST", "/api/v1/tokens", "roles.manage"),
@@ -503,6 +510,7 @@ const GUARDED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/credits/settings", "usage.view"),
     ("PUT", "/api/v1/credits/settings", "billing.manage"),
     ("POST", "/api/v1/credits/purchases", "billing.manage"),
+    ("GET", "/api/v1/billing/statement", "usage.view"),
     ("POST", "/api/v1/credits/cancel-renewal", "billing.manage"),
     ("POST", "/api/v1/sessions/x/ai-actions", "insights.generate"),
 ];

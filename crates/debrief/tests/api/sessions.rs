@@ -498,3 +498,113 @@ async fn a_companys_own_applications_name_its_processes_and_stay_its_own() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_summary_is_edited_with_its_history_kept_and_deleted_for_good() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    app.enable_insights(&app.token).await;
+    let globex = app.other_company("globex").await;
+    app.post_json("/api/v1/sessions", &app.token, &session_json("ed-1"))
+        .send()
+        .await
+        .expect("ingest");
+    app.summarize_now().await;
+    let path = "/api/v1/sessions/ed-1/summary";
+    let (_, original) = app.call(Method::GET, path, &app.token, None).await;
+
+    let (edited, after) = app
+        .call(
+            Method::PATCH,
+            path,
+            &app.token,
+            Some(json!({"title": "Outlook credential loop — fixed", "outcome": "resolved"})),
+        )
+        .await;
+    let (again, _) = app
+        .call(
+            Method::PATCH,
+            path,
+            &app.token,
+            Some(json!({"issue_types": ["email"]})),
+        )
+        .await;
+    let (bad, bad_body) = app
+        .call(
+            Method::PATCH,
+            path,
+            &app.token,
+            Some(json!({"engine": "mine"})),
+        )
+        .await;
+    let (bad_outcome, _) = app
+        .call(
+            Method::PATCH,
+            path,
+            &app.token,
+            Some(json!({"outcome": "maybe"})),
+        )
+        .await;
+    let (foreign, _) = app
+        .call(Method::PATCH, path, &globex, Some(json!({"title": "x"})))
+        .await;
+    let (_, current) = app.call(Method::GET, path, &app.token, None).await;
+    let (_, revisions) = app
+        .call(
+            Method::GET,
+            "/api/v1/sessions/ed-1/summary/revisions",
+            &app.token,
+            None,
+        )
+        .await;
+    let (deleted, _) = app.call(Method::DELETE, path, &app.token, None).await;
+    app.summarize_now().await;
+    let (gone, gone_body) = app.call(Method::GET, path, &app.token, None).await;
+    let (_, revisions_after) = app
+        .call(
+            Method::GET,
+            "/api/v1/sessions/ed-1/summary/revisions",
+            &app.token,
+            None,
+        )
+        .await;
+    let (session, _) = app
+        .call(Method::GET, "/api/v1/sessions/ed-1", &app.token, None)
+        .await;
+
+    assert_eq!(edited, 200);
+    assert_eq!(after["title"], "Outlook credential loop — fixed");
+    assert_eq!(
+        after["engine"], original["engine"],
+        "where it came from stays"
+    );
+    assert_eq!(again, 200);
+    assert_eq!(
+        (bad, bad_body["details"]["field"].as_str()),
+        (422, Some("engine"))
+    );
+    assert_eq!(bad_outcome, 422);
+    assert_eq!(foreign, 404);
+    assert_eq!(current["issue_types"], json!(["email"]));
+    assert_eq!(current["title"], "Outlook credential loop — fixed");
+    assert!(current["edited"]["by"].is_string() && current["edited"]["at"].is_string());
+    let items = revisions["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        items[0]["replaced"], original,
+        "the original stays retrievable"
+    );
+    assert_eq!(
+        items[1]["replaced"]["title"],
+        "Outlook credential loop — fixed"
+    );
+    assert_eq!(deleted, 204);
+    assert_eq!((gone, gone_body["state"].as_str()), (410, Some("deleted")));
+    assert_eq!(
+        revisions_after["items"],
+        json!([]),
+        "deleting is final for the text"
+    );
+    assert_eq!(session, 200, "the session itself stays");
+    app.stop().await;
+}
