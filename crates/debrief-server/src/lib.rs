@@ -47,6 +47,8 @@ pub struct AppState {
     pub judge: debrief_engine::judge::Judge,
     /// The time handlers read.
     pub clock: clock::Clock,
+    /// A TrueType font file for PDF exports; `None`: one found on the system.
+    pub export_font: Option<String>,
 }
 
 /// The whole HTTP application.
@@ -128,6 +130,10 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in", axum::routing::post(routes::people::sign_in))
         .route("/credits", get(routes::credits::get_credits))
         .route("/billing/statement", get(routes::billing::get_statement))
+        .route(
+            "/exports",
+            axum::routing::post(routes::exports::post_export),
+        )
         .route("/credits/ledger", get(routes::credits::get_ledger))
         .route(
             "/credits/purchases",

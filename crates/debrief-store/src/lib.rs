@@ -43,7 +43,9 @@ pub use error::{Result, StoreError};
 pub use objects::{get_typed, list_typed, put_typed, ObjectKind, ObjectStore, SINGLETON};
 pub use people::{CustomRole, NewUser, PeopleStore, SignInCandidate, User, UserChange};
 pub use sql::{redact_url, Backend, SqlStore};
-pub use summaries::{ConsentChange, SummaryJob, SummaryRevision, SummaryState, SummaryStore};
+pub use summaries::{
+    ConsentChange, SummaryJob, SummaryRange, SummaryRevision, SummaryState, SummaryStore,
+};
 pub use tokens::TokenSecret;
 
 /// A company's internal id (UUIDv7 text).

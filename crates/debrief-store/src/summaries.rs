@@ -27,6 +27,15 @@ pub struct SummaryJob {
     pub consent_mode: Option<String>,
 }
 
+/// Which summaries to export: sessions that started (or arrived) in `[from, to)`, oldest
+/// first, at most `limit`.
+#[derive(Debug, Clone, Default)]
+pub struct SummaryRange {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: u32,
+}
+
 /// One edit of a summary: the text it replaced, who and when.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SummaryRevision {
@@ -107,6 +116,9 @@ pub trait SummaryStore: Send + Sync {
         edited_by: &str,
         at: DateTime<Utc>,
     ) -> Result<()>;
+
+    /// The summaries (JSON) of the company's sessions in a time range, oldest session first.
+    async fn summaries_in(&self, company: &CompanyId, range: &SummaryRange) -> Result<Vec<String>>;
 
     /// The edits of a session's summary, oldest first.
     async fn summary_revisions(
@@ -273,6 +285,24 @@ impl SummaryStore for SqlStore {
         .await?;
         transaction.commit().await?;
         Ok(())
+    }
+
+    async fn summaries_in(&self, company: &CompanyId, range: &SummaryRange) -> Result<Vec<String>> {
+        sqlx::query(
+            "select m.body as body from summaries m join sessions s \
+             on s.company_id = m.company_id and s.external_id = m.session_id \
+             where m.company_id = $1 and s.sort_at >= $2 and s.sort_at < $3 \
+             order by s.sort_at, s.seq limit $4",
+        )
+        .bind(&company.0)
+        .bind(range.from.map_or(i64::MIN, micros))
+        .bind(range.to.map_or(i64::MAX, micros))
+        .bind(i64::from(range.limit))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| Ok(row.try_get("body")?))
+        .collect()
     }
 
     async fn summary_revisions(

@@ -93,6 +93,32 @@ enum Command {
     /// AI credits.
     #[command(subcommand)]
     Credits(CreditsCommand),
+    /// Export a company's summaries as PDF, Markdown, HTML, JSON or CSV.
+    Export {
+        #[arg(long)]
+        company: String,
+        /// pdf, markdown, html, json or csv.
+        #[arg(long)]
+        format: String,
+        /// en, pt-BR, es, de or fr (default: the company's language).
+        #[arg(long)]
+        language: Option<String>,
+        /// The file (`-` for standard output).
+        #[arg(long)]
+        out: PathBuf,
+        /// Sessions that started at or after this time (RFC 3339).
+        #[arg(long)]
+        from: Option<chrono::DateTime<Utc>>,
+        /// Sessions that started before this time (RFC 3339).
+        #[arg(long)]
+        to: Option<chrono::DateTime<Utc>>,
+        #[arg(long)]
+        issue_type: Option<String>,
+        #[arg(long)]
+        application: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Summarize sessions with the built-in engine (JSON Lines in and out; no database).
     Summarize {
         #[arg(long)]
@@ -391,15 +417,59 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
             batch_size,
         } => {
-            let settings = load_settings(config, Some(&database), None)?;
-            let store = open_store(&settings).await?;
-            let company = store
-                .company_by_name(&company)
-                .await
-                .with_context(|| format!("no company named {company:?}"))?;
+            let (_, store, company) = open_company(config, &database, &company).await?;
             let report = import::import_file(store, &company, &file, batch_size).await?;
             print!("{}", report.render());
             Ok(exit_for(report.rejected))
+        }
+        Command::Export {
+            company,
+            format,
+            language,
+            out,
+            from,
+            to,
+            issue_type,
+            application,
+            database,
+        } => {
+            use debrief_server::routes::exports;
+            let (settings, store, company) = open_company(config, &database, &company).await?;
+            let request = exports::ExportRequest {
+                format: format.parse()?,
+                language,
+                session_ids: None,
+                from,
+                to,
+                issue_type,
+                application,
+            };
+            let ai = debrief_store::get_typed::<debrief_core::governance::AiSettings>(
+                store.as_ref(),
+                &company.id,
+                debrief_store::ObjectKind::AiSettings,
+                debrief_store::SINGLETON,
+            )
+            .await?
+            .unwrap_or_default();
+            let fail = |error: debrief_server::error::ApiError| anyhow::anyhow!("{error}");
+            let language = exports::language_of(request.language.as_deref(), &ai.insights.language)
+                .map_err(fail)?;
+            let summaries = exports::select(store.as_ref(), &company.id, &request)
+                .await
+                .map_err(fail)?;
+            let font = Some(settings.export_font.as_str()).filter(|font| !font.is_empty());
+            let bytes = exports::file(&summaries, request.format, language, font).map_err(fail)?;
+            let mut writer = files::create_output(&out)?;
+            writer.write_all(&bytes)?;
+            writer.flush()?;
+            eprintln!(
+                "exported {} summaries as {} in {}",
+                summaries.len(),
+                request.format.extension(),
+                language.code()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Credits(CreditsCommand::Report {
             company,
@@ -477,12 +547,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             database,
         }) => {
-            let settings = load_settings(config, Some(&database), None)?;
-            let store = open_store(&settings).await?;
-            let company = store
-                .company_by_name(&company)
-                .await
-                .with_context(|| format!("company {company:?}"))?;
+            let (_, store, company) = open_company(config, &database, &company).await?;
             let months = debrief_server::timeline::statement(store.as_ref(), &company)
                 .await
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -500,12 +565,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
             database,
         }) => {
-            let settings = load_settings(config, Some(&database), None)?;
-            let store = open_store(&settings).await?;
-            let company = store
-                .company_by_name(&company)
-                .await
-                .with_context(|| format!("company {company:?}"))?;
+            let (_, store, company) = open_company(config, &database, &company).await?;
             let timeline = debrief_server::timeline::company_timeline(store.as_ref(), &company)
                 .await
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -656,6 +716,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The settings, the store and a company named on the command line.
+async fn open_company(
+    config: Option<&std::path::Path>,
+    database: &DatabaseArgs,
+    name: &str,
+) -> anyhow::Result<(Settings, Arc<dyn Store>, debrief_store::Company)> {
+    let settings = load_settings(config, Some(database), None)?;
+    let store = open_store(&settings).await?;
+    let company = store
+        .company_by_name(name)
+        .await
+        .with_context(|| format!("no company named {name:?}"))?;
+    Ok((settings, store, company))
+}
+
 async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let store = open_store(&settings).await?;
     let address: SocketAddr = settings
@@ -681,6 +756,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         .context("resolution_judge is unknown")?;
     let state = AppState {
         clock: debrief_server::clock::Clock::system(),
+        export_font: Some(settings.export_font.clone()).filter(|font| !font.is_empty()),
         store: Arc::clone(&store),
         limits: Limits {
             max_body_bytes: settings.max_body_bytes,

@@ -36,6 +36,9 @@ pub struct Settings {
     pub evaluation_interval_ms: u64,
     /// The LLM check of automated resolutions: `builtin`, `always-pass` or `always-fail`.
     pub resolution_judge: String,
+    /// A TrueType font for PDF exports; empty: the first one found among the usual system
+    /// fonts (DejaVu Sans, Liberation Sans, Noto Sans).
+    pub export_font: String,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             evaluation_interval_ms: 1_000,
             resolution_judge: "builtin".into(),
+            export_font: String::new(),
         }
     }
 }
@@ -64,6 +68,7 @@ impl fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("evaluation_interval_ms", &self.evaluation_interval_ms)
             .field("resolution_judge", &self.resolution_judge)
+            .field("export_font", &self.export_font)
             .finish()
     }
 }
@@ -133,7 +138,10 @@ impl Settings {
              # how often due conversations are evaluated, in milliseconds\n\
              evaluation_interval_ms = {}\n\n\
              # the LLM check of automated resolutions: builtin, always-pass or always-fail\n\
-             resolution_judge = {:?}\n",
+             resolution_judge = {:?}\n\n\
+             # a TrueType font for PDF exports; empty: DejaVu Sans, Liberation Sans or Noto Sans\n\
+             # from the system\n\
+             export_font = \"\"\n",
             defaults.database_url,
             defaults.listen,
             defaults.max_body_bytes,
@@ -151,6 +159,7 @@ fn setting_names() -> impl Iterator<Item = &'static str> {
         "log_format",
         "evaluation_interval_ms",
         "resolution_judge",
+        "export_font",
     ]
     .into_iter()
 }

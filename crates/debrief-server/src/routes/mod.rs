@@ -5,6 +5,7 @@ pub mod billing;
 pub mod company_files;
 pub mod conversations;
 pub mod credits;
+pub mod exports;
 pub mod governance;
 pub mod health;
 pub mod people;

@@ -573,6 +573,82 @@ async fn credits_report_shows_the_balance_by_source_and_the_ledger() {
 }
 
 #[tokio::test]
+async fn export_writes_a_companys_summaries_in_the_language_asked() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::sqlite();
+    let store = debrief_store::connect(&database.url).await.expect("store");
+    let company = debrief_store::testing::create_test_company(store.as_ref(), "acme")
+        .await
+        .company
+        .id;
+    let records: Vec<debrief_core::SessionRecord> = ["s-1", "s-2"]
+        .iter()
+        .map(|id| debrief_store::testing::test_session(id, 0, "windows", "u-1"))
+        .collect();
+    store
+        .insert_sessions(&company, &records)
+        .await
+        .expect("insert");
+    let engine = debrief_engine::summarize::BuiltinEngine::default();
+    for job in store
+        .claim_summary_jobs(chrono::Utc::now(), 10, 60)
+        .await
+        .expect("claim")
+    {
+        let session = debrief_core::Session::parse_json(&job.session).expect("session");
+        let summary = serde_json::to_string(&engine.summarize(&session)).expect("json");
+        store
+            .complete_summary_job(&job, &summary, "builtin-1", "en", "allowed")
+            .await
+            .expect("complete");
+    }
+    let out = directory.path().join("summaries.md");
+
+    let exported = debrief(
+        &[
+            "export",
+            "--company",
+            "acme",
+            "--format",
+            "markdown",
+            "--language",
+            "fr",
+            "--out",
+            out.to_str().expect("path"),
+            "--db",
+            &database.url,
+        ],
+        directory.path(),
+    );
+    let unknown_format = debrief(
+        &[
+            "export",
+            "--company",
+            "acme",
+            "--format",
+            "docx",
+            "--out",
+            "-",
+            "--db",
+            &database.url,
+        ],
+        directory.path(),
+    );
+
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.starts_with("# Résumés de sessions"), "{text}");
+    assert_eq!(text.matches("## ").count(), 2);
+    assert!(String::from_utf8_lossy(&exported.stderr).contains("exported 2 summaries as md in fr"));
+    assert!(!unknown_format.status.success());
+    assert!(String::from_utf8_lossy(&unknown_format.stderr).contains("unknown export format"));
+}
+
+#[tokio::test]
 async fn eval_judge_scores_the_judge_against_the_labels() {
     let directory = tempfile::tempdir().expect("tempdir");
     let file = directory.path().join("labelled.jsonl");

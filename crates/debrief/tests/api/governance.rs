@@ -511,6 +511,7 @@ const GUARDED: &[(&str, &str, &str)] = &[
     ("PUT", "/api/v1/credits/settings", "billing.manage"),
     ("POST", "/api/v1/credits/purchases", "billing.manage"),
     ("GET", "/api/v1/billing/statement", "usage.view"),
+    ("POST", "/api/v1/exports", "insights.export"),
     ("POST", "/api/v1/credits/cancel-renewal", "billing.manage"),
     ("POST", "/api/v1/sessions/x/ai-actions", "insights.generate"),
 ];

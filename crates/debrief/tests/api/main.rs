@@ -5,6 +5,7 @@ mod billing;
 mod cli;
 mod conversations;
 mod credits;
+mod exports;
 mod governance;
 mod health;
 mod sessions;

@@ -65,6 +65,7 @@ impl TestAppBuilder {
         let (shutdown, stop) = oneshot::channel::<()>();
         let state = AppState {
             clock: self.clock.clone(),
+            export_font: None,
             store: Arc::clone(&store),
             limits: self.limits,
             judge: debrief_engine::judge::Judge::AlwaysPass,

@@ -1,0 +1,117 @@
+//! Every label and heading of an export, in the five summary languages.
+
+use debrief_engine::language::Language;
+use serde::Serialize;
+
+/// The words an export prints around the summaries.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Labels {
+    pub document_title: &'static str,
+    pub session: &'static str,
+    pub title: &'static str,
+    pub summary: &'static str,
+    pub problem: &'static str,
+    pub actions: &'static str,
+    pub outcome: &'static str,
+    pub follow_up: &'static str,
+    pub issue_types: &'static str,
+    pub applications: &'static str,
+    pub language: &'static str,
+    pub engine: &'static str,
+    pub edited: &'static str,
+    pub none: &'static str,
+    pub count: &'static str,
+}
+
+impl Labels {
+    /// The labels of `language`.
+    pub fn of(language: Language) -> Labels {
+        match language {
+            Language::English => Labels {
+                document_title: "Session summaries",
+                session: "Session",
+                title: "Title",
+                summary: "Summary",
+                problem: "Problem",
+                actions: "Actions taken",
+                outcome: "Outcome",
+                follow_up: "Follow-up",
+                issue_types: "Issue types",
+                applications: "Applications involved",
+                language: "Language",
+                engine: "Written by",
+                edited: "Edited",
+                none: "none",
+                count: "summaries",
+            },
+            Language::BrazilianPortuguese => Labels {
+                document_title: "Resumos de sessões",
+                session: "Sessão",
+                title: "Título",
+                summary: "Resumo",
+                problem: "Problema",
+                actions: "Ações realizadas",
+                outcome: "Resultado",
+                follow_up: "Acompanhamento",
+                issue_types: "Tipos de problema",
+                applications: "Aplicativos envolvidos",
+                language: "Idioma",
+                engine: "Escrito por",
+                edited: "Editado",
+                none: "nenhum",
+                count: "resumos",
+            },
+            Language::Spanish => Labels {
+                document_title: "Resúmenes de sesiones",
+                session: "Sesión",
+                title: "Título",
+                summary: "Resumen",
+                problem: "Problema",
+                actions: "Acciones realizadas",
+                outcome: "Resultado",
+                follow_up: "Seguimiento",
+                issue_types: "Tipos de incidencia",
+                applications: "Aplicaciones implicadas",
+                language: "Idioma",
+                engine: "Escrito por",
+                edited: "Editado",
+                none: "ninguno",
+                count: "resúmenes",
+            },
+            Language::German => Labels {
+                document_title: "Sitzungszusammenfassungen",
+                session: "Sitzung",
+                title: "Titel",
+                summary: "Zusammenfassung",
+                problem: "Problem",
+                actions: "Durchgeführte Schritte",
+                outcome: "Ergebnis",
+                follow_up: "Nächste Schritte",
+                issue_types: "Problemarten",
+                applications: "Beteiligte Anwendungen",
+                language: "Sprache",
+                engine: "Verfasst von",
+                edited: "Bearbeitet",
+                none: "keine",
+                count: "Zusammenfassungen",
+            },
+            Language::French => Labels {
+                document_title: "Résumés de sessions",
+                session: "Session",
+                title: "Titre",
+                summary: "Résumé",
+                problem: "Problème",
+                actions: "Actions menées",
+                outcome: "Résultat",
+                follow_up: "Suivi",
+                issue_types: "Types de problème",
+                applications: "Applications concernées",
+                language: "Langue",
+                engine: "Rédigé par",
+                edited: "Modifié",
+                none: "aucun",
+                count: "résumés",
+            },
+        }
+    }
+}

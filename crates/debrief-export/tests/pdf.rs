@@ -1,0 +1,88 @@
+//! A real PDF in each language: its text, extracted by poppler's `pdftotext`, holds the
+//! summary with its accents and the labels; it renders to a PNG page with `pdftoppm`.
+//! (`.ci/run` installs poppler-utils and a DejaVu font; without them this test says it
+//! skipped.)
+
+use std::process::Command;
+
+use debrief_engine::language::Language;
+use debrief_export::{find_system_font, render, ExportFormat, ExportedSummary, Labels};
+
+fn available(tool: &str) -> bool {
+    Command::new(tool).arg("-v").output().is_ok()
+}
+
+#[test]
+fn pdfs_carry_accented_text_and_labels_in_every_language() {
+    let Ok(font) = find_system_font(None) else {
+        eprintln!("skipped: no system TrueType font");
+        return;
+    };
+    if !available("pdftotext") || !available("pdftoppm") {
+        eprintln!("skipped: poppler-utils (pdftotext, pdftoppm) not installed");
+        return;
+    }
+    let directory = tempfile::tempdir().expect("tempdir");
+    let summaries: Vec<ExportedSummary> = (0..40)
+        .map(|index| {
+            serde_json::from_value(serde_json::json!({
+                "id": format!("tv-{index}"), "title": format!("Configuração do VPN nº {index} — Größe, élève"),
+                "summary": "João reiniciou o serviço e a conexão voltou; the user confirmed it works now.",
+                "problem": "A VPN caía a cada cinco minutos", "actions": ["executou `ipconfig /renew`"],
+                "outcome": "resolved", "issue_types": ["network_vpn"], "applications": ["Cisco AnyConnect"],
+                "language": "pt-BR", "engine": "builtin-1"
+            }))
+            .expect("summary")
+        })
+        .collect();
+    for language in Language::ALL {
+        let bytes = render(&summaries, ExportFormat::Pdf, language, Some(&font)).expect("pdf");
+        assert!(bytes.starts_with(b"%PDF-"));
+        let path = directory.path().join(format!("{}.pdf", language.code()));
+        std::fs::write(&path, &bytes).expect("write");
+        let text = Command::new("pdftotext")
+            .args([path.to_str().expect("path"), "-"])
+            .output()
+            .expect("pdftotext runs");
+        let text = String::from_utf8_lossy(&text.stdout);
+        let labels = Labels::of(language);
+        assert!(
+            text.contains("Configuração do VPN nº 39 — Größe, élève"),
+            "{language:?}: {text}"
+        );
+        assert!(text.contains("João reiniciou o serviço"), "{language:?}");
+        assert!(
+            text.contains(labels.applications),
+            "{language:?}: {}",
+            labels.applications
+        );
+        assert!(text.contains(language.outcome(debrief_engine::summarize::Outcome::Resolved)));
+        let pages = Command::new("pdftoppm")
+            .args([
+                "-png",
+                "-r",
+                "30",
+                path.to_str().expect("path"),
+                directory
+                    .path()
+                    .join(language.code())
+                    .to_str()
+                    .expect("path"),
+            ])
+            .status()
+            .expect("pdftoppm runs");
+        assert!(pages.success());
+        let rendered = std::fs::read_dir(directory.path())
+            .expect("dir")
+            .filter_map(Result::ok)
+            .filter(|entry| {
+                let name = entry.file_name().to_string_lossy().to_string();
+                name.starts_with(&format!("{}-", language.code())) && name.ends_with(".png")
+            })
+            .count();
+        assert!(
+            rendered >= 2,
+            "40 summaries take more than one page: {rendered}"
+        );
+    }
+}

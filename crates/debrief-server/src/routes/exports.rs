@@ -1,0 +1,176 @@
+//! `POST /api/v1/exports`: one or many summaries as a PDF, Markdown, HTML, JSON or CSV file,
+//! with labels in the chosen language (by default the company's `insights.language`).
+//! Exports are made in the request, up to [`MAX_EXPORT`] summaries; larger sets are narrowed
+//! with the filters (background export jobs are not built yet).
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use debrief_core::RecordError;
+use debrief_engine::language::Language;
+use debrief_export::{find_system_font, render, ExportFormat, ExportedSummary};
+use debrief_store::{CompanyId, Store, SummaryRange, SummaryState};
+use serde::Deserialize;
+
+use crate::auth::{need, Permitted};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::records::json_body;
+use crate::AppState;
+
+/// Most summaries in one export.
+pub const MAX_EXPORT: usize = 1_000;
+
+/// What to export.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequest {
+    pub format: ExportFormat,
+    /// `en`, `pt-BR`, `es`, `de` or `fr`; the company's language when absent.
+    pub language: Option<String>,
+    /// These sessions' summaries, in this order.
+    pub session_ids: Option<Vec<String>>,
+    /// Otherwise sessions that started in `[from, to)`…
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// …tagged with this issue type…
+    pub issue_type: Option<String>,
+    /// …and naming this application.
+    pub application: Option<String>,
+}
+
+fn parse_summary(text: &str) -> ApiResult<ExportedSummary> {
+    serde_json::from_str(text)
+        .map_err(|error| ApiError::Internal(format!("stored summary: {error}")))
+}
+
+/// The summaries a request selects.
+pub async fn select(
+    store: &dyn Store,
+    company: &CompanyId,
+    request: &ExportRequest,
+) -> ApiResult<Vec<ExportedSummary>> {
+    let mut summaries = Vec::new();
+    if let Some(ids) = &request.session_ids {
+        if ids.len() > MAX_EXPORT {
+            return Err(ApiError::InvalidRecord(RecordError::invalid(
+                "session_ids",
+                format!("at most {MAX_EXPORT} sessions in one export"),
+            )));
+        }
+        for (index, id) in ids.iter().enumerate() {
+            let state = store
+                .summary_state(company, id)
+                .await
+                .map_err(|error| match error {
+                    debrief_store::StoreError::NotFound => {
+                        ApiError::InvalidRecord(RecordError::invalid(
+                            format!("session_ids[{index}]"),
+                            format!("no session {id}"),
+                        ))
+                    }
+                    other => other.into(),
+                })?;
+            let SummaryState::Ready(text) = state else {
+                return Err(ApiError::InvalidRecord(RecordError::invalid(
+                    format!("session_ids[{index}]"),
+                    format!("session {id} has no summary"),
+                )));
+            };
+            summaries.push(parse_summary(&text)?);
+        }
+        return Ok(summaries);
+    }
+    let range = SummaryRange {
+        from: request.from,
+        to: request.to,
+        limit: (MAX_EXPORT + 1) as u32,
+    };
+    for text in store.summaries_in(company, &range).await? {
+        let summary = parse_summary(&text)?;
+        let type_fits = request
+            .issue_type
+            .as_ref()
+            .is_none_or(|wanted| summary.issue_types.contains(wanted));
+        let application_fits = request
+            .application
+            .as_ref()
+            .is_none_or(|wanted| summary.applications.contains(wanted));
+        if type_fits && application_fits {
+            summaries.push(summary);
+        }
+    }
+    if summaries.len() > MAX_EXPORT {
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            "from",
+            format!("more than {MAX_EXPORT} summaries: narrow the period or filters"),
+        )));
+    }
+    Ok(summaries)
+}
+
+/// The export language: the request's, else the company's.
+pub fn language_of(requested: Option<&str>, company_default: &str) -> ApiResult<Language> {
+    match requested {
+        Some(code) => Language::from_code(code).ok_or_else(|| {
+            ApiError::InvalidRecord(RecordError::invalid(
+                "language",
+                format!("unknown language {code:?}; expected en, pt-BR, es, de or fr"),
+            ))
+        }),
+        None => Ok(Language::from_code(company_default).unwrap_or(Language::English)),
+    }
+}
+
+/// The file of an export.
+pub fn file(
+    summaries: &[ExportedSummary],
+    format: ExportFormat,
+    language: Language,
+    font: Option<&str>,
+) -> ApiResult<Vec<u8>> {
+    let font = match format {
+        ExportFormat::Pdf => {
+            Some(find_system_font(font).map_err(|error| ApiError::Internal(error.to_string()))?)
+        }
+        _ => None,
+    };
+    render(summaries, format, language, font.as_deref())
+        .map_err(|error| ApiError::Internal(error.to_string()))
+}
+
+/// `POST /api/v1/exports`: `{"format", "language"?, "session_ids"? | "from"?, "to"?,
+/// "issue_type"?, "application"?}` → the file (`Content-Disposition: attachment`).
+pub async fn post_export(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::InsightsExport>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let request: ExportRequest = json_body(&body)?;
+    let company = &principal.company.id;
+    let settings = crate::routes::governance::ai_settings(&state, company).await?;
+    let language = language_of(request.language.as_deref(), &settings.insights.language)?;
+    let summaries = select(state.store.as_ref(), company, &request).await?;
+    let bytes = file(
+        &summaries,
+        request.format,
+        language,
+        state.export_font.as_deref(),
+    )?;
+    let name = format!(
+        "attachment; filename=\"summaries-{}.{}\"",
+        state.clock.now().format("%Y%m%d-%H%M%S"),
+        request.format.extension()
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                request.format.content_type().to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    )
+        .into_response())
+}
