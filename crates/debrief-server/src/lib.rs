@@ -11,6 +11,7 @@ pub mod evaluation;
 pub mod routes;
 pub mod summaries;
 pub mod timeline;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -133,6 +134,22 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/exports",
             axum::routing::post(routes::exports::post_export),
+        )
+        .route(
+            "/webhooks",
+            get(routes::webhooks::list_webhooks).post(routes::webhooks::create_webhook),
+        )
+        .route(
+            "/webhooks/{id}",
+            axum::routing::delete(routes::webhooks::delete_webhook),
+        )
+        .route(
+            "/webhooks/{id}/deliveries",
+            get(routes::webhooks::list_deliveries),
+        )
+        .route(
+            "/webhooks/deliveries/{id}/redeliver",
+            axum::routing::post(routes::webhooks::redeliver),
         )
         .route("/credits/ledger", get(routes::credits::get_ledger))
         .route(

@@ -317,6 +317,14 @@ async fn write_verdict(
             .bind(channel)
             .execute(&mut **transaction)
             .await?;
+            crate::webhooks::enqueue(
+                &mut **transaction,
+                company,
+                "resolution.counted",
+                serde_json::json!({"conversation_id": id, "channel": channel,
+                                   "month": write.month.as_str(), "decided_at": decided}),
+            )
+            .await?;
         }
     } else {
         let removed = sqlx::query(
@@ -622,6 +630,7 @@ impl ConversationStore for SqlStore {
         used: i64,
         available: i64,
     ) -> Result<bool> {
+        let mut transaction = self.pool().begin().await?;
         let inserted = sqlx::query(
             "insert into usage_alerts (company_id, period, threshold, used, available, created_at) \
              values ($1, $2, $3, $4, $5, $6) on conflict (company_id, period, threshold) do nothing",
@@ -632,9 +641,21 @@ impl ConversationStore for SqlStore {
         .bind(used)
         .bind(available)
         .bind(micros(Utc::now()))
-        .execute(self.pool())
-        .await?;
-        Ok(inserted.rows_affected() == 1)
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected()
+            == 1;
+        if inserted {
+            crate::webhooks::enqueue(
+                &mut *transaction,
+                company,
+                "resolutions.threshold",
+                serde_json::json!({"period": period, "threshold": threshold, "used": used, "available": available}),
+            )
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(inserted)
     }
 
     async fn usage_alerts(&self, company: &CompanyId) -> Result<Vec<UsageAlert>> {

@@ -596,7 +596,8 @@ impl CreditStore for SqlStore {
         balance: i64,
         granted: i64,
     ) -> Result<bool> {
-        Ok(sqlx::query(
+        let mut transaction = self.pool().begin().await?;
+        let inserted = sqlx::query(
             "insert into credit_alerts (company_id, period, threshold, balance, granted, created_at) \
              values ($1, $2, $3, $4, $5, $6) on conflict (company_id, period, threshold) do nothing",
         )
@@ -606,10 +607,21 @@ impl CreditStore for SqlStore {
         .bind(balance)
         .bind(granted)
         .bind(micros(Utc::now()))
-        .execute(self.pool())
+        .execute(&mut *transaction)
         .await?
         .rows_affected()
-            == 1)
+            == 1;
+        if inserted {
+            crate::webhooks::enqueue(
+                &mut *transaction,
+                company,
+                "credits.threshold",
+                serde_json::json!({"period": period, "threshold": threshold, "balance": balance, "granted": granted}),
+            )
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(inserted)
     }
 
     async fn credit_history(&self, company: &CompanyId) -> Result<CreditHistory> {

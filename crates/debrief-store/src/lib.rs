@@ -14,6 +14,7 @@ mod people;
 mod sql;
 mod summaries;
 pub mod tokens;
+mod webhooks;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -47,6 +48,9 @@ pub use summaries::{
     ConsentChange, SummaryJob, SummaryRange, SummaryRevision, SummaryState, SummaryStore,
 };
 pub use tokens::TokenSecret;
+pub use webhooks::{
+    ClaimedDelivery, Delivery, DeliveryAttempt, Webhook, WebhookStore, WEBHOOK_EVENTS,
+};
 
 /// A company's internal id (UUIDv7 text).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -249,6 +253,7 @@ pub trait Store:
     + ObjectStore
     + PeopleStore
     + CreditStore
+    + WebhookStore
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

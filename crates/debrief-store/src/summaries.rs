@@ -211,6 +211,17 @@ impl SummaryStore for SqlStore {
         .bind(now)
         .execute(&mut *transaction)
         .await?;
+        if inserted.rows_affected() == 1 {
+            crate::webhooks::enqueue(
+                &mut *transaction,
+                &job.company,
+                "summary.created",
+                serde_json::json!({"session_id": job.session_id,
+                                   "summary": serde_json::from_str::<serde_json::Value>(summary)
+                                       .unwrap_or(serde_json::Value::Null)}),
+            )
+            .await?;
+        }
         sqlx::query(
             "update sessions set summary_state = 'done', summary_lease_until = null, summary_error = null, \
              skip_reason = null, consent_mode = $2 where seq = $1",
@@ -283,6 +294,15 @@ impl SummaryStore for SqlStore {
         .bind(micros(at))
         .execute(&mut *transaction)
         .await?;
+        crate::webhooks::enqueue(
+            &mut *transaction,
+            company,
+            "summary.updated",
+            serde_json::json!({"session_id": session_id, "edited_by": edited_by,
+                               "summary": serde_json::from_str::<serde_json::Value>(body)
+                                   .unwrap_or(serde_json::Value::Null)}),
+        )
+        .await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -353,6 +373,13 @@ impl SummaryStore for SqlStore {
         .bind(&company.0)
         .bind(session_id)
         .execute(&mut *transaction)
+        .await?;
+        crate::webhooks::enqueue(
+            &mut *transaction,
+            company,
+            "summary.deleted",
+            serde_json::json!({"session_id": session_id}),
+        )
         .await?;
         transaction.commit().await?;
         Ok(())

@@ -785,12 +785,19 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
         stop_evaluator.subscribe(),
     ));
+    let delivering = tokio::spawn(
+        debrief_server::webhooks::Deliverer::new(Arc::clone(&store))?.run(
+            std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
+            stop_evaluator.subscribe(),
+        ),
+    );
     debrief_server::serve(listener, state, shutdown_signal())
         .await
         .context("the server failed")?;
     let _ = stop_evaluator.send(true);
     let _ = evaluation.await;
     let _ = summarizing.await;
+    let _ = delivering.await;
     tracing::info!("debrief stopped");
     Ok(())
 }

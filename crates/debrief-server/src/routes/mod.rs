@@ -12,3 +12,4 @@ pub mod people;
 pub mod records;
 pub mod sessions;
 pub mod tokens;
+pub mod webhooks;

@@ -512,6 +512,15 @@ const GUARDED: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/credits/purchases", "billing.manage"),
     ("GET", "/api/v1/billing/statement", "usage.view"),
     ("POST", "/api/v1/exports", "insights.export"),
+    ("GET", "/api/v1/webhooks", "ai.settings.manage"),
+    ("POST", "/api/v1/webhooks", "ai.settings.manage"),
+    ("DELETE", "/api/v1/webhooks/x", "ai.settings.manage"),
+    ("GET", "/api/v1/webhooks/x/deliveries", "ai.settings.manage"),
+    (
+        "POST",
+        "/api/v1/webhooks/deliveries/1/redeliver",
+        "ai.settings.manage",
+    ),
     ("POST", "/api/v1/credits/cancel-renewal", "billing.manage"),
     ("POST", "/api/v1/sessions/x/ai-actions", "insights.generate"),
 ];

@@ -12,3 +12,4 @@ mod sessions;
 mod tenancy;
 mod tokens;
 mod util;
+mod webhooks;

@@ -1,0 +1,207 @@
+//! Webhooks end to end: a receiver on a real socket that is down at first, signed deliveries
+//! written in the same transaction as their event, retries until the receiver is back, the
+//! attempts listed, a delivery sent again by hand, and another company seeing none of it.
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{Duration, Utc};
+use debrief_server::webhooks::{signature, Deliverer};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::util::{session_json, TestApp};
+
+/// What the receiver saw: event, delivery id, signature and body of each request.
+type Seen = Arc<Mutex<Vec<(String, String, String, String)>>>;
+
+/// A receiver that answers 503 while `down` is set.
+async fn receiver(seen: Seen, down: Arc<Mutex<bool>>) -> String {
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let (seen, down) = (seen.clone(), down.clone());
+            async move {
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                seen.lock().expect("lock").push((
+                    header("debrief-event"),
+                    header("debrief-delivery"),
+                    header("debrief-signature"),
+                    body,
+                ));
+                if *down.lock().expect("lock") {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = format!("http://{}/hook", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    address
+}
+
+#[tokio::test]
+async fn deliveries_are_signed_retried_until_received_and_listed() {
+    let app = TestApp::spawn().await;
+    app.enable_insights(&app.token).await;
+    let globex = app.other_company("globex").await;
+    let seen: Seen = Arc::default();
+    let down = Arc::new(Mutex::new(true));
+    let url = receiver(seen.clone(), down.clone()).await;
+
+    let (bad_event, bad_event_body) = app
+        .call(
+            Method::POST,
+            "/api/v1/webhooks",
+            &app.token,
+            Some(json!({"url": url, "events": ["summary.created", "summary.exploded"]})),
+        )
+        .await;
+    let (bad_url, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/webhooks",
+            &app.token,
+            Some(json!({"url": "ftp://example.test/x", "events": ["summary.created"]})),
+        )
+        .await;
+    let (created, webhook) = app
+        .call(
+            Method::POST,
+            "/api/v1/webhooks",
+            &app.token,
+            Some(json!({"url": url, "events": ["summary.created", "summary.deleted"]})),
+        )
+        .await;
+    let secret = webhook["secret"].as_str().unwrap_or_default().to_string();
+    let id = webhook["webhook"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    app.call(
+        Method::POST,
+        "/api/v1/sessions",
+        &app.token,
+        Some(session_json("wh-1")),
+    )
+    .await;
+    app.summarize_now().await;
+    let deliverer = Deliverer::new(app.store.clone()).expect("deliverer");
+    let now = Utc::now();
+    let first = deliverer.run_once(now).await.expect("round");
+    let too_early = deliverer
+        .run_once(now + Duration::seconds(30))
+        .await
+        .expect("round");
+    *down.lock().expect("lock") = false;
+    let second = deliverer
+        .run_once(now + Duration::minutes(2))
+        .await
+        .expect("round");
+    let (_, deliveries) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/webhooks/{id}/deliveries"),
+            &app.token,
+            None,
+        )
+        .await;
+    let delivery_id = deliveries["items"][0]["id"].as_i64().unwrap_or_default();
+    let (redelivered, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/webhooks/deliveries/{delivery_id}/redeliver"),
+            &app.token,
+            None,
+        )
+        .await;
+    let third = deliverer.run_once(Utc::now()).await.expect("round");
+    app.call(
+        Method::DELETE,
+        "/api/v1/sessions/wh-1/summary",
+        &app.token,
+        None,
+    )
+    .await;
+    deliverer.run_once(Utc::now()).await.expect("round");
+    let (_, theirs) = app
+        .call(Method::GET, "/api/v1/webhooks", &globex, None)
+        .await;
+    let (_, their_view) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/webhooks/{id}/deliveries"),
+            &globex,
+            None,
+        )
+        .await;
+    let (foreign_redeliver, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/webhooks/deliveries/{delivery_id}/redeliver"),
+            &globex,
+            None,
+        )
+        .await;
+
+    assert_eq!(
+        (bad_event, bad_event_body["details"]["field"].as_str()),
+        (422, Some("events[1]"))
+    );
+    assert_eq!(bad_url, 422);
+    assert_eq!(created, 201);
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!((first, too_early, second, third), (1, 0, 1, 1));
+    assert_eq!(redelivered, 202);
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 4, "down, up, by hand, then the deletion");
+    let (event, delivery, signed, body) = &seen[1];
+    assert_eq!(event, "summary.created");
+    assert_eq!(delivery, &seen[0].1, "a retry keeps its delivery id");
+    let timestamp: i64 = signed
+        .trim_start_matches("t=")
+        .split(',')
+        .next()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_default();
+    assert_eq!(
+        signed,
+        &signature(&secret, timestamp, body),
+        "the signature checks out"
+    );
+    let payload: Value = serde_json::from_str(body).expect("json");
+    assert_eq!(payload["event"], "summary.created");
+    assert_eq!(payload["data"]["session_id"], "wh-1");
+    assert!(payload["data"]["summary"]["title"].is_string());
+    assert_eq!(seen[3].0, "summary.deleted");
+    let attempts = deliveries["items"][0]["attempts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        attempts
+            .iter()
+            .map(|attempt| attempt["status"].as_i64())
+            .collect::<Vec<_>>(),
+        vec![Some(503), Some(204)]
+    );
+    assert_eq!(deliveries["items"][0]["state"], "delivered");
+    assert_eq!(theirs["items"], json!([]));
+    assert_eq!(their_view["items"], json!([]));
+    assert_eq!(foreign_redeliver, 404);
+    app.stop().await;
+}
