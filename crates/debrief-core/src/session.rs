@@ -183,6 +183,10 @@ pub struct Session {
     pub module: Option<Module>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentAnswer>,
+    /// The ticket the session belongs to in the company's ticketing system (a ServiceNow
+    /// incident's `sys_id`, a Salesforce case id), for the connectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
     #[serde(default)]
     pub turns: Vec<Turn>,
     #[serde(default)]

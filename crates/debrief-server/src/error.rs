@@ -21,6 +21,7 @@ use serde_json::{json, Map, Value};
 /// | `InvalidRecord` | 422 | `invalid_field` |
 /// | `PayloadTooLarge` | 413 | `payload_too_large` |
 /// | `NotReady` | 503 | `not_ready` |
+/// | `Upstream` | 502 | `bad_gateway` |
 /// | `Internal` | 500 | `internal` |
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -48,6 +49,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("the store is not reachable")]
     NotReady,
+    /// Another system (a ticketing system) refused or did not answer.
+    #[error("{0}")]
+    Upstream(String),
     /// The detail is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -65,6 +69,7 @@ impl ApiError {
             ApiError::InvalidRecord(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -81,6 +86,7 @@ impl ApiError {
             ApiError::InvalidRecord(_) => "invalid_field",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::NotReady => "not_ready",
+            ApiError::Upstream(_) => "bad_gateway",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -5,10 +5,12 @@
 
 pub mod auth;
 pub mod clock;
+pub mod connectors;
 pub mod credits;
 pub mod error;
 pub mod evaluation;
 pub mod routes;
+pub mod secrets;
 pub mod summaries;
 pub mod timeline;
 pub mod webhooks;
@@ -50,6 +52,8 @@ pub struct AppState {
     pub clock: clock::Clock,
     /// A TrueType font file for PDF exports; `None`: one found on the system.
     pub export_font: Option<String>,
+    /// Seals connector credentials; `None` when no `secret_key` is set.
+    pub secrets: Option<secrets::SecretBox>,
 }
 
 /// The whole HTTP application.
@@ -134,6 +138,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/exports",
             axum::routing::post(routes::exports::post_export),
+        )
+        .route("/connectors", get(routes::connectors::list_connectors))
+        .route(
+            "/connectors/{kind}",
+            axum::routing::put(routes::connectors::put_connector)
+                .delete(routes::connectors::delete_connector),
+        )
+        .route(
+            "/sessions/{id}/summary/push",
+            axum::routing::post(routes::connectors::push_summary),
         )
         .route(
             "/webhooks",

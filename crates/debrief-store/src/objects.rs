@@ -29,6 +29,8 @@ pub enum ObjectKind {
     Role,
     /// Its credit settings (add-on pack, out-of-credits mode, alert thresholds); id `""`.
     CreditSettings,
+    /// A ticketing-system connector (credentials sealed); id `servicenow` or `salesforce`.
+    Connector,
 }
 
 impl ObjectKind {
@@ -43,6 +45,7 @@ impl ObjectKind {
             ObjectKind::Policy => "policy",
             ObjectKind::Role => "role",
             ObjectKind::CreditSettings => "credit_settings",
+            ObjectKind::Connector => "connector",
         }
     }
 

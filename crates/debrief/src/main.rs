@@ -757,6 +757,11 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let state = AppState {
         clock: debrief_server::clock::Clock::system(),
         export_font: Some(settings.export_font.clone()).filter(|font| !font.is_empty()),
+        secrets: Some(settings.secret_key.as_str())
+            .filter(|key| !key.is_empty())
+            .map(debrief_server::secrets::SecretBox::from_hex)
+            .transpose()
+            .context("secret_key")?,
         store: Arc::clone(&store),
         limits: Limits {
             max_body_bytes: settings.max_body_bytes,

@@ -39,6 +39,9 @@ pub struct Settings {
     /// A TrueType font for PDF exports; empty: the first one found among the usual system
     /// fonts (DejaVu Sans, Liberation Sans, Noto Sans).
     pub export_font: String,
+    /// 64 hex characters (32 bytes) that seal connector credentials at rest; keep it out of
+    /// the database. Empty: connectors cannot be set.
+    pub secret_key: String,
 }
 
 impl Default for Settings {
@@ -51,6 +54,7 @@ impl Default for Settings {
             evaluation_interval_ms: 1_000,
             resolution_judge: "builtin".into(),
             export_font: String::new(),
+            secret_key: String::new(),
         }
     }
 }
@@ -69,6 +73,14 @@ impl fmt::Debug for Settings {
             .field("evaluation_interval_ms", &self.evaluation_interval_ms)
             .field("resolution_judge", &self.resolution_judge)
             .field("export_font", &self.export_font)
+            .field(
+                "secret_key",
+                &if self.secret_key.is_empty() {
+                    ""
+                } else {
+                    "********"
+                },
+            )
             .finish()
     }
 }
@@ -141,7 +153,10 @@ impl Settings {
              resolution_judge = {:?}\n\n\
              # a TrueType font for PDF exports; empty: DejaVu Sans, Liberation Sans or Noto Sans\n\
              # from the system\n\
-             export_font = \"\"\n",
+             export_font = \"\"\n\n\
+             # 64 hex characters that seal connector credentials (ServiceNow, Salesforce) at rest;\n\
+             # empty: connectors cannot be set. `openssl rand -hex 32` makes one.\n\
+             secret_key = \"\"\n",
             defaults.database_url,
             defaults.listen,
             defaults.max_body_bytes,
@@ -160,6 +175,7 @@ fn setting_names() -> impl Iterator<Item = &'static str> {
         "evaluation_interval_ms",
         "resolution_judge",
         "export_font",
+        "secret_key",
     ]
     .into_iter()
 }
@@ -186,7 +202,7 @@ mod tests {
         assert_eq!(settings.listen, "0.0.0.0:9000");
         assert_eq!(settings.max_body_bytes, 1024);
         assert_eq!(settings.database_url, "postgres://u:secret@h/db");
-        assert!(!format!("{settings:?}").contains("secret"));
+        assert!(!format!("{settings:?}").contains(":secret@"), "the password is redacted");
     }
 
     #[test]

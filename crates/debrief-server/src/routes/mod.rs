@@ -3,6 +3,7 @@
 pub mod ai_agents;
 pub mod billing;
 pub mod company_files;
+pub mod connectors;
 pub mod conversations;
 pub mod credits;
 pub mod exports;

@@ -3,6 +3,7 @@
 mod ai_agents;
 mod billing;
 mod cli;
+mod connectors;
 mod conversations;
 mod credits;
 mod exports;

@@ -66,6 +66,12 @@ impl TestAppBuilder {
         let state = AppState {
             clock: self.clock.clone(),
             export_font: None,
+            secrets: Some(
+                debrief_server::secrets::SecretBox::from_hex(
+                    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                )
+                .expect("test key"),
+            ),
             store: Arc::clone(&store),
             limits: self.limits,
             judge: debrief_engine::judge::Judge::AlwaysPass,

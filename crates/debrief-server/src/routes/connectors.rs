@@ -1,0 +1,173 @@
+//! `/api/v1/connectors/{kind}` (ServiceNow, Salesforce): settings with sealed credentials; and
+//! `POST /api/v1/sessions/{id}/summary/push`, which writes a summary into its ticket.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use debrief_core::RecordError;
+use debrief_engine::language::Language;
+use debrief_export::{render, ExportFormat, ExportedSummary};
+use debrief_store::{get_typed, list_typed, put_typed, ObjectKind, SummaryState};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::{need, Permitted};
+use crate::connectors::{push, Connector, PushError, Pushed};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::records::json_body;
+use crate::secrets::SecretBox;
+use crate::AppState;
+
+fn secrets(state: &AppState) -> ApiResult<&SecretBox> {
+    state.secrets.as_ref().ok_or_else(|| {
+        ApiError::Conflict(
+            "connectors need the server's secret_key setting (DEBRIEF_SECRET_KEY) to seal credentials"
+                .into(),
+        )
+    })
+}
+
+fn sealing_error(error: crate::secrets::SecretError) -> ApiError {
+    ApiError::Internal(error.to_string())
+}
+
+/// `GET /api/v1/connectors`: the company's connectors, without their secrets.
+pub async fn list_connectors(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::AiSettingsManage>,
+) -> ApiResult<Json<Value>> {
+    let connectors: Vec<Value> = list_typed::<Connector>(
+        state.store.as_ref(),
+        &principal.company.id,
+        ObjectKind::Connector,
+    )
+    .await?
+    .iter()
+    .map(|(_, connector)| connector.shown())
+    .collect();
+    Ok(Json(json!({ "items": connectors })))
+}
+
+/// `PUT /api/v1/connectors/{kind}`: `{"kind": "servicenow", "instance_url", "username",
+/// "password"}` or `{"kind": "salesforce", "instance_url", "access_token", "api_version"?}`.
+pub async fn put_connector(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::AiSettingsManage>,
+    Path(kind): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let connector: Connector = json_body(&body)?;
+    if connector.kind() != kind {
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            "kind",
+            format!("the path names {kind}"),
+        )));
+    }
+    let url = reqwest::Url::parse(connector.instance_url()).map_err(|error| {
+        ApiError::InvalidRecord(RecordError::invalid(
+            "instance_url",
+            format!("not a URL: {error}"),
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            "instance_url",
+            "must be an http or https URL",
+        )));
+    }
+    let sealed = connector
+        .with_secret(secrets(&state)?, true)
+        .map_err(sealing_error)?;
+    put_typed(
+        state.store.as_ref(),
+        &principal.company.id,
+        ObjectKind::Connector,
+        &kind,
+        &sealed,
+    )
+    .await?;
+    Ok(Json(connector.shown()))
+}
+
+/// `DELETE /api/v1/connectors/{kind}`.
+pub async fn delete_connector(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::AiSettingsManage>,
+    Path(kind): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .delete_object(&principal.company.id, ObjectKind::Connector, &kind)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of a push.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    connector: String,
+    /// The incident's `sys_id` or the case id; default the session's `ticket`.
+    #[serde(default)]
+    ticket: Option<String>,
+}
+
+/// `POST /api/v1/sessions/{id}/summary/push`: the summary, as the Markdown export writes it in
+/// the company's language, into the session's ServiceNow incident (a new one without it) or
+/// Salesforce case; 502 with the remote answer when the other system refuses.
+pub async fn push_summary(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::InsightsExport>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Pushed>> {
+    let request: PushRequest = json_body(&body)?;
+    let company = &principal.company.id;
+    let store = state.store.as_ref();
+    let stored = get_typed::<Connector>(store, company, ObjectKind::Connector, &request.connector)
+        .await?
+        .ok_or_else(|| {
+            ApiError::InvalidRecord(RecordError::invalid(
+                "connector",
+                format!("no {} connector is set", request.connector),
+            ))
+        })?;
+    let connector = stored
+        .with_secret(secrets(&state)?, false)
+        .map_err(sealing_error)?;
+    let session = store.get_session(company, &id).await?.session;
+    let SummaryState::Ready(text) = store.summary_state(company, &id).await? else {
+        return Err(ApiError::Conflict(format!("session {id} has no summary")));
+    };
+    let summary: ExportedSummary = serde_json::from_str(&text)
+        .map_err(|error| ApiError::Internal(format!("stored summary {id}: {error}")))?;
+    let settings = crate::routes::governance::ai_settings(&state, company).await?;
+    let language = Language::from_code(&settings.insights.language).unwrap_or(Language::English);
+    let body = render(
+        std::slice::from_ref(&summary),
+        ExportFormat::Markdown,
+        language,
+        None,
+    )
+    .map_err(|error| ApiError::Internal(error.to_string()))?;
+    let ticket = request.ticket.or(session.ticket);
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .map_err(|error| ApiError::Internal(error.to_string()))?;
+    push(
+        &client,
+        &connector,
+        ticket.as_deref(),
+        &summary.title,
+        &String::from_utf8_lossy(&body),
+    )
+    .await
+    .map(Json)
+    .map_err(|error| match error {
+        PushError::NoCase => {
+            ApiError::InvalidRecord(RecordError::invalid("ticket", error.to_string()))
+        }
+        PushError::Remote { .. } => ApiError::Upstream(error.to_string()),
+    })
+}
