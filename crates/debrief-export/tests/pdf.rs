@@ -1,5 +1,6 @@
 //! A real PDF in each language: its text, extracted by poppler's `pdftotext`, holds the
-//! summary with its accents and the labels; it renders to a PNG page with `pdftoppm`.
+//! summary with its accents and the labels; it renders to PNG pages with `pdftoppm`, kept in
+//! `target/tmp/pdf-export/` for review.
 //! (`.ci/run` installs poppler-utils and a DejaVu font; without them this test says it
 //! skipped.)
 
@@ -22,7 +23,10 @@ fn pdfs_carry_accented_text_and_labels_in_every_language() {
         eprintln!("skipped: poppler-utils (pdftotext, pdftoppm) not installed");
         return;
     }
-    let directory = tempfile::tempdir().expect("tempdir");
+    // Kept under target/ for review: the PDFs and their pages as PNG.
+    let directory = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pdf-export");
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).expect("output directory");
     let summaries: Vec<ExportedSummary> = (0..40)
         .map(|index| {
             serde_json::from_value(serde_json::json!({
@@ -38,7 +42,7 @@ fn pdfs_carry_accented_text_and_labels_in_every_language() {
     for language in Language::ALL {
         let bytes = render(&summaries, ExportFormat::Pdf, language, Some(&font)).expect("pdf");
         assert!(bytes.starts_with(b"%PDF-"));
-        let path = directory.path().join(format!("{}.pdf", language.code()));
+        let path = directory.as_path().join(format!("{}.pdf", language.code()));
         std::fs::write(&path, &bytes).expect("write");
         let text = Command::new("pdftotext")
             .args([path.to_str().expect("path"), "-"])
@@ -63,16 +67,12 @@ fn pdfs_carry_accented_text_and_labels_in_every_language() {
                 "-r",
                 "30",
                 path.to_str().expect("path"),
-                directory
-                    .path()
-                    .join(language.code())
-                    .to_str()
-                    .expect("path"),
+                directory.join(language.code()).to_str().expect("path"),
             ])
             .status()
             .expect("pdftoppm runs");
         assert!(pages.success());
-        let rendered = std::fs::read_dir(directory.path())
+        let rendered = std::fs::read_dir(directory.as_path())
             .expect("dir")
             .filter_map(Result::ok)
             .filter(|entry| {

@@ -109,8 +109,21 @@ impl Deliverer {
         }
     }
 
-    /// Sends what is due at `now`; the deliveries attempted.
+    /// Sends what is due at `now`, each endpoint's deliveries in order, until nothing more is
+    /// due; the deliveries attempted.
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let mut attempted = 0;
+        loop {
+            let sent = self.round(now).await?;
+            if sent == 0 {
+                return Ok(attempted);
+            }
+            attempted += sent;
+        }
+    }
+
+    /// One claim of due deliveries, sent.
+    async fn round(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let due = self
             .store
             .claim_deliveries(now, CLAIM_BATCH, LEASE_SECONDS)

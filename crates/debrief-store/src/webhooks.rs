@@ -91,7 +91,9 @@ pub trait WebhookStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Delivery>>;
 
-    /// Claims up to `limit` deliveries due at `now`, for `lease_seconds`.
+    /// Claims up to `limit` deliveries due at `now`, for `lease_seconds`: for each endpoint
+    /// only its oldest pending delivery, so that an endpoint receives its events in order (a
+    /// newer one waits while an older one is retried or in flight).
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -287,8 +289,11 @@ impl WebhookStore for SqlStore {
         let now = micros(now);
         let sql = format!(
             "update webhook_outbox set lease_until = $1 where id in (\
-             select id from webhook_outbox where state = 'pending' and next_attempt_at <= $2 \
-             and (lease_until is null or lease_until < $2) order by next_attempt_at, id limit $3{}) \
+             select w.id from webhook_outbox w where w.state = 'pending' and w.next_attempt_at <= $2 \
+             and (w.lease_until is null or w.lease_until < $2) \
+             and not exists (select 1 from webhook_outbox o where o.company_id = w.company_id \
+             and o.endpoint_id = w.endpoint_id and o.state = 'pending' and o.id < w.id) \
+             order by w.next_attempt_at, w.id limit $3{}) \
              returning id, company_id, endpoint_id, event, payload, attempts, created_at",
             self.backend().claim_lock()
         );

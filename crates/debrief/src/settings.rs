@@ -202,7 +202,10 @@ mod tests {
         assert_eq!(settings.listen, "0.0.0.0:9000");
         assert_eq!(settings.max_body_bytes, 1024);
         assert_eq!(settings.database_url, "postgres://u:secret@h/db");
-        assert!(!format!("{settings:?}").contains(":secret@"), "the password is redacted");
+        assert!(
+            !format!("{settings:?}").contains(":secret@"),
+            "the password is redacted"
+        );
     }
 
     #[test]

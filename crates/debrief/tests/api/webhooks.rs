@@ -205,3 +205,115 @@ async fn deliveries_are_signed_retried_until_received_and_listed() {
     assert_eq!(foreign_redeliver, 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_receiver_down_for_a_while_gets_every_event_in_order_and_a_crash_loses_none() {
+    let app = TestApp::spawn().await;
+    app.enable_insights(&app.token).await;
+    let seen: Seen = Arc::default();
+    let down = Arc::new(Mutex::new(true));
+    let url = receiver(seen.clone(), down.clone()).await;
+    let (_, webhook) = app
+        .call(
+            Method::POST,
+            "/api/v1/webhooks",
+            &app.token,
+            Some(json!({"url": url, "events": ["summary.created", "summary.updated"], "secret": "0123456789abcdef-secret"})),
+        )
+        .await;
+    for id in ["o-1", "o-2", "o-3"] {
+        app.call(
+            Method::POST,
+            "/api/v1/sessions",
+            &app.token,
+            Some(session_json(id)),
+        )
+        .await;
+    }
+    app.summarize_now().await;
+    app.call(
+        Method::PATCH,
+        "/api/v1/sessions/o-1/summary",
+        &app.token,
+        Some(json!({"title": "Edited while the receiver was down"})),
+    )
+    .await;
+    let deliverer = Deliverer::new(app.store.clone()).expect("deliverer");
+    let start = Utc::now();
+    // Down for an hour of retries: only the oldest event is tried, the others wait behind it.
+    for minutes in [0, 2, 5, 10, 30, 60] {
+        deliverer
+            .run_once(start + Duration::minutes(minutes))
+            .await
+            .expect("round");
+    }
+    let while_down = seen.lock().expect("lock").len();
+    let tried: Vec<String> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|seen| seen.1.clone())
+        .collect();
+    *down.lock().expect("lock") = false;
+    // A deliverer claims and crashes before sending; after its lease another one sends all.
+    let crashed = app
+        .store
+        .claim_deliveries(start + Duration::hours(2), 50, 60)
+        .await
+        .expect("claim");
+    let during_lease = deliverer
+        .run_once(start + Duration::hours(2))
+        .await
+        .expect("round");
+    let after_lease = Deliverer::new(app.store.clone())
+        .expect("deliverer")
+        .run_once(start + Duration::hours(2) + Duration::seconds(61))
+        .await
+        .expect("round");
+
+    let seen = seen.lock().expect("lock").clone();
+    let delivered: Vec<&(String, String, String, String)> = seen.iter().skip(while_down).collect();
+    assert!(while_down >= 3, "retried while down: {while_down}");
+    assert!(
+        tried.iter().all(|id| id == &tried[0]),
+        "only the oldest is tried: {tried:?}"
+    );
+    assert_eq!(crashed.len(), 1, "one per endpoint, the oldest");
+    assert_eq!(
+        during_lease, 0,
+        "a leased delivery is not sent twice meanwhile"
+    );
+    assert_eq!(after_lease, 4);
+    assert_eq!(
+        delivered
+            .iter()
+            .map(|seen| seen.0.as_str())
+            .collect::<Vec<_>>(),
+        vec![
+            "summary.created",
+            "summary.created",
+            "summary.created",
+            "summary.updated"
+        ],
+        "every event once, in order"
+    );
+    let ids: Vec<i64> = delivered
+        .iter()
+        .map(|seen| seen.1.parse().unwrap_or(0))
+        .collect();
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+    for (_, _, signed, body) in &delivered {
+        let timestamp: i64 = signed
+            .trim_start_matches("t=")
+            .split(',')
+            .next()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_default();
+        assert_eq!(
+            signed,
+            &signature("0123456789abcdef-secret", timestamp, body)
+        );
+    }
+    assert_eq!(webhook["secret"], "0123456789abcdef-secret");
+    app.stop().await;
+}
