@@ -9,6 +9,7 @@ pub mod connectors;
 pub mod credits;
 pub mod error;
 pub mod evaluation;
+pub mod openapi;
 pub mod routes;
 pub mod secrets;
 pub mod summaries;
@@ -139,6 +140,7 @@ pub fn router(state: AppState) -> Router {
             "/exports",
             axum::routing::post(routes::exports::post_export),
         )
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/connectors", get(routes::connectors::list_connectors))
         .route(
             "/connectors/{kind}",

@@ -60,6 +60,12 @@ fn account_line(company: &Company, plan: Map<String, Value>, now: DateTime<Utc>)
 /// `PUT /api/v1/ai-agents/plan`: sets the automated-resolution plan once (`plan`,
 /// `full_seats`, `overage_unit_price`, `at_limit`, optional `monthly_cap`); later changes go
 /// through `POST /api/v1/ai-agents/changes`.
+#[utoipa::path(
+    put, path = "/api/v1/ai-agents/plan", tag = "ai_agents", operation_id = "ai_agents_set_plan",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission billing.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn set_plan(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::BillingManage>,
@@ -94,6 +100,12 @@ pub async fn set_plan(
 /// `POST /api/v1/ai-agents/changes`: a change from now on — `{"type": "seats", "full": N}`,
 /// `{"type": "commitment", "units": N, "unit_price": "…"}`, `{"type": "settings", "at_limit":
 /// …, "monthly_cap": …}` or `{"type": "ai_agents", "enabled": …}`.
+#[utoipa::path(
+    post, path = "/api/v1/ai-agents/changes", tag = "ai_agents", operation_id = "ai_agents_add_change",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission billing.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn add_change(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::BillingManage>,
@@ -132,6 +144,11 @@ pub async fn add_change(
 }
 
 /// `GET /api/v1/ai-agents/status`: running, paused (with why) or disabled.
+#[utoipa::path(
+    get, path = "/api/v1/ai-agents/status", tag = "ai_agents", operation_id = "ai_agents_get_status",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_status(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
@@ -169,6 +186,11 @@ pub struct UsageQuery {
 /// `GET /api/v1/usage/resolutions?period=YYYY-MM`: the month's resolutions — counted from the
 /// allowance and the commitment, overage units and amount, refused, what is left, the
 /// projection to the month's end at the month's daily rate so far, and the count by channel.
+#[utoipa::path(
+    get, path = "/api/v1/usage/resolutions", tag = "ai_agents", operation_id = "ai_agents_get_usage",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_usage(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
@@ -250,6 +272,11 @@ pub struct VerdictListQuery {
 
 /// `GET /api/v1/usage/resolutions/conversations?period=YYYY-MM[&format=csv]`: every
 /// conversation decided in the month with its verdict, rule and reason.
+#[utoipa::path(
+    get, path = "/api/v1/usage/resolutions/conversations", tag = "ai_agents", operation_id = "ai_agents_list_verdicts",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
+    security(("bearer" = []))
+)]
 pub async fn list_verdicts(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
@@ -310,6 +337,11 @@ pub async fn list_verdicts(
 }
 
 /// `GET /api/v1/usage/alerts`: the usage thresholds crossed, once per threshold and month.
+#[utoipa::path(
+    get, path = "/api/v1/usage/alerts", tag = "ai_agents", operation_id = "ai_agents_list_alerts",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
+    security(("bearer" = []))
+)]
 pub async fn list_alerts(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,

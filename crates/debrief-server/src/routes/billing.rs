@@ -34,6 +34,11 @@ fn month_bound(field: &str, value: Option<String>) -> ApiResult<Option<String>> 
 
 /// `GET /api/v1/billing/statement?from=YYYY-MM&to=YYYY-MM`: the monthly rows of FORMATS.md
 /// section 6, from the company's creation to the month of its last billed event.
+#[utoipa::path(
+    get, path = "/api/v1/billing/statement", tag = "billing", operation_id = "billing_get_statement",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_statement(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,

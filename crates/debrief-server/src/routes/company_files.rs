@@ -70,6 +70,11 @@ async fn remove(
 }
 
 /// `GET /api/v1/taxonomy`: `{"source": "company" | "builtin", "issue_types": […]}`.
+#[utoipa::path(
+    get, path = "/api/v1/taxonomy", tag = "company_files", operation_id = "company_files_get_taxonomy",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_taxonomy(
     State(state): State<AppState>,
     caller: Permitted<need::InsightsView>,
@@ -86,6 +91,12 @@ pub async fn get_taxonomy(
 }
 
 /// `PUT /api/v1/taxonomy`: replaces the company's taxonomy.
+#[utoipa::path(
+    put, path = "/api/v1/taxonomy", tag = "company_files", operation_id = "company_files_put_taxonomy",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn put_taxonomy(
     State(state): State<AppState>,
     caller: Permitted<need::AiSettingsManage>,
@@ -100,6 +111,11 @@ pub async fn put_taxonomy(
 }
 
 /// `DELETE /api/v1/taxonomy`: back to the built-in taxonomy.
+#[utoipa::path(
+    delete, path = "/api/v1/taxonomy", tag = "company_files", operation_id = "company_files_delete_taxonomy",
+    responses((status = 204, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage")),
+    security(("bearer" = []))
+)]
 pub async fn delete_taxonomy(
     State(state): State<AppState>,
     caller: Permitted<need::AiSettingsManage>,
@@ -109,6 +125,11 @@ pub async fn delete_taxonomy(
 
 /// `GET /api/v1/applications`: the company's own applications and the size of the built-in
 /// catalogue they are added to: `{"builtin_applications": 252, "applications": […]}`.
+#[utoipa::path(
+    get, path = "/api/v1/applications", tag = "company_files", operation_id = "company_files_get_applications",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_applications(
     State(state): State<AppState>,
     caller: Permitted<need::InsightsView>,
@@ -124,6 +145,12 @@ pub async fn get_applications(
 
 /// `PUT /api/v1/applications`: replaces the company's own applications
 /// (`{"applications": [{"name": "Acme CRM", "aliases": ["acme-crm.exe"]}]}`).
+#[utoipa::path(
+    put, path = "/api/v1/applications", tag = "company_files", operation_id = "company_files_put_applications",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn put_applications(
     State(state): State<AppState>,
     caller: Permitted<need::AiSettingsManage>,
@@ -136,6 +163,11 @@ pub async fn put_applications(
 }
 
 /// `DELETE /api/v1/applications`: only the built-in catalogue again.
+#[utoipa::path(
+    delete, path = "/api/v1/applications", tag = "company_files", operation_id = "company_files_delete_applications",
+    responses((status = 204, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage")),
+    security(("bearer" = []))
+)]
 pub async fn delete_applications(
     State(state): State<AppState>,
     caller: Permitted<need::AiSettingsManage>,

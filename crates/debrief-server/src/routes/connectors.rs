@@ -32,6 +32,11 @@ fn sealing_error(error: crate::secrets::SecretError) -> ApiError {
 }
 
 /// `GET /api/v1/connectors`: the company's connectors, without their secrets.
+#[utoipa::path(
+    get, path = "/api/v1/connectors", tag = "connectors", operation_id = "connectors_list_connectors",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage")),
+    security(("bearer" = []))
+)]
 pub async fn list_connectors(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,
@@ -50,6 +55,13 @@ pub async fn list_connectors(
 
 /// `PUT /api/v1/connectors/{kind}`: `{"kind": "servicenow", "instance_url", "username",
 /// "password"}` or `{"kind": "salesforce", "instance_url", "access_token", "api_version"?}`.
+#[utoipa::path(
+    put, path = "/api/v1/connectors/{kind}", tag = "connectors", operation_id = "connectors_put_connector",
+    params(("kind" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn put_connector(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,
@@ -90,6 +102,12 @@ pub async fn put_connector(
 }
 
 /// `DELETE /api/v1/connectors/{kind}`.
+#[utoipa::path(
+    delete, path = "/api/v1/connectors/{kind}", tag = "connectors", operation_id = "connectors_delete_connector",
+    params(("kind" = String, Path)),
+    responses((status = 204, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage")),
+    security(("bearer" = []))
+)]
 pub async fn delete_connector(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,
@@ -115,6 +133,13 @@ pub struct PushRequest {
 /// `POST /api/v1/sessions/{id}/summary/push`: the summary, as the Markdown export writes it in
 /// the company's language, into the session's ServiceNow incident (a new one without it) or
 /// Salesforce case; 502 with the remote answer when the other system refuses.
+#[utoipa::path(
+    post, path = "/api/v1/sessions/{id}/summary/push", tag = "connectors", operation_id = "connectors_push_summary",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.export"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn push_summary(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsExport>,

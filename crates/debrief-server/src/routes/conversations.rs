@@ -132,6 +132,12 @@ fn parse_document(
 
 /// `POST /api/v1/conversations`: one conversation or an array; each is created, or merged into
 /// the stored one (fields replaced, new events added), idempotently.
+#[utoipa::path(
+    post, path = "/api/v1/conversations", tag = "conversations", operation_id = "conversations_upsert_conversations",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission sessions.ingest"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn upsert_conversations(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::SessionsIngest>,
@@ -182,6 +188,13 @@ pub async fn upsert_conversations(
 
 /// `POST /api/v1/conversations/{id}/events`: one event or an array, placed by time; an event
 /// whose `id` is already there is ignored.
+#[utoipa::path(
+    post, path = "/api/v1/conversations/{id}/events", tag = "conversations", operation_id = "conversations_append_events",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission sessions.ingest"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn append_events(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::SessionsIngest>,
@@ -222,6 +235,12 @@ pub async fn append_events(
 }
 
 /// `GET /api/v1/conversations/{id}`: the conversation, its state, verdict and audit trail.
+#[utoipa::path(
+    get, path = "/api/v1/conversations/{id}", tag = "conversations", operation_id = "conversations_get_conversation",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_conversation(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
@@ -253,6 +272,13 @@ const OVERRIDE_RULE: Rule = debrief_core::resolution::rules::ADMIN_OVERRIDE;
 
 /// `POST /api/v1/conversations/{id}/override`: an admin sets the verdict (counted or not
 /// counted) with a reason; the previous one stays in the audit trail.
+#[utoipa::path(
+    post, path = "/api/v1/conversations/{id}/override", tag = "conversations", operation_id = "conversations_override_verdict",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission billing.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn override_verdict(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::BillingManage>,
@@ -298,6 +324,12 @@ pub async fn override_verdict(
 
 /// `POST /api/v1/conversations/{id}/rerun`: an admin has the rules and the configured judge
 /// decide again now; the new verdict replaces the old one, which stays in the audit trail.
+#[utoipa::path(
+    post, path = "/api/v1/conversations/{id}/rerun", tag = "conversations", operation_id = "conversations_rerun_verdict",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission billing.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn rerun_verdict(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::BillingManage>,

@@ -27,6 +27,11 @@ const MAX_PACKS: i64 = 1_000;
 
 /// `GET /api/v1/credits`: the balance now, what each grant holds and until when, debt,
 /// renewing packs and this month's use.
+#[utoipa::path(
+    get, path = "/api/v1/credits", tag = "credits", operation_id = "credits_get_credits",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_credits(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
@@ -59,6 +64,11 @@ pub struct LedgerQuery {
 
 /// `GET /api/v1/credits/ledger?after=SEQ&limit=N[&format=csv]`: entries oldest first; a page
 /// answers `next_after` while more follow.
+#[utoipa::path(
+    get, path = "/api/v1/credits/ledger", tag = "credits", operation_id = "credits_get_ledger",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_ledger(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
@@ -130,6 +140,12 @@ fn one() -> i64 {
 /// `POST /api/v1/credits/purchases`: add-on packs bought now — the full annual credits, valid
 /// until the license renewal, at a price prorated to the days left (the computation is in the
 /// answer). The packs renew at each term start until cancelled.
+#[utoipa::path(
+    post, path = "/api/v1/credits/purchases", tag = "credits", operation_id = "credits_post_purchase",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission billing.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn post_purchase(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::BillingManage>,
@@ -165,6 +181,11 @@ pub async fn post_purchase(
 
 /// `POST /api/v1/credits/cancel-renewal`: the packs held now do not renew at the next term
 /// start (their credits stay valid until then).
+#[utoipa::path(
+    post, path = "/api/v1/credits/cancel-renewal", tag = "credits", operation_id = "credits_post_cancel_renewal",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission billing.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn post_cancel_renewal(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::BillingManage>,
@@ -177,6 +198,11 @@ pub async fn post_cancel_renewal(
 }
 
 /// `GET /api/v1/credits/settings`.
+#[utoipa::path(
+    get, path = "/api/v1/credits/settings", tag = "credits", operation_id = "credits_get_settings",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_settings(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
@@ -189,6 +215,12 @@ pub async fn get_settings(
 /// `PUT /api/v1/credits/settings`: the add-on pack (`credits`, `annual_price`), the
 /// out-of-credits rule (`{"mode": "stop"}` or `{"mode": "allow_negative", "limit": N}`) and the
 /// alert thresholds.
+#[utoipa::path(
+    put, path = "/api/v1/credits/settings", tag = "credits", operation_id = "credits_put_settings",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission billing.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn put_settings(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::BillingManage>,
@@ -239,6 +271,11 @@ pub async fn put_settings(
 }
 
 /// `GET /api/v1/credits/alerts`: threshold alerts, once per threshold and month.
+#[utoipa::path(
+    get, path = "/api/v1/credits/alerts", tag = "credits", operation_id = "credits_get_alerts",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_alerts(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
@@ -250,6 +287,12 @@ pub async fn get_alerts(
 /// `POST /api/v1/sessions/{id}/ai-actions`: an AI action in a session (a message to the
 /// in-session assistant, a regeneration): the first one charges the session's credit, later
 /// ones are free. With no credit left under `stop`, a 409 says so.
+#[utoipa::path(
+    post, path = "/api/v1/sessions/{id}/ai-actions", tag = "credits", operation_id = "credits_post_ai_action",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.generate"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn post_ai_action(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsGenerate>,

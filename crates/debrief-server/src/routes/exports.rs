@@ -141,6 +141,12 @@ pub fn file(
 
 /// `POST /api/v1/exports`: `{"format", "language"?, "session_ids"? | "from"?, "to"?,
 /// "issue_type"?, "application"?}` → the file (`Content-Disposition: attachment`).
+#[utoipa::path(
+    post, path = "/api/v1/exports", tag = "exports", operation_id = "exports_post_export",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.export"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn post_export(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsExport>,

@@ -37,6 +37,11 @@ pub async fn ai_settings(state: &AppState, company: &CompanyId) -> ApiResult<AiS
 }
 
 /// `GET /api/v1/settings/ai`.
+#[utoipa::path(
+    get, path = "/api/v1/settings/ai", tag = "governance", operation_id = "governance_get_ai_settings",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_ai_settings(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsView>,
@@ -45,6 +50,12 @@ pub async fn get_ai_settings(
 }
 
 /// `PUT /api/v1/settings/ai`: replaces the settings (a missing part is off).
+#[utoipa::path(
+    put, path = "/api/v1/settings/ai", tag = "governance", operation_id = "governance_put_ai_settings",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn put_ai_settings(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,
@@ -137,6 +148,11 @@ async fn delete_kind(
 }
 
 /// `GET /api/v1/modules`.
+#[utoipa::path(
+    get, path = "/api/v1/modules", tag = "governance", operation_id = "governance_list_modules",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn list_modules(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsView>,
@@ -145,6 +161,12 @@ pub async fn list_modules(
 }
 
 /// `GET /api/v1/modules/{id}`.
+#[utoipa::path(
+    get, path = "/api/v1/modules/{id}", tag = "governance", operation_id = "governance_get_module",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_module(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsView>,
@@ -154,6 +176,13 @@ pub async fn get_module(
 }
 
 /// `PUT /api/v1/modules/{id}`: creates or replaces a support module.
+#[utoipa::path(
+    put, path = "/api/v1/modules/{id}", tag = "governance", operation_id = "governance_put_module",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn put_module(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,
@@ -172,6 +201,12 @@ pub async fn put_module(
 }
 
 /// `DELETE /api/v1/modules/{id}`.
+#[utoipa::path(
+    delete, path = "/api/v1/modules/{id}", tag = "governance", operation_id = "governance_delete_module",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage")),
+    security(("bearer" = []))
+)]
 pub async fn delete_module(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,
@@ -181,6 +216,11 @@ pub async fn delete_module(
 }
 
 /// `GET /api/v1/devices`.
+#[utoipa::path(
+    get, path = "/api/v1/devices", tag = "governance", operation_id = "governance_list_devices",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn list_devices(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsView>,
@@ -189,6 +229,12 @@ pub async fn list_devices(
 }
 
 /// `GET /api/v1/devices/{id}`.
+#[utoipa::path(
+    get, path = "/api/v1/devices/{id}", tag = "governance", operation_id = "governance_get_device",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_device(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsView>,
@@ -199,6 +245,13 @@ pub async fn get_device(
 
 /// `PUT /api/v1/devices/{id}`: creates or replaces a device. A policy can only be assigned to
 /// a managed device, and must exist.
+#[utoipa::path(
+    put, path = "/api/v1/devices/{id}", tag = "governance", operation_id = "governance_put_device",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission policies.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn put_device(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::PoliciesManage>,
@@ -238,6 +291,12 @@ pub async fn put_device(
 }
 
 /// `DELETE /api/v1/devices/{id}`.
+#[utoipa::path(
+    delete, path = "/api/v1/devices/{id}", tag = "governance", operation_id = "governance_delete_device",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission policies.manage")),
+    security(("bearer" = []))
+)]
 pub async fn delete_device(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::PoliciesManage>,
@@ -256,6 +315,13 @@ pub struct OptOutRequest {
 /// `PUT /api/v1/devices/{id}/insights-opt-out`: the device side (its agent, with an ingest
 /// token) records that its user turned session insights off or on. Refused with 403 when the
 /// device's policy is enforced.
+#[utoipa::path(
+    put, path = "/api/v1/devices/{id}/insights-opt-out", tag = "governance", operation_id = "governance_put_device_opt_out",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission sessions.ingest"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn put_device_opt_out(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::SessionsIngest>,
@@ -282,6 +348,11 @@ pub async fn put_device_opt_out(
 }
 
 /// `GET /api/v1/policies`.
+#[utoipa::path(
+    get, path = "/api/v1/policies", tag = "governance", operation_id = "governance_list_policies",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn list_policies(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsView>,
@@ -290,6 +361,12 @@ pub async fn list_policies(
 }
 
 /// `GET /api/v1/policies/{id}`.
+#[utoipa::path(
+    get, path = "/api/v1/policies/{id}", tag = "governance", operation_id = "governance_get_policy",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_policy(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsView>,
@@ -299,6 +376,13 @@ pub async fn get_policy(
 }
 
 /// `PUT /api/v1/policies/{id}`: creates or replaces a policy.
+#[utoipa::path(
+    put, path = "/api/v1/policies/{id}", tag = "governance", operation_id = "governance_put_policy",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission policies.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn put_policy(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::PoliciesManage>,
@@ -317,6 +401,12 @@ pub async fn put_policy(
 }
 
 /// `DELETE /api/v1/policies/{id}`: 409 while a device has it.
+#[utoipa::path(
+    delete, path = "/api/v1/policies/{id}", tag = "governance", operation_id = "governance_delete_policy",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission policies.manage")),
+    security(("bearer" = []))
+)]
 pub async fn delete_policy(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::PoliciesManage>,
@@ -353,6 +443,13 @@ enum ConsentAnswerRequest {
 /// `POST /api/v1/sessions/{id}/consent`: the remote user's answer to the consent question,
 /// when it arrives after the session. `denied` is final; an answer given once cannot change
 /// (409), and a device that does not ask has nothing to answer (409).
+#[utoipa::path(
+    post, path = "/api/v1/sessions/{id}/consent", tag = "governance", operation_id = "governance_post_consent",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission sessions.ingest"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn post_consent(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::SessionsIngest>,

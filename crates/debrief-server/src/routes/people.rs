@@ -42,6 +42,11 @@ pub async fn check_role_exists(state: &AppState, company: &CompanyId, role: &str
 }
 
 /// `GET /api/v1/roles`: built-in and custom roles with their permissions.
+#[utoipa::path(
+    get, path = "/api/v1/roles", tag = "people", operation_id = "people_list_roles",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission roles.manage")),
+    security(("bearer" = []))
+)]
 pub async fn list_roles(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::RolesManage>,
@@ -82,6 +87,12 @@ fn invalid(field: &str, error: debrief_core::Error) -> ApiError {
 
 /// `POST /api/v1/roles`: a company role copied from a built-in one, optionally with other
 /// permissions.
+#[utoipa::path(
+    post, path = "/api/v1/roles", tag = "people", operation_id = "people_create_role",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission roles.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn create_role(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::RolesManage>,
@@ -129,6 +140,13 @@ pub struct RoleRequest {
 }
 
 /// `PUT /api/v1/roles/{name}`: a custom role's permissions (built-in roles are fixed).
+#[utoipa::path(
+    put, path = "/api/v1/roles/{name}", tag = "people", operation_id = "people_put_role",
+    params(("name" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission roles.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn put_role(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::RolesManage>,
@@ -167,6 +185,12 @@ pub async fn put_role(
 }
 
 /// `DELETE /api/v1/roles/{name}`: 409 while a user or token has it.
+#[utoipa::path(
+    delete, path = "/api/v1/roles/{name}", tag = "people", operation_id = "people_delete_role",
+    params(("name" = String, Path)),
+    responses((status = 204, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission roles.manage")),
+    security(("bearer" = []))
+)]
 pub async fn delete_role(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::RolesManage>,
@@ -208,6 +232,11 @@ fn hash_password(password: &str) -> ApiResult<String> {
 }
 
 /// `GET /api/v1/users`.
+#[utoipa::path(
+    get, path = "/api/v1/users", tag = "people", operation_id = "people_list_users",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission roles.manage")),
+    security(("bearer" = []))
+)]
 pub async fn list_users(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::RolesManage>,
@@ -245,6 +274,12 @@ fn conflict_as_field(field: &'static str) -> impl Fn(StoreError) -> ApiError {
 
 /// `POST /api/v1/users`: a user with a role; with an e-mail and password they can sign in,
 /// with a supporter id their sessions are matched to them.
+#[utoipa::path(
+    post, path = "/api/v1/users", tag = "people", operation_id = "people_create_user",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission roles.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn create_user(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::RolesManage>,
@@ -301,6 +336,13 @@ pub struct UserChangeRequest {
 }
 
 /// `PATCH /api/v1/users/{id}`: name, role, password or "log sessions for connection reports".
+#[utoipa::path(
+    patch, path = "/api/v1/users/{id}", tag = "people", operation_id = "people_update_user",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission roles.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn update_user(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::RolesManage>,
@@ -332,6 +374,11 @@ pub struct SignInRequest {
 
 /// `POST /api/v1/sign-in`: a user's e-mail and password at a company give a new API token
 /// (labelled `sign-in`). A wrong company, e-mail or password is the same 401.
+#[utoipa::path(
+    post, path = "/api/v1/sign-in", tag = "people", operation_id = "people_sign_in",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 422, description = "a field is invalid: details name it"))
+)]
 pub async fn sign_in(
     State(state): State<AppState>,
     body: axum::body::Bytes,

@@ -37,6 +37,12 @@ fn outcome_word(outcome: InsertOutcome) -> &'static str {
 }
 
 /// `POST /api/v1/sessions`: one session object, or an array of up to 1,000.
+#[utoipa::path(
+    post, path = "/api/v1/sessions", tag = "sessions", operation_id = "sessions_create_sessions",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission sessions.ingest"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn create_sessions(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::SessionsIngest>,
@@ -93,6 +99,12 @@ pub async fn create_sessions(
 }
 
 /// `GET /api/v1/sessions/{id}`.
+#[utoipa::path(
+    get, path = "/api/v1/sessions/{id}", tag = "sessions", operation_id = "sessions_get_session",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_session(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsView>,
@@ -177,6 +189,11 @@ impl ListParams {
 }
 
 /// `GET /api/v1/sessions`: newest first, filtered, with a cursor to the next page and the total.
+#[utoipa::path(
+    get, path = "/api/v1/sessions", tag = "sessions", operation_id = "sessions_list_sessions",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn list_sessions(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsView>,
@@ -197,6 +214,12 @@ pub async fn list_sessions(
 /// `GET /api/v1/sessions/{id}/summary`: 200 with the summary, 202 while it is being written,
 /// 422 when the engine gave up (with the error), 409 when the session is not summarized (with
 /// the reason, and whether it is final).
+#[utoipa::path(
+    get, path = "/api/v1/sessions/{id}/summary", tag = "sessions", operation_id = "sessions_get_summary",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn get_summary(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsView>,
@@ -271,6 +294,13 @@ fn check_text(field: &str, text: &str, max: usize) -> ApiResult<()> {
 /// `summary`, `problem`, `actions`, `outcome`, `follow_up`, `issue_types`, `applications`).
 /// The text it replaces is kept with who and when (`GET …/summary/revisions`); the summary
 /// says `edited: {by, at}`.
+#[utoipa::path(
+    patch, path = "/api/v1/sessions/{id}/summary", tag = "sessions", operation_id = "sessions_edit_summary",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.edit"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn edit_summary(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsEdit>,
@@ -329,6 +359,12 @@ pub async fn edit_summary(
 
 /// `GET /api/v1/sessions/{id}/summary/revisions`: every edit, oldest first, with the text it
 /// replaced (the first holds what the engine wrote), who and when.
+#[utoipa::path(
+    get, path = "/api/v1/sessions/{id}/summary/revisions", tag = "sessions", operation_id = "sessions_summary_revisions",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
 pub async fn summary_revisions(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsView>,
@@ -354,6 +390,12 @@ pub async fn summary_revisions(
 
 /// `DELETE /api/v1/sessions/{id}/summary`: the summary and its revisions are gone for good and
 /// the session is not summarized again (the session itself stays).
+#[utoipa::path(
+    delete, path = "/api/v1/sessions/{id}/summary", tag = "sessions", operation_id = "sessions_delete_summary",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.delete")),
+    security(("bearer" = []))
+)]
 pub async fn delete_summary(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsDelete>,

@@ -26,6 +26,11 @@ pub struct NewTokenRequest {
 }
 
 /// `GET /api/v1/tokens`.
+#[utoipa::path(
+    get, path = "/api/v1/tokens", tag = "tokens", operation_id = "tokens_list_tokens",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission roles.manage")),
+    security(("bearer" = []))
+)]
 pub async fn list_tokens(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::RolesManage>,
@@ -35,6 +40,12 @@ pub async fn list_tokens(
 
 /// `POST /api/v1/tokens`: a new token for the calling user (or `user_id`), or with `role` an
 /// integration token; its secret is in this answer only.
+#[utoipa::path(
+    post, path = "/api/v1/tokens", tag = "tokens", operation_id = "tokens_create_token",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission roles.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn create_token(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::RolesManage>,
@@ -74,6 +85,12 @@ pub async fn create_token(
 }
 
 /// `DELETE /api/v1/tokens/{id}`: another company's token is a 404.
+#[utoipa::path(
+    delete, path = "/api/v1/tokens/{id}", tag = "tokens", operation_id = "tokens_revoke_token",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission roles.manage")),
+    security(("bearer" = []))
+)]
 pub async fn revoke_token(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::RolesManage>,
@@ -87,6 +104,11 @@ pub async fn revoke_token(
 }
 
 /// `GET /api/v1/company`: the caller's company.
+#[utoipa::path(
+    get, path = "/api/v1/company", tag = "tokens", operation_id = "tokens_get_company",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token")),
+    security(("bearer" = []))
+)]
 pub async fn get_company(Caller(principal): Caller) -> Json<debrief_store::Company> {
     Json(principal.company)
 }

@@ -30,6 +30,11 @@ pub struct NewWebhook {
 }
 
 /// `GET /api/v1/webhooks`.
+#[utoipa::path(
+    get, path = "/api/v1/webhooks", tag = "webhooks", operation_id = "webhooks_list_webhooks",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage")),
+    security(("bearer" = []))
+)]
 pub async fn list_webhooks(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,
@@ -40,6 +45,12 @@ pub async fn list_webhooks(
 
 /// `POST /api/v1/webhooks`: `{"url", "events": [...], "secret"?}` → the endpoint and its
 /// secret (shown in this answer only).
+#[utoipa::path(
+    post, path = "/api/v1/webhooks", tag = "webhooks", operation_id = "webhooks_create_webhook",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn create_webhook(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,
@@ -105,6 +116,12 @@ pub async fn create_webhook(
 }
 
 /// `DELETE /api/v1/webhooks/{id}`: the endpoint and its pending deliveries.
+#[utoipa::path(
+    delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", operation_id = "webhooks_delete_webhook",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage")),
+    security(("bearer" = []))
+)]
 pub async fn delete_webhook(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,
@@ -118,6 +135,12 @@ pub async fn delete_webhook(
 }
 
 /// `GET /api/v1/webhooks/{id}/deliveries`: the newest 100, with their attempts.
+#[utoipa::path(
+    get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", operation_id = "webhooks_list_deliveries",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage")),
+    security(("bearer" = []))
+)]
 pub async fn list_deliveries(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,
@@ -132,6 +155,12 @@ pub async fn list_deliveries(
 
 /// `POST /api/v1/webhooks/deliveries/{id}/redeliver`: send again now (another 24 hours of
 /// retries).
+#[utoipa::path(
+    post, path = "/api/v1/webhooks/deliveries/{id}/redeliver", tag = "webhooks", operation_id = "webhooks_redeliver",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
 pub async fn redeliver(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,

@@ -779,3 +779,50 @@ async fn governance_objects_stay_inside_their_company() {
     assert_eq!(opt_out, 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_endpoint_with_its_permission() {
+    let app = TestApp::spawn().await;
+    let (status, document) = json_of(
+        app.client
+            .get(format!("{}/api/v1/openapi.json", app.address))
+            .send()
+            .await,
+    )
+    .await;
+    let paths = document["paths"].as_object().cloned().unwrap_or_default();
+    let mut operations: Vec<String> = Vec::new();
+    for (path, methods) in &paths {
+        for (method, operation) in methods.as_object().into_iter().flatten() {
+            let forbidden = operation["responses"]["403"]["description"]
+                .as_str()
+                .unwrap_or("public or any token");
+            operations.push(format!("{} {path} — {forbidden}", method.to_uppercase()));
+        }
+    }
+    operations.sort();
+    let mut missing = Vec::new();
+    for (method, path, permission) in GUARDED.iter().copied() {
+        let documented = paths.iter().any(|(template, methods)| {
+            let same_shape = template.split('/').count() == path.split('/').count()
+                && template
+                    .split('/')
+                    .zip(path.split('/'))
+                    .all(|(left, right)| left.starts_with('{') || left == right);
+            same_shape
+                && methods[method.to_lowercase()]["responses"]["403"]["description"]
+                    .as_str()
+                    .is_some_and(|text| text.ends_with(permission))
+        });
+        if !documented {
+            missing.push(format!("{method} {path} ({permission})"));
+        }
+    }
+
+    assert_eq!(status, 200);
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(missing.is_empty(), "not documented: {missing:?}");
+    assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+    insta::assert_snapshot!(operations.join("\n"));
+    app.stop().await;
+}
