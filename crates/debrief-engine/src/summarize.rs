@@ -32,6 +32,9 @@ const POSITION_WEIGHT: f64 = 8.0;
 const PROBLEM_TURNS: usize = 3;
 const PROBLEM_WORDS: usize = 40;
 
+/// Below this many words, two narrative sentences get a third.
+const SHORT_NARRATIVE_WORDS: usize = 14;
+
 /// Longest title, in characters.
 const TITLE_CHARS: usize = 80;
 
@@ -512,6 +515,22 @@ fn summarize(
         } else if let Some(second) = ranked.get(1) {
             chosen.push(second);
         }
+    }
+    // Two short sentences say too little: a third, the next best, fills the summary out.
+    let chosen_words: usize = chosen
+        .iter()
+        .map(|candidate| candidate.text.split_whitespace().count())
+        .sum();
+    if chosen_words < SHORT_NARRATIVE_WORDS {
+        let next = ranked
+            .iter()
+            .find(|candidate| {
+                !chosen
+                    .iter()
+                    .any(|chosen| std::ptr::eq(*chosen, **candidate))
+            })
+            .copied();
+        chosen.extend(next);
     }
     chosen.sort_by_key(|candidate| (candidate.turn, candidate.sentence));
     let narrative: Vec<String> = chosen
