@@ -266,20 +266,35 @@ pub fn third_person(sentence: &str, speaker: &str, listener: &str) -> String {
             "have" if after_subject => Some(("has", "")),
             "don't" if after_subject => Some(("doesn't", "")),
             "do" if after_subject => Some(("does", "")),
+            "are" if after_subject => Some(("is", "")),
+            "aren't" if after_subject => Some(("isn't", "")),
+            "were" if after_subject => Some(("was", "")),
+            "weren't" if after_subject => Some(("wasn't", "")),
             _ => None,
+        };
+        // "I need" said by Ana becomes "Ana needs".
+        let conjugated = if after_subject && replaced.is_none() {
+            third_person_verb(core)
+        } else {
+            None
         };
         after_subject = matches!(lowered.as_str(), "i" | "you") && tokens.peek().is_some();
         if !out.is_empty() {
             out.push(' ');
         }
-        match replaced {
-            Some((word, tail)) => {
+        match (replaced, conjugated) {
+            (Some((word, tail)), _) => {
                 out.push_str(prefix);
                 out.push_str(word);
                 out.push_str(tail);
                 out.push_str(suffix);
             }
-            None => out.push_str(token),
+            (None, Some(verb)) => {
+                out.push_str(prefix);
+                out.push_str(&verb);
+                out.push_str(suffix);
+            }
+            (None, None) => out.push_str(token),
         }
     }
     if let Some(first) = out.chars().next() {
@@ -288,6 +303,89 @@ pub fn third_person(sentence: &str, speaker: &str, listener: &str) -> String {
         }
     }
     out
+}
+
+/// Common verbs in their base form, which take an -s after a third-person subject. Past
+/// forms, modals and anything else are left as they are, and so are verbs whose past is
+/// spelt like their base (reset, put, set): support talk mostly reports what was done.
+const BASE_VERBS: [&str; 59] = [
+    "need",
+    "want",
+    "think",
+    "know",
+    "like",
+    "see",
+    "feel",
+    "hope",
+    "get",
+    "go",
+    "work",
+    "try",
+    "use",
+    "say",
+    "mean",
+    "guess",
+    "remember",
+    "understand",
+    "agree",
+    "prefer",
+    "wonder",
+    "love",
+    "hate",
+    "look",
+    "come",
+    "live",
+    "plan",
+    "expect",
+    "believe",
+    "suppose",
+    "wish",
+    "find",
+    "make",
+    "take",
+    "give",
+    "keep",
+    "call",
+    "check",
+    "send",
+    "buy",
+    "pay",
+    "forget",
+    "miss",
+    "own",
+    "run",
+    "start",
+    "stop",
+    "play",
+    "help",
+    "ask",
+    "tell",
+    "print",
+    "restart",
+    "install",
+    "update",
+    "open",
+    "close",
+    "save",
+    "fix",
+];
+
+/// The third-person singular of a base-form verb of [`BASE_VERBS`] written in lower case.
+fn third_person_verb(word: &str) -> Option<String> {
+    if !BASE_VERBS.contains(&word) {
+        return None;
+    }
+    let before_y = word.strip_suffix('y').and_then(|stem| stem.chars().last());
+    Some(match before_y {
+        Some(letter) if !"aeiou".contains(letter) => format!("{}ies", &word[..word.len() - 1]),
+        _ if word.ends_with(['s', 'x', 'z', 'o'])
+            || word.ends_with("sh")
+            || word.ends_with("ch") =>
+        {
+            format!("{word}es")
+        }
+        _ => format!("{word}s"),
+    })
 }
 
 /// Hedges and fillers a summary leaves out, each with the spaces around it.
@@ -704,6 +802,18 @@ mod tests {
         assert_eq!(
             third_person("I have a problem", "Bob", "Ana"),
             "Bob has a problem"
+        );
+        assert_eq!(
+            third_person(
+                "I need to change my room and you are right, you try again",
+                "Bob",
+                "Ana"
+            ),
+            "Bob needs to change Bob's room and Ana is right, Ana tries again"
+        );
+        assert_eq!(
+            third_person("I lost my job but I go home and I fix it", "Bob", "Ana"),
+            "Bob lost Bob's job but Bob goes home and Bob fixes it"
         );
     }
 
