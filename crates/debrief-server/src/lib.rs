@@ -15,6 +15,7 @@ pub mod secrets;
 pub mod summaries;
 pub mod timeline;
 pub mod webhooks;
+pub mod worker;
 
 use std::future::Future;
 use std::sync::Arc;

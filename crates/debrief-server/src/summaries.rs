@@ -396,26 +396,24 @@ impl Summarizer {
     }
 
     /// Runs a round every `interval` until `shutdown` changes.
-    pub async fn run(self, interval: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        let mut calendar_due = Utc::now();
-        loop {
-            let now = Utc::now();
-            if now >= calendar_due {
+    pub async fn run(self, interval: Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
+        let (this, calendar_due) = (&self, &std::sync::atomic::AtomicI64::new(i64::MIN));
+        crate::worker::every("summaries", interval, shutdown, |now| async move {
+            let due = calendar_due.load(std::sync::atomic::Ordering::Relaxed);
+            if now.timestamp() >= due {
                 // Free credits of the month and renewals, also for companies with no activity
                 // (a server that was down on the 1st grants them now, once).
-                if let Err(error) = self.open_all_months(now).await {
+                if let Err(error) = this.open_all_months(now).await {
                     tracing::warn!(error = %error, "credit calendar failed");
                 }
-                calendar_due = now + TimeDelta::seconds(CALENDAR_SECONDS);
+                calendar_due.store(
+                    now.timestamp() + CALENDAR_SECONDS,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
             }
-            if let Err(error) = self.run_once(now).await {
-                tracing::warn!(error = %error, "summary round failed");
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = shutdown.changed() => return,
-            }
-        }
+            this.run_once(now).await.map(drop)
+        })
+        .await;
     }
 }
 

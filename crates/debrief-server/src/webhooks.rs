@@ -145,16 +145,12 @@ impl Deliverer {
     }
 
     /// Runs a round every `interval` until `shutdown` changes.
-    pub async fn run(self, interval: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        loop {
-            if let Err(error) = self.run_once(Utc::now()).await {
-                tracing::warn!(error = %error, "webhook round failed");
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = shutdown.changed() => return,
-            }
-        }
+    pub async fn run(self, interval: Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
+        let this = &self;
+        crate::worker::every("webhooks", interval, shutdown, |now| async move {
+            this.run_once(now).await.map(drop)
+        })
+        .await;
     }
 }
 
