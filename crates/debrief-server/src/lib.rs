@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(routes::exports::post_export),
         )
         .route("/openapi.json", get(openapi::openapi_json))
+        .route("/insights/overview", get(routes::insights::get_overview))
         .route("/connectors", get(routes::connectors::list_connectors))
         .route(
             "/connectors/{kind}",

@@ -104,6 +104,7 @@ impl Modify for BearerToken {
         routes::ai_agents::list_alerts,
         routes::health::healthz,
         routes::health::readyz,
+        routes::insights::get_overview,
         openapi_json,
     ),
     modifiers(&BearerToken)

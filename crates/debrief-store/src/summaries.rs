@@ -36,6 +36,19 @@ pub struct SummaryRange {
     pub limit: u32,
 }
 
+/// How many sessions of a period stand where: summarized, waiting, failed, deleted, and
+/// skipped by reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SummaryCounts {
+    pub sessions: i64,
+    pub summarized: i64,
+    pub pending: i64,
+    pub failed: i64,
+    pub deleted: i64,
+    /// (reason, sessions), most frequent first.
+    pub skipped: Vec<(String, i64)>,
+}
+
 /// One edit of a summary: the text it replaced, who and when.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SummaryRevision {
@@ -116,6 +129,13 @@ pub trait SummaryStore: Send + Sync {
         edited_by: &str,
         at: DateTime<Utc>,
     ) -> Result<()>;
+
+    /// How the company's sessions of a time range stand.
+    async fn summary_counts(
+        &self,
+        company: &CompanyId,
+        range: &SummaryRange,
+    ) -> Result<SummaryCounts>;
 
     /// The summaries (JSON) of the company's sessions in a time range, oldest session first.
     async fn summaries_in(&self, company: &CompanyId, range: &SummaryRange) -> Result<Vec<String>>;
@@ -305,6 +325,40 @@ impl SummaryStore for SqlStore {
         .await?;
         transaction.commit().await?;
         Ok(())
+    }
+
+    async fn summary_counts(
+        &self,
+        company: &CompanyId,
+        range: &SummaryRange,
+    ) -> Result<SummaryCounts> {
+        let rows = sqlx::query(
+            "select summary_state as state, coalesce(skip_reason, '') as reason, count(*) as sessions \
+             from sessions where company_id = $1 and sort_at >= $2 and sort_at < $3 \
+             group by summary_state, coalesce(skip_reason, '')",
+        )
+        .bind(&company.0)
+        .bind(range.from.map_or(i64::MIN, micros))
+        .bind(range.to.map_or(i64::MAX, micros))
+        .fetch_all(self.pool())
+        .await?;
+        let mut counts = SummaryCounts::default();
+        for row in &rows {
+            let state: String = row.try_get("state")?;
+            let sessions: i64 = row.try_get("sessions")?;
+            counts.sessions += sessions;
+            match state.as_str() {
+                "done" => counts.summarized += sessions,
+                "failed" => counts.failed += sessions,
+                "deleted" => counts.deleted += sessions,
+                "skipped" => counts.skipped.push((row.try_get("reason")?, sessions)),
+                _ => counts.pending += sessions,
+            }
+        }
+        counts
+            .skipped
+            .sort_by(|left, right| right.1.cmp(&left.1).then_with(|| left.0.cmp(&right.0)));
+        Ok(counts)
     }
 
     async fn summaries_in(&self, company: &CompanyId, range: &SummaryRange) -> Result<Vec<String>> {

@@ -9,6 +9,7 @@ pub mod credits;
 pub mod exports;
 pub mod governance;
 pub mod health;
+pub mod insights;
 pub mod people;
 pub mod records;
 pub mod sessions;

@@ -511,6 +511,7 @@ const GUARDED: &[(&str, &str, &str)] = &[
     ("PUT", "/api/v1/credits/settings", "billing.manage"),
     ("POST", "/api/v1/credits/purchases", "billing.manage"),
     ("GET", "/api/v1/billing/statement", "usage.view"),
+    ("GET", "/api/v1/insights/overview", "insights.view"),
     ("POST", "/api/v1/exports", "insights.export"),
     ("GET", "/api/v1/webhooks", "ai.settings.manage"),
     ("GET", "/api/v1/connectors", "ai.settings.manage"),
@@ -824,5 +825,61 @@ async fn the_openapi_document_covers_every_endpoint_with_its_permission() {
     assert!(missing.is_empty(), "not documented: {missing:?}");
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
     insta::assert_snapshot!(operations.join("\n"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_overview_counts_summaries_skips_with_their_reasons_and_tags() {
+    let app = TestApp::spawn().await;
+    app.enable_insights(&app.token).await;
+    app.ingest(&session_json("ov-1")).await;
+    let mut linux = session_json("ov-2");
+    linux["device"] = json!({"id": "d-9", "platform": "linux"});
+    app.ingest(&linux).await;
+    let mut waiting = session_json("ov-3");
+    waiting["consent"] = json!("none");
+    app.ingest(&waiting).await;
+    app.summarize_now().await;
+
+    let (status, overview) = app
+        .call(Method::GET, "/api/v1/insights/overview", &app.token, None)
+        .await;
+    let (_, empty) = app
+        .call(
+            Method::GET,
+            "/api/v1/insights/overview?from=2020-01-01T00:00:00Z&to=2020-02-01T00:00:00Z",
+            &app.token,
+            None,
+        )
+        .await;
+
+    assert_eq!(status, 200);
+    assert_eq!(
+        (overview["sessions"].clone(), overview["summarized"].clone()),
+        (json!(3), json!(1))
+    );
+    let reasons: Vec<&str> = overview["skipped"]
+        .as_array()
+        .map(|skipped| {
+            skipped
+                .iter()
+                .filter_map(|skip| skip["reason"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        reasons.contains(&"platform linux is not supported"),
+        "{overview}"
+    );
+    assert!(
+        reasons.contains(&"waiting for the remote user's consent"),
+        "{overview}"
+    );
+    assert_eq!(
+        overview["by_application"],
+        json!([{"application": "Microsoft Outlook", "summaries": 1}])
+    );
+    assert_eq!(overview["by_issue_type"].as_array().map(Vec::len), Some(1));
+    assert_eq!(empty["sessions"], 0);
     app.stop().await;
 }
