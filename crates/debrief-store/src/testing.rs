@@ -137,6 +137,8 @@ cases!(
     each_session_gets_one_summary_with_retries,
     skipped_sessions_return_to_the_queue_unless_final,
     users_roles_and_integration_tokens_grant_their_permissions,
+    webhook_deliveries_go_out_in_order_and_retry,
+    summary_counts_group_sessions_by_state_and_reason,
 );
 
 /// A new company named `name` on the premium tier.
@@ -1125,6 +1127,154 @@ async fn users_roles_and_integration_tokens_grant_their_permissions(store: Arc<d
         .iter()
         .next()
         .is_none());
+}
+
+async fn webhook_deliveries_go_out_in_order_and_retry(store: Arc<dyn Store>) {
+    let company = create_test_company(store.as_ref(), "acme").await.company.id;
+    let globex = create_test_company(store.as_ref(), "globex")
+        .await
+        .company
+        .id;
+    let hook = store
+        .create_webhook(
+            &company,
+            "http://127.0.0.1:9/hook",
+            "secret-secret-secret",
+            &["summary.created".into()],
+        )
+        .await
+        .expect("webhook");
+    // Two summaries of acme (a summary.created delivery each) and one of globex (none: it has
+    // no endpoint).
+    store
+        .insert_sessions(&company, &[test_session("a", 0, "windows", "u-1")])
+        .await
+        .expect("insert");
+    store
+        .insert_sessions(&company, &[test_session("b", 1, "windows", "u-1")])
+        .await
+        .expect("insert");
+    store
+        .insert_sessions(&globex, &[test_session("g", 0, "windows", "u-1")])
+        .await
+        .expect("insert");
+    let mut jobs = store
+        .claim_summary_jobs(Utc::now(), 10, 60)
+        .await
+        .expect("claim");
+    jobs.sort_by_key(|job| job.seq);
+    for job in &jobs {
+        let body = serde_json::json!({"session": job.session_id}).to_string();
+        store
+            .complete_summary_job(job, &body, "builtin-1", "en", "allowed")
+            .await
+            .expect("complete");
+    }
+    let later = Utc::now() + chrono::TimeDelta::seconds(1);
+    let first = store.claim_deliveries(later, 10, 60).await.expect("claim");
+    assert_eq!(first.len(), 1, "one at a time per endpoint, the oldest");
+    assert!(
+        first[0].payload.contains("\"session_id\":\"a\""),
+        "{}",
+        first[0].payload
+    );
+    assert!(store
+        .claim_deliveries(later, 10, 60)
+        .await
+        .expect("claim")
+        .is_empty());
+    let retry = later + chrono::TimeDelta::minutes(1);
+    store
+        .record_delivery_attempt(
+            &first[0],
+            later,
+            Some(503),
+            Some("down"),
+            false,
+            Some(retry),
+        )
+        .await
+        .expect("attempt");
+    assert!(
+        store
+            .claim_deliveries(later, 10, 60)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "b waits behind a"
+    );
+    let again = store.claim_deliveries(retry, 10, 60).await.expect("claim");
+    assert_eq!(
+        (again.len(), again[0].id, again[0].attempts),
+        (1, first[0].id, 1)
+    );
+    store
+        .record_delivery_attempt(&again[0], retry, Some(200), None, true, None)
+        .await
+        .expect("attempt");
+    let next = store.claim_deliveries(retry, 10, 60).await.expect("claim");
+    assert!(next.len() == 1 && next[0].payload.contains("\"session_id\":\"b\""));
+    let listed = store
+        .webhook_deliveries(&company, &hook.id, 10)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 2, "one delivery per event");
+    let delivered = listed
+        .iter()
+        .find(|delivery| delivery.id == first[0].id)
+        .expect("a");
+    assert_eq!(
+        (delivered.state.as_str(), delivered.attempts.len()),
+        ("delivered", 2)
+    );
+    assert!(store
+        .webhook_deliveries(&globex, &hook.id, 10)
+        .await
+        .expect("list")
+        .is_empty());
+}
+
+async fn summary_counts_group_sessions_by_state_and_reason(store: Arc<dyn Store>) {
+    let company = create_test_company(store.as_ref(), "acme").await.company.id;
+    let records: Vec<SessionRecord> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|id| test_session(id, 0, "windows", "u-1"))
+        .collect();
+    store
+        .insert_sessions(&company, &records)
+        .await
+        .expect("insert");
+    let jobs = store
+        .claim_summary_jobs(Utc::now(), 10, 60)
+        .await
+        .expect("claim");
+    for job in &jobs {
+        match job.session_id.as_str() {
+            "a" => {
+                store
+                    .complete_summary_job(job, "{}", "builtin-1", "en", "allowed")
+                    .await
+                    .expect("complete");
+            }
+            "b" | "c" => store
+                .skip_summary_job(job, "ai.enabled is off for the company", false, "allowed")
+                .await
+                .expect("skip"),
+            _ => {}
+        }
+    }
+    let counts = store
+        .summary_counts(&company, &crate::SummaryRange::default())
+        .await
+        .expect("counts");
+    assert_eq!(
+        (counts.sessions, counts.summarized, counts.pending),
+        (4, 1, 1)
+    );
+    assert_eq!(
+        counts.skipped,
+        vec![("ai.enabled is off for the company".to_string(), 2)]
+    );
 }
 
 /// Opens a fresh store on `url`, for a conformance case.
