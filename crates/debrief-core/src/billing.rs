@@ -489,6 +489,11 @@ pub struct Simulator {
     statements: Vec<MonthStatement>,
 }
 
+/// A time as timeline lines written by the server carry it: UTC, microseconds, `Z`.
+pub fn timeline_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
 /// 00:00 of `day` in `zone`, as UTC. A midnight that falls in a daylight-saving gap becomes
 /// the first instant after it; an ambiguous one, its first occurrence.
 pub fn local_midnight(zone: Tz, day: NaiveDate) -> DateTime<Utc> {

@@ -12,17 +12,14 @@
 //! credit settings in force now are the account's for the whole history.
 
 use chrono::{DateTime, Datelike, Utc};
-use debrief_core::billing::{simulate, MonthStatement, Simulator, TimedEvent, TimelineEvent};
+use debrief_core::billing::{
+    simulate, timeline_time, MonthStatement, Simulator, TimedEvent, TimelineEvent,
+};
 use debrief_core::credits::OutOfCreditsSettings;
 use debrief_store::{Company, Store};
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-
-/// Times as timelines write them: UTC with microseconds and `Z`.
-pub fn utc_text(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
 
 /// The automated-resolution plan of a company without one: no seats, nothing billed.
 fn no_plan() -> Value {
@@ -76,14 +73,14 @@ pub async fn company_timeline(store: &dyn Store, company: &Company) -> ApiResult
     }
     let history = store.credit_history(&company.id).await?;
     for (at, packs) in history.purchases {
-        let at = utc_text(at);
+        let at = timeline_time(at);
         events.push((
             at.clone(),
             json!({"at": at, "type": "addon_purchase", "packs": packs}),
         ));
     }
     for (at, session) in history.actions {
-        let at = utc_text(at);
+        let at = timeline_time(at);
         events.push((
             at.clone(),
             json!({"at": at, "type": "ai_action", "session": session}),
@@ -99,7 +96,7 @@ pub async fn company_timeline(store: &dyn Store, company: &Company) -> ApiResult
         }
     };
     let account = json!({
-        "at": utc_text(created),
+        "at": timeline_time(created),
         "type": "account",
         "time_zone": company.time_zone,
         "tier": company.tier,

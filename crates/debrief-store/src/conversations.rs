@@ -301,7 +301,7 @@ async fn write_verdict(
             .bind(&company.0)
             .bind(micros(decided))
             .bind(
-                serde_json::json!({"at": decided.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), "type": "resolution"})
+                serde_json::json!({"at": debrief_core::billing::timeline_time(decided), "type": "resolution"})
                     .to_string(),
             )
             .bind(id)

@@ -571,7 +571,7 @@ impl CreditStore for SqlStore {
             .execute(&mut *transaction)
             .await?;
         let line = serde_json::json!({
-            "at": at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            "at": debrief_core::billing::timeline_time(at),
             "type": "addon_cancel",
         });
         sqlx::query(

@@ -14,8 +14,9 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::{need, Permitted};
 use crate::error::{ApiError, ApiResult};
-use crate::timeline::{replay, utc_text};
+use crate::timeline::replay;
 use crate::AppState;
+use debrief_core::billing::timeline_time;
 
 fn json_body(body: &[u8]) -> ApiResult<Map<String, Value>> {
     match serde_json::from_slice(body).map_err(|error| ApiError::malformed_json(&error))? {
@@ -46,7 +47,7 @@ pub async fn refusal_reason(state: &AppState, company: &Company) -> ApiResult<Op
 /// The account line for `company` with the plan fields of a request.
 fn account_line(company: &Company, plan: Map<String, Value>, now: DateTime<Utc>) -> Value {
     json!({
-        "at": utc_text(now),
+        "at": timeline_time(now),
         "type": "account",
         "time_zone": company.time_zone,
         "tier": company.tier,
@@ -113,7 +114,7 @@ pub async fn add_change(
 ) -> ApiResult<StatusCode> {
     let mut change = json_body(&body)?;
     let now = state.clock.now();
-    change.insert("at".into(), json!(utc_text(now)));
+    change.insert("at".into(), json!(timeline_time(now)));
     let line = Value::Object(change).to_string();
     let event = TimedEvent::parse_json(&line).map_err(ApiError::InvalidRecord)?;
     let kind = match event.event {
@@ -308,7 +309,7 @@ pub async fn list_verdicts(
                 ])
                 .map_err(csv_error)?;
             for verdict in &verdicts {
-                let decided = verdict.decided_at.map(utc_text).unwrap_or_default();
+                let decided = verdict.decided_at.map(timeline_time).unwrap_or_default();
                 writer
                     .write_record([
                         verdict.id.as_str(),
