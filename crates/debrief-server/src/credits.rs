@@ -35,16 +35,18 @@ pub fn zone_of(company: &Company) -> Tz {
 }
 
 /// Brings the company's credits to `now`: expiries, this month's free credits, and the
-/// renewal of add-on packs at the start of the current term. Each grant happens once.
+/// renewal of add-on packs at the start of the current term. Each grant happens once. Returns
+/// the company's credit settings, read on the way.
 pub async fn open_months(
     store: &dyn Store,
     company: &Company,
     now: DateTime<Utc>,
-) -> debrief_store::Result<()> {
+) -> debrief_store::Result<CreditSettings> {
     let zone = zone_of(company);
+    let settings = settings(store, company).await?;
     store.expire_credits(&company.id, now).await?;
     let month = CreditMonth::containing(zone, now);
-    let free = settings(store, company).await?.monthly_free(company.tier);
+    let free = settings.monthly_free(company.tier);
     if free > 0 {
         grant_once(
             store,
@@ -69,10 +71,15 @@ pub async fn open_months(
     let today = now.with_timezone(&zone).date_naive();
     let term_end = term_end_after(company.term_start, today);
     let term_begins = add_years(term_end, -1);
-    let balance = store.credit_balance(&company.id, now).await?;
-    if term_begins > company.term_start && balance.renewing_packs > 0 {
-        let pack = settings(store, company).await?.addon;
-        let packs = balance.renewing_packs;
+    // Only after the first term: the balance says how many packs renew.
+    let renewing_packs = if term_begins > company.term_start {
+        store.credit_balance(&company.id, now).await?.renewing_packs
+    } else {
+        0
+    };
+    if renewing_packs > 0 {
+        let pack = &settings.addon;
+        let packs = renewing_packs;
         grant_once(
             store,
             company,
@@ -92,7 +99,7 @@ pub async fn open_months(
         )
         .await?;
     }
-    Ok(())
+    Ok(settings)
 }
 
 /// Grants credits once, trying again when a concurrent debt change made the store give up.
@@ -127,8 +134,7 @@ pub async fn purchase_addon(
     now: DateTime<Utc>,
     key: Option<String>,
 ) -> debrief_store::Result<(bool, Purchase)> {
-    open_months(store, company, now).await?;
-    let pack = settings(store, company).await?.addon;
+    let pack = open_months(store, company, now).await?.addon;
     let zone = zone_of(company);
     let day = now.with_timezone(&zone).date_naive();
     let proration = prorate_addon(company.term_start, day, pack.annual_price.amount(), packs);
@@ -169,8 +175,7 @@ pub async fn charge(
     session_id: &str,
     now: DateTime<Utc>,
 ) -> debrief_store::Result<Consumption> {
-    open_months(store, company, now).await?;
-    let settings = settings(store, company).await?;
+    let settings = open_months(store, company, now).await?;
     let month = CreditMonth::containing(zone_of(company), now);
     let consumption = store
         .consume_credit(

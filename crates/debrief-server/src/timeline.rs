@@ -33,8 +33,22 @@ pub struct CompanyTimeline {
     pub has_plan: bool,
 }
 
+/// Which parts of the history a timeline holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    /// Everything: the statement and the export.
+    Full,
+    /// Without add-on purchases and AI actions, which do not change automated resolutions:
+    /// what the AI-agent status reads on every conversation it accepts.
+    ResolutionsOnly,
+}
+
 /// The company's history as a timeline.
-pub async fn company_timeline(store: &dyn Store, company: &Company) -> ApiResult<CompanyTimeline> {
+pub async fn company_timeline(
+    store: &dyn Store,
+    company: &Company,
+    history: History,
+) -> ApiResult<CompanyTimeline> {
     let stored: Vec<Value> = store
         .billing_events(&company.id)
         .await?
@@ -71,15 +85,18 @@ pub async fn company_timeline(store: &dyn Store, company: &Company) -> ApiResult
             _ => events.push((at, line.clone())),
         }
     }
-    let history = store.credit_history(&company.id).await?;
-    for (at, packs) in history.purchases {
+    let credits = match history {
+        History::Full => store.credit_history(&company.id).await?,
+        History::ResolutionsOnly => Default::default(),
+    };
+    for (at, packs) in credits.purchases {
         let at = timeline_time(at);
         events.push((
             at.clone(),
             json!({"at": at, "type": "addon_purchase", "packs": packs}),
         ));
     }
-    for (at, session) in history.actions {
+    for (at, session) in credits.actions {
         let at = timeline_time(at);
         events.push((
             at.clone(),
@@ -131,7 +148,7 @@ fn parsed(lines: &[String]) -> ApiResult<Vec<(u64, TimedEvent)>> {
 
 /// The company's monthly statement, from its creation to the month of its last event.
 pub async fn statement(store: &dyn Store, company: &Company) -> ApiResult<Vec<MonthStatement>> {
-    let timeline = company_timeline(store, company).await?;
+    let timeline = company_timeline(store, company, History::Full).await?;
     simulate(parsed(&timeline.lines)?)
         .map_err(|(line, error)| ApiError::Internal(format!("timeline line {line}: {error}")))
 }
@@ -143,7 +160,7 @@ pub async fn replay(
     company: &Company,
     now: DateTime<Utc>,
 ) -> ApiResult<Option<Simulator>> {
-    let timeline = company_timeline(store, company).await?;
+    let timeline = company_timeline(store, company, History::ResolutionsOnly).await?;
     if !timeline.has_plan {
         return Ok(None);
     }

@@ -566,9 +566,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
         }) => {
             let (_, store, company) = open_company(config, &database, &company).await?;
-            let timeline = debrief_server::timeline::company_timeline(store.as_ref(), &company)
-                .await
-                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let timeline = debrief_server::timeline::company_timeline(
+                store.as_ref(),
+                &company,
+                debrief_server::timeline::History::Full,
+            )
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
             let mut writer = files::create_output(&output)?;
             for line in &timeline.lines {
                 writer.write_all(line.as_bytes())?;

@@ -38,7 +38,7 @@ pub async fn get_credits(
 ) -> ApiResult<Json<Value>> {
     let now = state.clock.now();
     let store = state.store.as_ref();
-    open_months(store, &principal.company, now).await?;
+    let settings = open_months(store, &principal.company, now).await?;
     let balance = store.credit_balance(&principal.company.id, now).await?;
     let month = CreditMonth::containing(zone_of(&principal.company), now);
     let (consumed, refused) = store
@@ -50,7 +50,7 @@ pub async fn get_credits(
         "by_grant": balance.parts,
         "renewing_packs": balance.renewing_packs,
         "month": {"month": month.key(), "consumed": consumed, "refused": refused},
-        "settings": settings(store, &principal.company).await?,
+        "settings": settings,
     })))
 }
 
