@@ -630,32 +630,19 @@ impl ConversationStore for SqlStore {
         used: i64,
         available: i64,
     ) -> Result<bool> {
-        let mut transaction = self.pool().begin().await?;
-        let inserted = sqlx::query(
-            "insert into usage_alerts (company_id, period, threshold, used, available, created_at) \
-             values ($1, $2, $3, $4, $5, $6) on conflict (company_id, period, threshold) do nothing",
+        crate::webhooks::record_threshold_alert(
+            self,
+            &crate::webhooks::ThresholdAlert {
+                table: "usage_alerts",
+                figures: ["used", "available"],
+                event: "resolutions.threshold",
+            },
+            company,
+            period,
+            threshold,
+            [used, available],
         )
-        .bind(&company.0)
-        .bind(period)
-        .bind(threshold)
-        .bind(used)
-        .bind(available)
-        .bind(micros(Utc::now()))
-        .execute(&mut *transaction)
-        .await?
-        .rows_affected()
-            == 1;
-        if inserted {
-            crate::webhooks::enqueue(
-                &mut *transaction,
-                company,
-                "resolutions.threshold",
-                serde_json::json!({"period": period, "threshold": threshold, "used": used, "available": available}),
-            )
-            .await?;
-        }
-        transaction.commit().await?;
-        Ok(inserted)
+        .await
     }
 
     async fn usage_alerts(&self, company: &CompanyId) -> Result<Vec<UsageAlert>> {

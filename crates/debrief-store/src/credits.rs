@@ -596,32 +596,19 @@ impl CreditStore for SqlStore {
         balance: i64,
         granted: i64,
     ) -> Result<bool> {
-        let mut transaction = self.pool().begin().await?;
-        let inserted = sqlx::query(
-            "insert into credit_alerts (company_id, period, threshold, balance, granted, created_at) \
-             values ($1, $2, $3, $4, $5, $6) on conflict (company_id, period, threshold) do nothing",
+        crate::webhooks::record_threshold_alert(
+            self,
+            &crate::webhooks::ThresholdAlert {
+                table: "credit_alerts",
+                figures: ["balance", "granted"],
+                event: "credits.threshold",
+            },
+            company,
+            period,
+            threshold,
+            [balance, granted],
         )
-        .bind(&company.0)
-        .bind(period)
-        .bind(threshold)
-        .bind(balance)
-        .bind(granted)
-        .bind(micros(Utc::now()))
-        .execute(&mut *transaction)
-        .await?
-        .rows_affected()
-            == 1;
-        if inserted {
-            crate::webhooks::enqueue(
-                &mut *transaction,
-                company,
-                "credits.threshold",
-                serde_json::json!({"period": period, "threshold": threshold, "balance": balance, "granted": granted}),
-            )
-            .await?;
-        }
-        transaction.commit().await?;
-        Ok(inserted)
+        .await
     }
 
     async fn credit_history(&self, company: &CompanyId) -> Result<CreditHistory> {

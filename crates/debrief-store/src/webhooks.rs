@@ -149,6 +149,51 @@ where
     Ok(())
 }
 
+/// A threshold alert: the table it is kept in, the names of its two figures, and the webhook
+/// event it raises.
+pub(crate) struct ThresholdAlert {
+    pub table: &'static str,
+    pub figures: [&'static str; 2],
+    pub event: &'static str,
+}
+
+/// Records a threshold alert once per (company, period, threshold) and, when new, its webhook
+/// deliveries, in one transaction; whether it is new.
+pub(crate) async fn record_threshold_alert(
+    store: &SqlStore,
+    alert: &ThresholdAlert,
+    company: &CompanyId,
+    period: &str,
+    threshold: i64,
+    figures: [i64; 2],
+) -> Result<bool> {
+    let [first, second] = alert.figures;
+    let mut transaction = store.pool().begin().await?;
+    let inserted = sqlx::query(&format!(
+        "insert into {} (company_id, period, threshold, {first}, {second}, created_at) \
+         values ($1, $2, $3, $4, $5, $6) on conflict (company_id, period, threshold) do nothing",
+        alert.table
+    ))
+    .bind(&company.0)
+    .bind(period)
+    .bind(threshold)
+    .bind(figures[0])
+    .bind(figures[1])
+    .bind(micros(Utc::now()))
+    .execute(&mut *transaction)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        let mut data = serde_json::json!({"period": period, "threshold": threshold});
+        data[first] = figures[0].into();
+        data[second] = figures[1].into();
+        enqueue(&mut *transaction, company, alert.event, data).await?;
+    }
+    transaction.commit().await?;
+    Ok(inserted)
+}
+
 #[async_trait]
 impl WebhookStore for SqlStore {
     async fn create_webhook(
