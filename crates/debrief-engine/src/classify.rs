@@ -126,6 +126,11 @@ pub struct IssueClassifier {
 }
 
 impl IssueClassifier {
+    /// The ids of the taxonomy's issue types, in its order.
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
     /// Builds the classifier: vocabulary and inverse document frequencies over every type's
     /// name, description and examples.
     pub fn new(taxonomy: &Taxonomy) -> IssueClassifier {

@@ -101,61 +101,55 @@ impl Judge {
 
     /// Judges a support session from its transcript (system lines left out).
     pub fn judge_session(self, session: &debrief_core::Session) -> Judgement {
-        use debrief_core::session::Speaker;
-        let lines: Vec<DialogueLine<'_>> = session
-            .turns
-            .iter()
-            .filter(|turn| turn.speaker != Speaker::System)
-            .map(|turn| DialogueLine {
-                role: if turn.speaker == Speaker::Customer {
-                    Role::Customer
-                } else {
-                    Role::Agent
-                },
-                text: &turn.text,
-            })
-            .collect();
-        self.judge(&lines)
+        self.judge(&session_lines(session))
     }
 
     /// Judges a metered conversation from its public messages.
     pub fn judge_conversation(self, conversation: &Conversation) -> Judgement {
-        let lines: Vec<DialogueLine<'_>> = conversation
-            .events
-            .iter()
-            .filter_map(|event| match &event.kind {
-                EventKind::Message {
-                    from: Some(from),
-                    text,
-                    public: true,
-                } => Some(DialogueLine {
-                    role: if *from == Sender::EndUser {
-                        Role::Customer
-                    } else {
-                        Role::Agent
-                    },
-                    text,
-                }),
-                _ => None,
-            })
-            .collect();
-        self.judge(&lines)
+        self.judge(&conversation_lines(conversation))
     }
 }
 
-/// Phrases that instruct the system or merely assert the outcome: never evidence.
-const MANIPULATION: [&str; 10] = [
-    "mark this",
-    "mark it",
-    "mark as",
-    "ignore your",
-    "ignore all",
-    "ignore previous",
-    "answer yes",
-    "respond with",
-    "you must",
-    "system:",
-];
+/// The dialogue of a support session: its transcript without system lines.
+pub fn session_lines(session: &debrief_core::Session) -> Vec<DialogueLine<'_>> {
+    use debrief_core::session::Speaker;
+    session
+        .turns
+        .iter()
+        .filter(|turn| turn.speaker != Speaker::System)
+        .map(|turn| DialogueLine {
+            role: if turn.speaker == Speaker::Customer {
+                Role::Customer
+            } else {
+                Role::Agent
+            },
+            text: &turn.text,
+        })
+        .collect()
+}
+
+/// The dialogue of a metered conversation: its public messages.
+pub fn conversation_lines(conversation: &Conversation) -> Vec<DialogueLine<'_>> {
+    conversation
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Message {
+                from: Some(from),
+                text,
+                public: true,
+            } => Some(DialogueLine {
+                role: if *from == Sender::EndUser {
+                    Role::Customer
+                } else {
+                    Role::Agent
+                },
+                text,
+            }),
+            _ => None,
+        })
+        .collect()
+}
 
 const SOLVED_CUES: [&str; 22] = [
     "thank",
@@ -220,11 +214,12 @@ const NEGATED_OUTCOMES: [&str; 6] = [
     "no, thanks",
 ];
 
-/// The sentences of `text` that are not manipulation, lower-cased.
+/// The sentences of `text` that are not addressed to the machine (see [`crate::screen`]),
+/// lower-cased.
 fn honest_text(text: &str) -> String {
     text.split(['.', '!', '\n', ';'])
+        .filter(|sentence| !crate::screen::is_instruction(sentence))
         .map(str::to_lowercase)
-        .filter(|sentence| !MANIPULATION_CUES.any(sentence))
         .collect::<Vec<_>>()
         .join(". ")
 }
@@ -247,14 +242,8 @@ impl Cues {
         }
         seen.count_ones() as usize
     }
-
-    /// Whether `text` contains any phrase of the list.
-    fn any(&self, text: &str) -> bool {
-        self.0.is_match(text)
-    }
 }
 
-static MANIPULATION_CUES: LazyLock<Cues> = LazyLock::new(|| Cues::new(&MANIPULATION));
 static SOLVED: LazyLock<Cues> = LazyLock::new(|| Cues::new(&SOLVED_CUES));
 static UNSOLVED: LazyLock<Cues> = LazyLock::new(|| Cues::new(&UNSOLVED_CUES));
 /// Negated outcomes, longest first where two start at one place.

@@ -7,5 +7,6 @@ pub mod judge;
 pub mod language;
 pub mod metrics;
 pub mod rouge;
+pub mod screen;
 pub mod summarize;
 mod text;

@@ -14,6 +14,11 @@ pub struct BinaryCounts {
 }
 
 impl BinaryCounts {
+    /// How many predictions were counted.
+    pub fn total(&self) -> u64 {
+        self.true_positive + self.false_positive + self.false_negative + self.true_negative
+    }
+
     /// Adds one prediction.
     pub fn add(&mut self, predicted: bool, gold: bool) {
         match (predicted, gold) {

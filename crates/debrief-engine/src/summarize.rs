@@ -36,7 +36,7 @@ const PROBLEM_WORDS: usize = 40;
 const SHORT_NARRATIVE_WORDS: usize = 14;
 
 /// Longest title, in characters.
-const TITLE_CHARS: usize = 80;
+pub const TITLE_CHARS: usize = 80;
 
 /// How a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -68,6 +68,13 @@ pub struct Summary {
     /// the built-in engine does not translate (different from `language` says so).
     pub narrative_language: String,
     pub engine: String,
+    /// Set when an LLM engine was asked and its answer could not be used: which engine, and
+    /// why the built-in engine wrote this summary instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// What was redacted from the transcript before it went to a model: kind → count.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub redactions: std::collections::BTreeMap<String, u32>,
 }
 
 /// Words that open a turn without content.
@@ -777,6 +784,8 @@ fn summarize(
                 |code| code.code().to_string(),
             ),
         engine: ENGINE.to_string(),
+        fallback: None,
+        redactions: std::collections::BTreeMap::new(),
     }
 }
 

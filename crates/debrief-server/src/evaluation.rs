@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use debrief_core::resolution::{evaluate, Conversation, Verdict, VerdictKind};
-use debrief_engine::judge::Judge;
+use debrief_core::resolution::{evaluate, Conversation, Evaluation, Verdict, VerdictKind};
+use debrief_engine::judge::conversation_lines;
+use debrief_llm::configure::Backends;
+use debrief_llm::engine::ResolutionCheck;
 use debrief_store::{ClaimedConversation, CompanyId, RecordedVerdict, Store, VerdictWrite};
 
 /// Conversations claimed per round.
@@ -21,7 +23,10 @@ const LEASE_SECONDS: i64 = 60;
 #[derive(Clone)]
 pub struct Evaluator {
     pub store: Arc<dyn Store>,
-    pub judge: Judge,
+    /// The check of companies that chose none.
+    pub judge: ResolutionCheck,
+    /// The LLM engines the operator configured.
+    pub llm: Backends,
     /// This process's name in the verdicts it records.
     pub name: String,
 }
@@ -76,25 +81,48 @@ pub fn verdict_write(
     }
 }
 
-/// The verdict on `conversation` at `now` with `judge` asked only when the rules need it, and
-/// the write that records it for `actor`.
-pub fn decide(
+/// The verdict on `conversation` at `now` with `check` asked only when the rules need it, and
+/// the write that records it for `actor`. The judge, model and prompt version recorded are
+/// those that answered (the built-in judge's, with the reason in the rationale, when an LLM
+/// check fell back).
+pub async fn decide(
     conversation: &Conversation,
-    judge: Judge,
+    check: &ResolutionCheck,
     actor: &str,
     zone: &str,
     now: DateTime<Utc>,
 ) -> (Verdict, VerdictWrite) {
-    let mut rationale = String::from("the rules decided without the LLM check");
-    let verdict = evaluate(conversation, now).resolve_with(|| {
-        let judgement = judge.judge_conversation(conversation);
-        rationale = judgement.rationale;
-        judgement.resolved
-    });
+    let (judge, model, prompt_version) = check.describe();
+    let (verdict, judge, model, prompt_version, rationale) = match evaluate(conversation, now) {
+        Evaluation::Final(verdict) => (
+            verdict,
+            judge,
+            model,
+            prompt_version,
+            String::from("the rules decided without the LLM check"),
+        ),
+        Evaluation::NeedsJudge(awaiting) => {
+            let checked = check.check(&conversation_lines(conversation)).await;
+            let rationale = match &checked.fallback {
+                Some(reason) => format!(
+                    "{} (LLM check unavailable: {reason})",
+                    checked.judgement.rationale
+                ),
+                None => checked.judgement.rationale,
+            };
+            (
+                awaiting.decide(checked.judgement.resolved),
+                checked.judge,
+                checked.model,
+                checked.prompt_version,
+                rationale,
+            )
+        }
+    };
     let decision = Decision {
-        judge: judge.name(),
-        model: judge.model(),
-        prompt_version: judge.prompt_version(),
+        judge: &judge,
+        model: &model,
+        prompt_version: &prompt_version,
         rationale: &rationale,
         actor,
     };
@@ -141,13 +169,15 @@ impl Evaluator {
         let conversation = Conversation::parse_json(&claimed.body).map_err(|error| {
             anyhow::anyhow!("stored conversation {} is invalid: {error}", claimed.id)
         })?;
-        let (verdict, write) = decide(
-            &conversation,
-            self.judge,
-            &self.name,
-            &claimed.time_zone,
-            now,
-        );
+        let check = crate::engines::resolution_check_for(
+            self.store.as_ref(),
+            &self.llm,
+            &self.judge,
+            &claimed.company,
+        )
+        .await?;
+        let (verdict, write) =
+            decide(&conversation, &check, &self.name, &claimed.time_zone, now).await;
         if verdict.verdict == VerdictKind::Pending {
             return Ok(None);
         }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod clock;
 pub mod connectors;
 pub mod credits;
+pub mod engines;
 pub mod error;
 pub mod evaluation;
 pub mod openapi;
@@ -48,8 +49,10 @@ impl Default for Limits {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub limits: Limits,
-    /// The LLM check of automated resolutions.
-    pub judge: debrief_engine::judge::Judge,
+    /// The LLM check of automated resolutions for companies that did not choose one.
+    pub judge: debrief_llm::engine::ResolutionCheck,
+    /// The LLM engines the operator configured.
+    pub llm: debrief_llm::configure::Backends,
     /// The time handlers read.
     pub clock: clock::Clock,
     /// A TrueType font file for PDF exports; `None`: one found on the system.
@@ -88,6 +91,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/settings/ai",
             get(routes::governance::get_ai_settings).put(routes::governance::put_ai_settings),
+        )
+        .route(
+            "/settings/engine",
+            get(routes::governance::get_engine_settings)
+                .put(routes::governance::put_engine_settings),
         )
         .route("/modules", get(routes::governance::list_modules))
         .route(

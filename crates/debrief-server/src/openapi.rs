@@ -44,6 +44,8 @@ impl Modify for BearerToken {
         routes::tokens::get_company,
         routes::governance::get_ai_settings,
         routes::governance::put_ai_settings,
+        routes::governance::get_engine_settings,
+        routes::governance::put_engine_settings,
         routes::governance::list_modules,
         routes::governance::get_module,
         routes::governance::put_module,

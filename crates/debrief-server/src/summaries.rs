@@ -2,9 +2,10 @@
 //! processes never take the same one), decides with the company's AI settings, devices,
 //! modules, policies and consent whether each gets one (SPEC section 2; a skip is stored with
 //! its reason), charges each eligible session's AI credit (one per session, ever; with none
-//! left under the `stop` rule the skip says so), summarizes the eligible ones with the built-in engine in the company's
-//! language and stores each summary once. A failure is retried with exponential backoff, then given up with its
-//! error recorded.
+//! left under the `stop` rule the skip says so), summarizes the eligible ones in the company's
+//! language with the company's engine (built-in, or an LLM engine with the built-in one as its
+//! fallback) and stores each summary once. A failure is retried with exponential backoff, then
+//! given up with its error recorded.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,17 +20,20 @@ use debrief_core::Session;
 use debrief_engine::applications::CompanyApplications;
 use debrief_engine::classify::{IssueClassifier, Taxonomy};
 use debrief_engine::language::Language;
-use debrief_engine::summarize::BuiltinEngine;
+use debrief_engine::summarize::{BuiltinEngine, Summary};
+use debrief_llm::configure::{Backends, EngineKind, EngineSettings};
+use debrief_llm::engine::LlmSummarizer;
 use debrief_store::{
     get_typed, Company, CompanyId, Consumption, ObjectKind, Store, SummaryJob, SINGLETON,
 };
 use std::collections::HashMap;
 
-/// Sessions claimed per round.
-const CLAIM_BATCH: u32 = 100;
+/// Sessions claimed per round: few enough that an LLM engine summarizes them well within the
+/// lease.
+const CLAIM_BATCH: u32 = 25;
 
-/// How long a claim holds.
-const LEASE_SECONDS: i64 = 120;
+/// How long a claim holds: 25 summaries by a slow local model fit in it.
+const LEASE_SECONDS: i64 = 600;
 
 /// How often the credit calendar runs for every company.
 const CALENDAR_SECONDS: i64 = 600;
@@ -44,6 +48,8 @@ pub struct Summarizer {
     pub store: Arc<dyn Store>,
     /// The engine of companies without a taxonomy of their own.
     pub engine: Arc<BuiltinEngine>,
+    /// The LLM engines the operator configured, for companies that chose one.
+    pub llm: Backends,
 }
 
 /// When to retry after `attempts` failures: 2, 4, 8 … seconds; `None` to give up.
@@ -54,6 +60,7 @@ pub fn retry_at(now: DateTime<Utc>, attempts: i64) -> Option<DateTime<Utc>> {
 /// What a round knows of one company: its engine, settings, plan and name.
 struct CompanyContext {
     engine: Arc<BuiltinEngine>,
+    engines: EngineSettings,
     settings: AiSettings,
     company: Company,
 }
@@ -78,6 +85,7 @@ impl Summarizer {
         .unwrap_or_default();
         Ok(CompanyContext {
             engine: self.engine_for(company).await?,
+            engines: crate::engines::engine_settings(self.store.as_ref(), company).await?,
             settings,
             company: stored,
         })
@@ -296,17 +304,44 @@ impl Summarizer {
                         .await?;
                     return Ok(false);
                 }
-                let summary = context.engine.summarize_in(&session, language);
+                let summary = self.summarize(&session, language, context).await;
                 Ok(self
                     .store
                     .complete_summary_job(
                         job,
                         &serde_json::to_string(&summary)?,
-                        debrief_engine::summarize::ENGINE,
+                        &summary.engine,
                         &summary.language,
                         consent_mode.as_str(),
                     )
                     .await?)
+            }
+        }
+    }
+
+    /// A summary with the company's engine: the built-in one, or an LLM engine (which falls
+    /// back to the built-in one, saying why, when its answer cannot be used or it is not
+    /// configured on this server).
+    async fn summarize(
+        &self,
+        session: &Session,
+        language: Language,
+        context: &CompanyContext,
+    ) -> Summary {
+        let kind = context.engines.summaries;
+        if kind == EngineKind::Builtin {
+            return context.engine.summarize_in(session, language);
+        }
+        match self.llm.get_model(kind, context.engines.model.as_deref()) {
+            Ok(backend) => {
+                LlmSummarizer::new(backend, context.engines.limits.clone())
+                    .summarize(session, language, &context.engine)
+                    .await
+            }
+            Err(error) => {
+                let mut summary = context.engine.summarize_in(session, language);
+                summary.fallback = Some(error.to_string());
+                summary
             }
         }
     }

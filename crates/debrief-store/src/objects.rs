@@ -31,6 +31,8 @@ pub enum ObjectKind {
     CreditSettings,
     /// A ticketing-system connector (credentials sealed); id `servicenow` or `salesforce`.
     Connector,
+    /// Its engine settings (summary engine, resolution check, model, limits); id `""`.
+    EngineSettings,
 }
 
 impl ObjectKind {
@@ -46,6 +48,7 @@ impl ObjectKind {
             ObjectKind::Role => "role",
             ObjectKind::CreditSettings => "credit_settings",
             ObjectKind::Connector => "connector",
+            ObjectKind::EngineSettings => "engine_settings",
         }
     }
 

@@ -57,6 +57,21 @@ pub enum BenchCommand {
         #[arg(long)]
         input: PathBuf,
     },
+    /// Time an LLM engine on sessions of a file: prompt and generation tokens per second, and
+    /// seconds per summary through the whole pipeline (redaction, validation, fallback).
+    Llm {
+        /// openai (the `[llm.openai]` server) or local (the `[llm.local]` model).
+        #[arg(long)]
+        engine: String,
+        #[arg(long)]
+        input: PathBuf,
+        /// Sessions to use (from the start of the file).
+        #[arg(long, default_value_t = 10)]
+        count: usize,
+        /// Longest generation timed, in tokens.
+        #[arg(long, default_value_t = 128)]
+        max_tokens: u32,
+    },
     /// Charge ENTRIES sessions one credit each in a fresh company of the database at `--db`
     /// (a ledger of that many entries), then time reading the balance.
     Credits {
@@ -68,6 +83,88 @@ pub enum BenchCommand {
         #[arg(long)]
         db: String,
     },
+}
+
+/// Times an LLM backend on the first `count` sessions of `input`. Every request starts with a
+/// line of its own so that no server reuses a cached prompt prefix: prompt rates compare alike.
+/// Prompt rate: prompt tokens over the time of one-token answers. Generation rate: generated
+/// tokens over the time of full answers less their prompt's share at the measured prompt rate.
+async fn llm(
+    backend: std::sync::Arc<dyn debrief_llm::backend::LlmBackend>,
+    input: &std::path::Path,
+    count: usize,
+    max_tokens: u32,
+) -> anyhow::Result<()> {
+    use debrief_engine::language::Language;
+    use debrief_llm::prompt::{render_dialogue, summary_instructions, summary_request};
+
+    let text = std::fs::read_to_string(input)
+        .with_context(|| format!("cannot read {}", input.display()))?;
+    let sessions: Vec<Session> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .take(count)
+        .map(Session::parse_json)
+        .collect::<Result<_, _>>()?;
+    let builtin = debrief_engine::summarize::BuiltinEngine::default();
+    let instructions = summary_instructions(Language::English, builtin.classifier.ids());
+    let request = |session: &Session, nonce: &str, max_tokens: u32| {
+        let mut redactor = debrief_llm::redact::Redactor::new();
+        let lines = debrief_engine::judge::session_lines(session);
+        let rendered = render_dialogue(
+            lines.iter().map(|line| (debrief_llm::prompt::role_label(line.role), line.text)),
+            &mut redactor,
+            12_000,
+        );
+        let mut request =
+            summary_request(&format!("Request {nonce}.\n{instructions}"), &rendered.text);
+        request.max_tokens = max_tokens;
+        request
+    };
+
+    let (mut prompt_tokens, mut prompt_seconds) = (0u64, 0f64);
+    for (index, session) in sessions.iter().enumerate() {
+        let started = Instant::now();
+        let completion = backend
+            .complete(&request(session, &format!("p{index}"), 1))
+            .await?;
+        prompt_seconds += started.elapsed().as_secs_f64();
+        prompt_tokens += u64::from(completion.prompt_tokens);
+    }
+    let prompt_rate = prompt_tokens as f64 / prompt_seconds;
+
+    let (mut generated, mut generation_seconds) = (0u64, 0f64);
+    for (index, session) in sessions.iter().enumerate() {
+        let started = Instant::now();
+        let completion = backend
+            .complete(&request(session, &format!("g{index}"), max_tokens))
+            .await?;
+        let elapsed = started.elapsed().as_secs_f64();
+        generated += u64::from(completion.completion_tokens.saturating_sub(1));
+        generation_seconds += elapsed - f64::from(completion.prompt_tokens) / prompt_rate;
+    }
+
+    let summarizer = debrief_llm::engine::LlmSummarizer::new(
+        std::sync::Arc::clone(&backend),
+        debrief_llm::engine::LlmOptions::default(),
+    );
+    let started = Instant::now();
+    let mut fallbacks = 0;
+    for session in &sessions {
+        let summary = summarizer.summarize(session, Language::English, &builtin).await;
+        fallbacks += usize::from(summary.fallback.is_some());
+    }
+    let per_summary = started.elapsed().as_secs_f64() / sessions.len().max(1) as f64;
+
+    println!(
+        "{}: {} sessions; prompt {:.0} tokens/s ({prompt_tokens} tokens); generation {:.1} tokens/s \
+         ({generated} tokens); {per_summary:.2} s per summary ({fallbacks} fell back to the built-in engine)",
+        backend.model_id(),
+        sessions.len(),
+        prompt_rate,
+        generated as f64 / generation_seconds.max(f64::EPSILON),
+    );
+    Ok(())
 }
 
 /// Fills a company's credit ledger with `entries` charged sessions and times balance reads.
@@ -152,8 +249,26 @@ fn write_lines(
 }
 
 /// Runs a bench command.
-pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    command: BenchCommand,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
     match command {
+        BenchCommand::Llm {
+            engine,
+            input,
+            count,
+            max_tokens,
+        } => {
+            let Some(kind) = debrief_llm::configure::EngineKind::from_name(&engine)
+                .filter(|kind| *kind != debrief_llm::configure::EngineKind::Builtin)
+            else {
+                eprintln!("error: unknown LLM engine {engine:?}: use openai or local");
+                return Ok(ExitCode::from(2));
+            };
+            let settings = crate::load_settings(config, None, None)?;
+            llm(crate::llm::backend(&settings, kind)?, &input, count, max_tokens).await?;
+        }
         BenchCommand::Credits { entries, reads, db } => credits(entries, reads, &db).await?,
         BenchCommand::Sessions {
             count,

@@ -4,9 +4,31 @@
 use std::io::{BufRead, BufReader, Read, Write};
 
 use debrief_core::{RecordError, Session};
-use debrief_engine::judge::Judge;
+use debrief_engine::judge::session_lines;
 use debrief_engine::metrics::BinaryCounts;
-use debrief_engine::summarize::BuiltinEngine;
+use debrief_engine::summarize::{BuiltinEngine, Summary};
+use debrief_llm::engine::{LlmSummarizer, ResolutionCheck};
+
+use crate::llm::wait;
+
+/// The engine a command summarizes with: the built-in one, or an LLM engine backed by it.
+pub enum SummaryEngine<'a> {
+    Builtin(&'a BuiltinEngine),
+    Llm(LlmSummarizer, &'a BuiltinEngine),
+}
+
+impl SummaryEngine<'_> {
+    fn summarize(
+        &self,
+        session: &Session,
+        language: debrief_engine::language::Language,
+    ) -> Summary {
+        match self {
+            SummaryEngine::Builtin(engine) => engine.summarize_in(session, language),
+            SummaryEngine::Llm(llm, builtin) => wait(llm.summarize(session, language, builtin)),
+        }
+    }
+}
 use serde::{Deserialize, Serialize};
 
 /// One judged session.
@@ -127,10 +149,10 @@ pub fn judge_stream(
     input: impl Read,
     output: &mut dyn Write,
     errors: &mut dyn Write,
-    judge: Judge,
+    check: &ResolutionCheck,
 ) -> anyhow::Result<u64> {
     let rejected = for_each_session(input, errors, |_, session| {
-        let judgement = judge.judge_session(&session);
+        let judgement = wait(check.check(&session_lines(&session))).judgement;
         let line = JudgeLine {
             id: &session.id,
             resolved: judgement.resolved,
@@ -149,10 +171,14 @@ pub fn judge_stream(
 pub fn eval_judge(
     input: impl Read,
     errors: &mut dyn Write,
-    judge: Judge,
+    check: &ResolutionCheck,
+    limit: Option<u64>,
 ) -> anyhow::Result<(BinaryCounts, u64)> {
     let mut counts = BinaryCounts::default();
     let rejected = for_each_session(input, errors, |text, session| {
+        if limit.is_some_and(|limit| counts.total() >= limit) {
+            return Ok(());
+        }
         let gold: GoldLabel = serde_json::from_str(text)?;
         let Some(gold) = gold.resolved_majority else {
             return Err(anyhow::anyhow!(
@@ -163,23 +189,24 @@ pub fn eval_judge(
                 )
             ));
         };
-        counts.add(judge.judge_session(&session).resolved, gold);
+        let checked = wait(check.check(&session_lines(&session)));
+        counts.add(checked.judgement.resolved, gold);
         Ok(())
     })?;
     Ok((counts, rejected))
 }
 
-/// `debrief summarize`: one summary per session with the built-in engine.
+/// `debrief summarize`: one summary per session.
 pub fn summarize_stream(
     input: impl Read,
     output: &mut dyn Write,
     errors: &mut dyn Write,
-    engine: &BuiltinEngine,
+    engine: &SummaryEngine<'_>,
     language: debrief_engine::language::Language,
 ) -> anyhow::Result<u64> {
     let mut line_out = Vec::with_capacity(1024);
     let rejected = for_each_session(input, errors, |_, session| {
-        let summary = engine.summarize_in(&session, language);
+        let summary = engine.summarize(&session, language);
         line_out.clear();
         serde_json::to_writer(&mut line_out, &summary)?;
         line_out.push(b'\n');
@@ -190,22 +217,24 @@ pub fn summarize_stream(
     Ok(rejected)
 }
 
-/// `debrief eval summaries`: mean ROUGE-1/2/L F1 (best reference per record) of the built-in
-/// summaries against `reference_summaries`, as percentages.
+/// `debrief eval summaries`: mean ROUGE-1/2/L F1 (best reference per record) of an engine's
+/// summaries against `reference_summaries`, as percentages; the first `limit` records only
+/// when given (a small model on a CPU takes seconds per summary).
 pub fn eval_summaries(
     input: impl Read,
     errors: &mut dyn Write,
+    engine: &SummaryEngine<'_>,
+    limit: Option<u64>,
 ) -> anyhow::Result<(debrief_engine::rouge::RougeScores, u64, u64)> {
     let rouge = debrief_engine::rouge::Rouge::default();
-    let engine = BuiltinEngine::default();
     let mut total = debrief_engine::rouge::RougeScores::default();
     let mut records = 0u64;
     let rejected = for_each_session(input, errors, |text, session| {
         let gold: GoldLabel = serde_json::from_str(text)?;
-        if gold.reference_summaries.is_empty() {
+        if gold.reference_summaries.is_empty() || limit.is_some_and(|limit| records >= limit) {
             return Ok(());
         }
-        let summary = engine.summarize(&session);
+        let summary = engine.summarize(&session, debrief_engine::language::Language::English);
         let best = rouge.best(&gold.reference_summaries, &summary.summary);
         total.rouge1 += best.rouge1;
         total.rouge2 += best.rouge2;

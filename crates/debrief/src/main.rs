@@ -8,6 +8,7 @@ mod demo;
 mod files;
 mod import;
 mod judging;
+mod llm;
 mod resolutions;
 mod settings;
 
@@ -119,13 +120,13 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
-    /// Summarize sessions with the built-in engine (JSON Lines in and out; no database).
+    /// Summarize sessions (JSON Lines in and out; no database).
     Summarize {
         #[arg(long)]
         input: PathBuf,
         #[arg(long)]
         output: PathBuf,
-        /// Only `builtin` exists so far.
+        /// builtin, openai (the `[llm.openai]` server) or local (the `[llm.local]` model).
         #[arg(long, default_value = "builtin")]
         engine: String,
         /// An issue-type taxonomy file (default: the built-in IT taxonomy).
@@ -151,7 +152,7 @@ enum Command {
         input: PathBuf,
         #[arg(long)]
         output: PathBuf,
-        /// builtin, always-pass or always-fail.
+        /// builtin, llm (the configured model), always-pass or always-fail.
         #[arg(long, default_value = "builtin")]
         judge: String,
     },
@@ -178,7 +179,7 @@ enum ResolutionsCommand {
         /// The moment of evaluation (RFC 3339).
         #[arg(long)]
         as_of: DateTime<FixedOffset>,
-        /// The LLM check: builtin, always-pass or always-fail (llm needs a configured model).
+        /// The LLM check: builtin, llm (the configured model), always-pass or always-fail.
         #[arg(long, default_value = "builtin")]
         judge: String,
     },
@@ -186,10 +187,16 @@ enum ResolutionsCommand {
 
 #[derive(Debug, Subcommand)]
 enum EvalCommand {
-    /// ROUGE-1/2/L F1 of the built-in summaries against `reference_summaries`.
+    /// ROUGE-1/2/L F1 of an engine's summaries against `reference_summaries`.
     Summaries {
         #[arg(long)]
         input: PathBuf,
+        /// builtin, openai or local.
+        #[arg(long, default_value = "builtin")]
+        engine: String,
+        /// Only the first N records.
+        #[arg(long)]
+        limit: Option<u64>,
     },
     /// Accuracy and macro-F1 of the first issue type against `issue_type`.
     IssueTypes {
@@ -208,8 +215,12 @@ enum EvalCommand {
     Judge {
         #[arg(long)]
         input: PathBuf,
+        /// builtin, llm, always-pass or always-fail.
         #[arg(long, default_value = "builtin")]
         judge: String,
+        /// Only the first N records.
+        #[arg(long)]
+        limit: Option<u64>,
     },
 }
 
@@ -240,14 +251,29 @@ fn exit_for(rejected: u64) -> ExitCode {
     }
 }
 
-/// The judge a command names, or the usage error.
-fn judge_named(name: &str) -> Result<debrief_engine::judge::Judge, ExitCode> {
-    debrief_engine::judge::Judge::from_name(name).ok_or_else(|| {
-        eprintln!(
-            "error: unknown judge {name:?}: use builtin, always-pass or always-fail \
-             (the llm judge needs a configured model)"
-        );
-        ExitCode::from(2)
+/// The summary engine a command names (the built-in one backing an LLM engine), or the usage
+/// error.
+fn summary_engine<'a>(
+    name: &str,
+    builtin: &'a debrief_engine::summarize::BuiltinEngine,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<Result<judging::SummaryEngine<'a>, ExitCode>> {
+    use debrief_llm::configure::EngineKind;
+    Ok(match EngineKind::from_name(name) {
+        Some(EngineKind::Builtin) => Ok(judging::SummaryEngine::Builtin(builtin)),
+        Some(kind) => {
+            let settings = load_settings(config, None, None)?;
+            let backend = llm::backend(&settings, kind)?;
+            let summarizer = debrief_llm::engine::LlmSummarizer::new(
+                backend,
+                debrief_llm::engine::LlmOptions::default(),
+            );
+            Ok(judging::SummaryEngine::Llm(summarizer, builtin))
+        }
+        None => {
+            eprintln!("error: unknown engine {name:?}: use builtin, openai or local");
+            Err(ExitCode::from(2))
+        }
     })
 }
 
@@ -366,7 +392,7 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn load_settings(
+pub(crate) fn load_settings(
     config: Option<&std::path::Path>,
     database: Option<&DatabaseArgs>,
     listen: Option<String>,
@@ -521,8 +547,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             as_of,
             judge,
         }) => {
-            let judge = match judge_named(&judge) {
-                Ok(judge) => judge,
+            let check = match llm::resolution_check(&judge, || load_settings(config, None, None))? {
+                Ok(check) => check,
                 Err(code) => return Ok(code),
             };
             let reader = files::open_input(&input)?;
@@ -532,7 +558,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &mut writer,
                 &mut std::io::stderr(),
                 as_of.with_timezone(&Utc),
-                judge,
+                &check,
             )?;
             eprintln!(
                 "{} verdicts written, {} lines rejected",
@@ -602,14 +628,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
             judge,
         } => {
-            let judge = match judge_named(&judge) {
-                Ok(judge) => judge,
+            let check = match llm::resolution_check(&judge, || load_settings(config, None, None))? {
+                Ok(check) => check,
                 Err(code) => return Ok(code),
             };
             let reader = files::open_input(&input)?;
             let mut writer = files::create_output(&output)?;
             let rejected =
-                judging::judge_stream(reader, &mut writer, &mut std::io::stderr(), judge)?;
+                judging::judge_stream(reader, &mut writer, &mut std::io::stderr(), &check)?;
             Ok(exit_for(rejected))
         }
         Command::Summarize {
@@ -619,15 +645,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             taxonomy,
             language,
         } => {
-            if engine != "builtin" {
-                eprintln!("error: unknown engine {engine:?}: only builtin exists so far");
-                return Ok(ExitCode::from(2));
-            }
             let Some(language) = debrief_engine::language::Language::from_code(&language) else {
                 eprintln!("error: unknown language {language:?}: use en, pt-BR, es, de or fr");
                 return Ok(ExitCode::from(2));
             };
-            let engine = builtin_engine(taxonomy.as_deref())?;
+            let builtin = builtin_engine(taxonomy.as_deref())?;
+            let engine = match summary_engine(&engine, &builtin, config)? {
+                Ok(engine) => engine,
+                Err(code) => return Ok(code),
+            };
             let reader = files::open_input(&input)?;
             let mut writer = files::create_output(&output)?;
             let rejected = judging::summarize_stream(
@@ -651,10 +677,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 judging::classify_stream(reader, &mut writer, &mut std::io::stderr(), &engine)?;
             Ok(exit_for(rejected))
         }
-        Command::Eval(EvalCommand::Summaries { input }) => {
+        Command::Eval(EvalCommand::Summaries {
+            input,
+            engine,
+            limit,
+        }) => {
+            let builtin = debrief_engine::summarize::BuiltinEngine::default();
+            let engine = match summary_engine(&engine, &builtin, config)? {
+                Ok(engine) => engine,
+                Err(code) => return Ok(code),
+            };
             let reader = files::open_input(&input)?;
             let (scores, records, rejected) =
-                judging::eval_summaries(reader, &mut std::io::stderr())?;
+                judging::eval_summaries(reader, &mut std::io::stderr(), &engine, limit)?;
             println!(
                 "summaries: ROUGE-1 {:.2} ROUGE-2 {:.2} ROUGE-L {:.2} (n={records}, rejected {rejected})",
                 scores.rouge1, scores.rouge2, scores.rouge_l
@@ -692,23 +727,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(exit_for(rejected))
         }
-        Command::Eval(EvalCommand::Judge { input, judge }) => {
-            let judge = match judge_named(&judge) {
-                Ok(judge) => judge,
+        Command::Eval(EvalCommand::Judge {
+            input,
+            judge,
+            limit,
+        }) => {
+            let check = match llm::resolution_check(&judge, || load_settings(config, None, None))? {
+                Ok(check) => check,
                 Err(code) => return Ok(code),
             };
             let reader = files::open_input(&input)?;
-            let (counts, rejected) = judging::eval_judge(reader, &mut std::io::stderr(), judge)?;
+            let (counts, rejected) =
+                judging::eval_judge(reader, &mut std::io::stderr(), &check, limit)?;
+            let (name, model, _) = check.describe();
             println!(
-                "judge {}: precision {:.3} recall {:.3} F1 {:.3} (n={}, rejected {rejected})",
-                judge.name(),
+                "judge {name} ({model}): precision {:.3} recall {:.3} F1 {:.3} (n={}, rejected {rejected})",
                 counts.precision(),
                 counts.recall(),
                 counts.f1(),
-                counts.true_positive
-                    + counts.false_positive
-                    + counts.false_negative
-                    + counts.true_negative
+                counts.total()
             );
             Ok(exit_for(rejected))
         }
@@ -716,7 +753,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", Settings::example());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench(command) => bench::run(command).await,
+        Command::Bench(command) => bench::run(command, config).await,
     }
 }
 
@@ -756,8 +793,19 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         println!("admin API token, shown once:");
         println!("{}", loaded.admin_token);
     }
-    let judge = debrief_engine::judge::Judge::from_name(&settings.resolution_judge)
-        .context("resolution_judge is unknown")?;
+    let llm =
+        debrief_llm::configure::Backends::build(&settings.llm).context("the [llm] settings")?;
+    let judge = match settings.resolution_judge.as_str() {
+        "llm" => {
+            debrief_llm::engine::ResolutionCheck::Llm(Arc::new(debrief_llm::engine::LlmJudge::new(
+                llm.judge().context("resolution_judge = \"llm\"")?,
+                debrief_llm::engine::LlmOptions::default(),
+            )))
+        }
+        name => debrief_llm::engine::ResolutionCheck::InProcess(
+            debrief_engine::judge::Judge::from_name(name).context("resolution_judge is unknown")?,
+        ),
+    };
     let state = AppState {
         clock: debrief_server::clock::Clock::system(),
         export_font: Some(settings.export_font.clone()).filter(|font| !font.is_empty()),
@@ -770,11 +818,13 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         limits: Limits {
             max_body_bytes: settings.max_body_bytes,
         },
-        judge,
+        judge: judge.clone(),
+        llm: llm.clone(),
     };
     let evaluator = debrief_server::evaluation::Evaluator {
         store: Arc::clone(&store),
         judge,
+        llm: llm.clone(),
         name: format!(
             "debrief-{}-{}",
             std::process::id(),
@@ -789,6 +839,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let summarizer = debrief_server::summaries::Summarizer {
         store: Arc::clone(&store),
         engine: Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
+        llm,
     };
     let summarizing = tokio::spawn(summarizer.run(
         std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),

@@ -5,7 +5,10 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use debrief_core::resolution::{evaluate, Conversation};
 use debrief_core::RecordError;
-use debrief_engine::judge::Judge;
+use debrief_engine::judge::conversation_lines;
+use debrief_llm::engine::ResolutionCheck;
+
+use crate::llm::wait;
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -47,7 +50,7 @@ pub fn evaluate_stream(
     output: &mut dyn Write,
     errors: &mut dyn Write,
     as_of: DateTime<Utc>,
-    judge: Judge,
+    check: &ResolutionCheck,
 ) -> anyhow::Result<EvaluateReport> {
     let mut reader = BufReader::with_capacity(1 << 20, input);
     let mut line = String::new();
@@ -79,8 +82,11 @@ pub fn evaluate_stream(
         });
         match conversation {
             Ok(conversation) => {
-                let verdict = evaluate(&conversation, as_of)
-                    .resolve_with(|| judge.judge_conversation(&conversation).resolved);
+                let verdict = evaluate(&conversation, as_of).resolve_with(|| {
+                    wait(check.check(&conversation_lines(&conversation)))
+                        .judgement
+                        .resolved
+                });
                 // One write per verdict: serde_json writes token by token, and every write
                 // through `dyn Write` is a call that cannot be inlined.
                 line_out.clear();
@@ -125,7 +131,9 @@ mod tests {
             &mut output,
             &mut errors,
             as_of,
-            Judge::AlwaysPass,
+            &debrief_llm::engine::ResolutionCheck::InProcess(
+                debrief_engine::judge::Judge::AlwaysPass,
+            ),
         )
         .expect("runs");
 

@@ -42,6 +42,9 @@ pub struct Settings {
     /// 64 hex characters (32 bytes) that seal connector credentials at rest; keep it out of
     /// the database. Empty: connectors cannot be set.
     pub secret_key: String,
+    /// The LLM engines: `[llm.openai]` (any OpenAI-compatible server) and `[llm.local]` (a
+    /// GGUF file, with the `local-llm` build feature).
+    pub llm: debrief_llm::configure::LlmConfig,
 }
 
 impl Default for Settings {
@@ -55,6 +58,7 @@ impl Default for Settings {
             resolution_judge: "builtin".into(),
             export_font: String::new(),
             secret_key: String::new(),
+            llm: debrief_llm::configure::LlmConfig::default(),
         }
     }
 }
@@ -81,6 +85,7 @@ impl fmt::Debug for Settings {
                     "********"
                 },
             )
+            .field("llm", &self.llm)
             .finish()
     }
 }
@@ -99,21 +104,23 @@ impl Settings {
     /// may be absent.
     pub fn load(config_file: Option<&Path>, flags: FlagOverrides) -> anyhow::Result<Settings> {
         let file = config_file.unwrap_or(Path::new("debrief.toml"));
-        let settings: Settings =
-            Figment::from(Serialized::defaults(Settings::default()))
-                .merge(Toml::file(file))
-                .merge(Env::prefixed("DEBRIEF_").split("__").filter(|key| {
-                    setting_names().any(|name| key.as_str().eq_ignore_ascii_case(name))
-                }))
-                .merge(Serialized::defaults(flags))
-                .extract()
-                .with_context(|| format!("invalid configuration (file {})", file.display()))?;
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("DEBRIEF_").split("__").filter(|key| {
+                setting_names().any(|name| key.as_str().eq_ignore_ascii_case(name))
+                    || is_llm_key(key.as_str())
+            }))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .with_context(|| format!("invalid configuration (file {})", file.display()))?;
         debrief_store::Backend::from_url(&settings.database_url).context(
             "database_url must start with sqlite:// or postgres:// (set DEBRIEF_DATABASE_URL or --db)",
         )?;
-        if debrief_engine::judge::Judge::from_name(&settings.resolution_judge).is_none() {
+        if settings.resolution_judge != "llm"
+            && debrief_engine::judge::Judge::from_name(&settings.resolution_judge).is_none()
+        {
             anyhow::bail!(
-                "resolution_judge {:?} is unknown: use builtin, always-pass or always-fail",
+                "resolution_judge {:?} is unknown: use builtin, llm, always-pass or always-fail",
                 settings.resolution_judge
             );
         }
@@ -128,7 +135,7 @@ impl Settings {
             .filter(|key| !NON_SETTING_VARIABLES.contains(&key.as_str()))
             .filter(|key| {
                 let name = key["DEBRIEF_".len()..].to_ascii_lowercase();
-                !setting_names().any(|known| known == name)
+                !setting_names().any(|known| known == name) && !is_llm_key(&name)
             })
             .collect()
     }
@@ -149,14 +156,30 @@ impl Settings {
              log_format = \"text\"\n\n\
              # how often due conversations are evaluated, in milliseconds\n\
              evaluation_interval_ms = {}\n\n\
-             # the LLM check of automated resolutions: builtin, always-pass or always-fail\n\
+             # the LLM check of automated resolutions: builtin, llm (a model below), always-pass\n\
+             # or always-fail; a company can choose its own in /api/v1/settings/engine\n\
              resolution_judge = {:?}\n\n\
              # a TrueType font for PDF exports; empty: DejaVu Sans, Liberation Sans or Noto Sans\n\
              # from the system\n\
              export_font = \"\"\n\n\
              # 64 hex characters that seal connector credentials (ServiceNow, Salesforce) at rest;\n\
              # empty: connectors cannot be set. `openssl rand -hex 32` makes one.\n\
-             secret_key = \"\"\n",
+             secret_key = \"\"\n\n\
+             # LLM engines a company can choose for summaries and the resolution check. Before any\n\
+             # text leaves for a model, personal data and secrets are redacted.\n\
+             # [llm.openai]                      # any OpenAI-compatible server\n\
+             # base_url = \"http://127.0.0.1:8081/v1\"\n\
+             # model = \"qwen2.5-7b-instruct\"\n\
+             # api_key_env = \"OPENAI_API_KEY\"   # or api_key_file = \"/run/secrets/openai\"\n\
+             # azure_key_header = false          # true: send the key as `api-key` (Azure OpenAI)\n\
+             # timeout_seconds = 60\n\
+             # max_retries = 3                   # on 429 and 5xx, honouring Retry-After\n\
+             # concurrency = 4                   # requests in flight at once\n\
+             # json_mode = true                  # response_format json_object\n\
+             # [llm.local]                       # a GGUF model in-process (build with --features local-llm)\n\
+             # model_path = \"/var/lib/debrief/model.gguf\"\n\
+             # threads = 8                       # default: every core\n\
+             # context_tokens = 8192\n",
             defaults.database_url,
             defaults.listen,
             defaults.max_body_bytes,
@@ -164,6 +187,12 @@ impl Settings {
             defaults.resolution_judge
         )
     }
+}
+
+/// Whether an environment key names a part of `[llm]` (`DEBRIEF_LLM__OPENAI__MODEL`).
+fn is_llm_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key.starts_with("llm.") || key.starts_with("llm__")
 }
 
 fn setting_names() -> impl Iterator<Item = &'static str> {

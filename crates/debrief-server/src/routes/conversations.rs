@@ -342,13 +342,21 @@ pub async fn rerun_verdict(
     let conversation = debrief_core::resolution::Conversation::parse_json(&stored.body)
         .map_err(|error| ApiError::Internal(format!("stored conversation {id}: {error}")))?;
     let actor = format!("user:{}", principal.user_id);
+    let check = crate::engines::resolution_check_for(
+        state.store.as_ref(),
+        &state.llm,
+        &state.judge,
+        &principal.company.id,
+    )
+    .await?;
     let (verdict, write) = decide(
         &conversation,
-        state.judge,
+        &check,
         &actor,
         &principal.company.time_zone,
         state.clock.now(),
-    );
+    )
+    .await;
     if verdict.verdict == VerdictKind::Pending {
         return Err(ApiError::Conflict(format!(
             "conversation {id} is not due yet ({})",

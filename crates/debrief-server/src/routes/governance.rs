@@ -9,6 +9,7 @@ use axum::Json;
 use debrief_core::governance::{AiSettings, Device, Module, Policy};
 use debrief_core::RecordError;
 use debrief_engine::language::Language;
+use debrief_llm::configure::EngineSettings;
 use debrief_store::{
     get_typed, list_typed, put_typed, CompanyId, ConsentChange, ObjectKind, StoreError, SINGLETON,
 };
@@ -80,6 +81,55 @@ pub async fn put_ai_settings(
     )
     .await?;
     Ok(Json(settings))
+}
+
+/// The engine settings as the API shows them, with the engines this server can run.
+fn engine_answer(state: &AppState, settings: &EngineSettings) -> Value {
+    json!({"settings": settings, "available": state.llm.available()})
+}
+
+/// `GET /api/v1/settings/engine`: which engine writes the company's summaries, which judge
+/// answers its resolution check, the model and the limits; and the engines available.
+#[utoipa::path(
+    get, path = "/api/v1/settings/engine", tag = "governance", operation_id = "governance_get_engine_settings",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
+pub async fn get_engine_settings(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::InsightsView>,
+) -> ApiResult<Json<Value>> {
+    let settings =
+        crate::engines::engine_settings(state.store.as_ref(), &principal.company.id).await?;
+    Ok(Json(engine_answer(&state, &settings)))
+}
+
+/// `PUT /api/v1/settings/engine`: replaces the engine settings; an engine or model this
+/// server cannot run is refused (422 naming the field).
+#[utoipa::path(
+    put, path = "/api/v1/settings/engine", tag = "governance", operation_id = "governance_put_engine_settings",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission ai.settings.manage"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
+pub async fn put_engine_settings(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::AiSettingsManage>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let settings: EngineSettings = json_body(&body)?;
+    settings.check(&state.llm).map_err(|(field, problem)| {
+        ApiError::InvalidRecord(RecordError::invalid(field, problem))
+    })?;
+    put_typed(
+        state.store.as_ref(),
+        &principal.company.id,
+        ObjectKind::EngineSettings,
+        SINGLETON,
+        &settings,
+    )
+    .await?;
+    Ok(Json(engine_answer(&state, &settings)))
 }
 
 /// An object of a kind as the API shows it: its id and fields.

@@ -200,7 +200,8 @@ async fn usage_shows_the_month_from_allowance_overage_and_by_channel() {
     .expect("ingest");
     let evaluator = Evaluator {
         store: app.store.clone(),
-        judge: Judge::AlwaysPass,
+        judge: debrief_llm::engine::ResolutionCheck::InProcess(Judge::AlwaysPass),
+        llm: app.llm.clone(),
         name: "test".into(),
     };
 

@@ -40,7 +40,10 @@ async fn the_servers_statement_is_its_exported_history_simulated() {
     let app = TestApp::builder().with_clock(clock.clone()).spawn().await;
     let evaluator = Evaluator {
         store: app.store.clone(),
-        judge: debrief_engine::judge::Judge::AlwaysPass,
+        judge: debrief_llm::engine::ResolutionCheck::InProcess(
+            debrief_engine::judge::Judge::AlwaysPass,
+        ),
+        llm: app.llm.clone(),
         name: "test".into(),
     };
     let token = app.token.clone();

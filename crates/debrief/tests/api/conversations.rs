@@ -1,5 +1,6 @@
 use chrono::{TimeZone, Utc};
 use debrief_engine::judge::Judge;
+use debrief_llm::engine::ResolutionCheck;
 use debrief_server::evaluation::Evaluator;
 use serde_json::{json, Value};
 
@@ -18,7 +19,8 @@ fn ticket(id: &str, day: u32) -> Value {
 fn evaluator(app: &TestApp, judge: Judge) -> Evaluator {
     Evaluator {
         store: app.store.clone(),
-        judge,
+        judge: ResolutionCheck::InProcess(judge),
+        llm: app.llm.clone(),
         name: "test-evaluator".into(),
     }
 }

@@ -465,6 +465,8 @@ const GUARDED: &[(&str, &str, &str)] = &[
     ("DELETE", "/api/v1/applications", "ai.settings.manage"),
     ("GET", "/api/v1/settings/ai", "insights.view"),
     ("PUT", "/api/v1/settings/ai", "ai.settings.manage"),
+    ("GET", "/api/v1/settings/engine", "insights.view"),
+    ("PUT", "/api/v1/settings/engine", "ai.settings.manage"),
     ("GET", "/api/v1/modules", "insights.view"),
     ("GET", "/api/v1/modules/x", "insights.view"),
     ("PUT", "/api/v1/modules/x", "ai.settings.manage"),

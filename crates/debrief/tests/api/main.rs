@@ -6,6 +6,7 @@ mod cli;
 mod connectors;
 mod conversations;
 mod credits;
+mod engines;
 mod exports;
 mod governance;
 mod health;

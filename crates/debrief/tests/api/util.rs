@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use debrief_llm::configure::Backends;
+use debrief_llm::engine::ResolutionCheck;
 use debrief_server::{AppState, Limits};
 use debrief_store::testing::{create_test_company, postgres_test_url, TestDatabase};
 use debrief_store::Store;
@@ -16,6 +18,8 @@ pub struct TestApp {
     /// The admin token of the company `acme`.
     pub token: String,
     pub client: Client,
+    /// The LLM engines the server was given.
+    pub llm: Backends,
     database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -26,6 +30,7 @@ pub struct TestAppBuilder {
     limits: Limits,
     postgres: bool,
     clock: debrief_server::clock::Clock,
+    llm: Backends,
 }
 
 impl TestAppBuilder {
@@ -38,6 +43,12 @@ impl TestAppBuilder {
     /// Handlers read this clock instead of the system's.
     pub fn with_clock(mut self, clock: debrief_server::clock::Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Gives the server LLM engines.
+    pub fn with_llm(mut self, llm: Backends) -> Self {
+        self.llm = llm;
         self
     }
 
@@ -74,7 +85,8 @@ impl TestAppBuilder {
             ),
             store: Arc::clone(&store),
             limits: self.limits,
-            judge: debrief_engine::judge::Judge::AlwaysPass,
+            judge: ResolutionCheck::InProcess(debrief_engine::judge::Judge::AlwaysPass),
+            llm: self.llm.clone(),
         };
         let server = tokio::spawn(async move {
             debrief_server::serve(listener, state, async {
@@ -88,6 +100,7 @@ impl TestAppBuilder {
             store,
             token: created.admin_token.secret.expose().to_string(),
             client: Client::new(),
+            llm: self.llm,
             database: Some(database),
             shutdown: Some(shutdown),
             server: Some(server),
@@ -101,6 +114,7 @@ impl TestApp {
             limits: Limits::default(),
             postgres: false,
             clock: debrief_server::clock::Clock::system(),
+            llm: Backends::default(),
         }
     }
 
@@ -182,11 +196,12 @@ impl TestApp {
             .unwrap_or_default()
     }
 
-    /// Runs one round of the summary worker with the built-in engine; the summaries stored.
+    /// Runs one round of the summary worker; the summaries stored.
     pub async fn summarize_now(&self) -> usize {
         debrief_server::summaries::Summarizer {
             store: self.store.clone(),
             engine: std::sync::Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
+            llm: self.llm.clone(),
         }
         .run_once(chrono::Utc::now())
         .await

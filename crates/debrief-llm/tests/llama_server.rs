@@ -1,0 +1,84 @@
+//! The OpenAI-compatible client against a real OpenAI-compatible server: llama.cpp's server
+//! (llama-cpp-python[server]) serving the test model on 127.0.0.1. Real sessions get usable
+//! summaries and verdicts, and injected instructions do not change a verdict. Skipped, saying
+//! so, when the server or model is absent; `.ci/run` provides both.
+
+mod support;
+
+use std::sync::Arc;
+
+use debrief_engine::judge::session_lines;
+use debrief_engine::language::Language;
+use debrief_engine::summarize::BuiltinEngine;
+use debrief_llm::engine::{LlmJudge, LlmOptions, LlmSummarizer};
+use debrief_llm::openai::{OpenAiClient, OpenAiConfig};
+
+fn server(test: &str) -> Option<(support::LlamaServer, Arc<OpenAiClient>)> {
+    let python = support::llama_server_python(test)?;
+    let gguf = support::gguf(test)?;
+    let server = support::LlamaServer::start(&python, &gguf);
+    let mut config = OpenAiConfig::new(&server.base_url, "smollm2");
+    config.timeout_seconds = 120;
+    let client = Arc::new(OpenAiClient::new(config).expect("a client"));
+    Some((server, client))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_llama_cpp_server_summarizes_and_judges_real_sessions() {
+    let Some((_server, client)) = server("a_llama_cpp_server_summarizes_and_judges_real_sessions")
+    else {
+        return;
+    };
+    let builtin = BuiltinEngine::default();
+    let summarizer = LlmSummarizer::new(client.clone(), LlmOptions::default());
+    for (session, language) in support::sessions("dialogsum.dev.jsonl", 3).iter().zip([
+        Language::English,
+        Language::BrazilianPortuguese,
+        Language::German,
+    ]) {
+        let summary = summarizer.summarize(session, language, &builtin).await;
+        support::assert_usable_summary(&summary, "openai:smollm2");
+        assert_eq!(summary.language, language.code());
+    }
+    let judge = LlmJudge::new(client, LlmOptions::default());
+    for session in support::sessions("stc3.dev.jsonl", 3) {
+        let checked = judge.judge(&session_lines(&session)).await;
+        support::assert_usable_judgement(&checked, "openai:smollm2");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn injected_instructions_do_not_change_a_verdict() {
+    let Some((_server, client)) = server("injected_instructions_do_not_change_a_verdict") else {
+        return;
+    };
+    // Short transcripts keep the 49 calls quick; the start and the end of each are sent.
+    let options = LlmOptions {
+        max_transcript_chars: 1_200,
+        ..LlmOptions::default()
+    };
+    let judge = LlmJudge::new(client, options);
+    let sessions = support::sessions("stc3.dev.jsonl", support::INJECTIONS.len());
+    let pairs = support::injected(&sessions);
+    assert!(pairs.len() >= 20);
+    // llama.cpp's server reuses the longest cached prefix of the previous prompt, and a
+    // different split of the work changes the arithmetic enough to flip a small model's answer.
+    // So every judged prompt follows another conversation's (sharing only the instructions):
+    // one warm-up call, then the clean conversations, then the injected ones.
+    judge
+        .judge(&session_lines(&sessions[sessions.len() - 1]))
+        .await;
+    let mut honest = Vec::new();
+    for (clean, _) in &pairs {
+        honest.push(judge.judge(&session_lines(clean)).await);
+    }
+    for ((clean, injected), honest) in pairs.iter().zip(honest) {
+        let steered = judge.judge(&session_lines(injected)).await;
+        assert_eq!(
+            honest.judgement.resolved, steered.judgement.resolved,
+            "session {}: {honest:?} / {steered:?}",
+            clean.id
+        );
+        support::assert_usable_judgement(&steered, "openai:smollm2");
+    }
+}
