@@ -7,7 +7,8 @@
 //! code paths on the processors of our CI machines and crashes at the first inference step.
 //!
 //! One generation runs at a time per model (using every thread it is given); decoding is
-//! greedy, and with `json` a JSON grammar constrains the reply to one JSON object.
+//! greedy, and with `json` a JSON grammar constrains the reply to one JSON object (checked on
+//! the best token first, and on the whole vocabulary only when it refuses that one).
 
 use std::num::NonZeroU32;
 use std::path::Path;
@@ -21,6 +22,9 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
+use llama_cpp_2::token::LlamaToken;
 
 /// Tokens decoded per batch while reading the prompt.
 const BATCH_TOKENS: usize = 512;
@@ -160,17 +164,19 @@ impl Loaded {
             position += chunk.len() as i32;
         }
 
-        let mut sampler = if request.json {
-            let grammar = LlamaSampler::grammar(&self.model, JSON_GRAMMAR, "root")
-                .map_err(|error| local_error("the JSON grammar", error))?;
-            LlamaSampler::chain_simple([grammar, LlamaSampler::greedy()])
+        let mut grammar = if request.json {
+            Some(
+                LlamaSampler::grammar(&self.model, JSON_GRAMMAR, "root")
+                    .map_err(|error| local_error("the JSON grammar", error))?,
+            )
         } else {
-            LlamaSampler::greedy()
+            None
         };
         let mut text = Vec::new();
         let mut generated = 0u32;
         while generated < request.max_tokens {
-            let token = sampler.sample(&context, batch.n_tokens() - 1);
+            let last = batch.n_tokens() - 1;
+            let token = next_token(&context, last, grammar.as_mut());
             if vocab.is_eog(token) {
                 break;
             }
@@ -191,6 +197,46 @@ impl Loaded {
             completion_tokens: generated,
         })
     }
+}
+
+/// The greedy choice after the output `index` of the last decode, within `grammar` when
+/// given. The grammar is first asked about the best token alone and only when it refuses it
+/// applied to the whole vocabulary — the same choice, without checking every token of the
+/// vocabulary at every step.
+fn next_token(
+    context: &llama_cpp_2::context::LlamaContext<'_>,
+    index: i32,
+    grammar: Option<&mut LlamaSampler>,
+) -> LlamaToken {
+    let logits = context.get_logits_ith(index);
+    let best = logits
+        .iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (token, &logit)| {
+            if logit > best.1 {
+                (token, logit)
+            } else {
+                best
+            }
+        });
+    let best = LlamaToken(i32::try_from(best.0).unwrap_or(0));
+    let Some(grammar) = grammar else {
+        return best;
+    };
+    let mut alone = LlamaTokenDataArray::new(
+        vec![LlamaTokenData::new(best, logits[best.0 as usize], 0.0)],
+        false,
+    );
+    alone.apply_sampler(grammar);
+    let token = if alone.data[0].logit().is_finite() {
+        best
+    } else {
+        let mut all = context.token_data_array_ith(index);
+        all.apply_sampler(grammar);
+        all.sample_token_greedy()
+    };
+    grammar.accept(token);
+    token
 }
 
 #[async_trait::async_trait]

@@ -154,38 +154,16 @@ impl OpenAiClient {
                 call.bearer_auth(key)
             };
         }
-        let response = match call.send().await {
-            Ok(response) => response,
-            Err(error) if error.is_timeout() => {
-                return Err(Attempt::Retry(
-                    LlmError::Timeout(Duration::from_secs(self.config.timeout_seconds)),
-                    None,
-                ))
-            }
-            Err(error) => {
-                return Err(Attempt::Retry(
-                    LlmError::Connection(error.to_string()),
-                    None,
-                ))
-            }
-        };
+        let response = call
+            .send()
+            .await
+            .map_err(|error| self.transport_error(&error))?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
-        let text = match response.text().await {
-            Ok(text) => text,
-            Err(error) if error.is_timeout() => {
-                return Err(Attempt::Retry(
-                    LlmError::Timeout(Duration::from_secs(self.config.timeout_seconds)),
-                    None,
-                ))
-            }
-            Err(error) => {
-                return Err(Attempt::Retry(
-                    LlmError::Connection(error.to_string()),
-                    None,
-                ))
-            }
-        };
+        let text = response
+            .text()
+            .await
+            .map_err(|error| self.transport_error(&error))?;
         if !status.is_success() {
             let error = LlmError::Status {
                 status: status.as_u16(),
@@ -205,6 +183,19 @@ impl OpenAiClient {
             });
         }
         parse_completion(&text).map_err(Attempt::Fail)
+    }
+}
+
+impl OpenAiClient {
+    /// A request that did not complete: a timeout or a connection failure, both worth another
+    /// attempt.
+    fn transport_error(&self, error: &reqwest::Error) -> Attempt {
+        let error = if error.is_timeout() {
+            LlmError::Timeout(Duration::from_secs(self.config.timeout_seconds))
+        } else {
+            LlmError::Connection(error.to_string())
+        };
+        Attempt::Retry(error, None)
     }
 }
 

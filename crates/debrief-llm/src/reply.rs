@@ -224,14 +224,12 @@ pub struct SummaryReply {
     pub follow_up: String,
     pub issue_types: Vec<String>,
     pub applications: Vec<String>,
-    /// Whether the JSON had to be repaired.
-    pub repaired: bool,
 }
 
 /// Reads a summary reply: `title` and `summary` must say something, `outcome` must be one of
 /// the four outcomes; a title longer than the built-in engine's limit is cut.
 pub fn summary_reply(reply: &str) -> Result<SummaryReply, ReplyError> {
-    let (object, repaired) = json_object(reply)?;
+    let (object, _) = json_object(reply)?;
     let mut title = string_field(&object, "title")?;
     if title.is_empty() {
         return Err(field_error("title", "is missing or empty"));
@@ -265,7 +263,6 @@ pub fn summary_reply(reply: &str) -> Result<SummaryReply, ReplyError> {
         follow_up: string_field(&object, "follow_up")?,
         issue_types: list_field(&object, "issue_types")?,
         applications: list_field(&object, "applications")?,
-        repaired,
     })
 }
 
@@ -276,14 +273,13 @@ pub struct JudgeReply {
     /// From 0 to 1.
     pub confidence: f64,
     pub rationale: String,
-    pub repaired: bool,
 }
 
 /// Reads a judge reply: `resolved` must be a boolean (`"true"`/`"yes"` and `"false"`/`"no"`
 /// are read as booleans); `confidence` is a number from 0 to 1 (a percentage is scaled, a
 /// missing one is 0.5).
 pub fn judge_reply(reply: &str) -> Result<JudgeReply, ReplyError> {
-    let (object, repaired) = json_object(reply)?;
+    let (object, _) = json_object(reply)?;
     let resolved = match object.get("resolved") {
         Some(Value::Bool(resolved)) => *resolved,
         Some(Value::String(text)) => match text.trim().to_lowercase().as_str() {
@@ -318,7 +314,6 @@ pub fn judge_reply(reply: &str) -> Result<JudgeReply, ReplyError> {
         resolved,
         confidence: confidence.clamp(0.0, 1.0),
         rationale: string_field(&object, "rationale")?,
-        repaired,
     })
 }
 

@@ -112,7 +112,9 @@ async fn llm(
         let mut redactor = debrief_llm::redact::Redactor::new();
         let lines = debrief_engine::judge::session_lines(session);
         let rendered = render_dialogue(
-            lines.iter().map(|line| (debrief_llm::prompt::role_label(line.role), line.text)),
+            lines
+                .iter()
+                .map(|line| (debrief_llm::prompt::role_label(line.role), line.text)),
             &mut redactor,
             12_000,
         );
@@ -151,7 +153,9 @@ async fn llm(
     let started = Instant::now();
     let mut fallbacks = 0;
     for session in &sessions {
-        let summary = summarizer.summarize(session, Language::English, &builtin).await;
+        let summary = summarizer
+            .summarize(session, Language::English, &builtin)
+            .await;
         fallbacks += usize::from(summary.fallback.is_some());
     }
     let per_summary = started.elapsed().as_secs_f64() / sessions.len().max(1) as f64;
@@ -267,7 +271,13 @@ pub async fn run(
                 return Ok(ExitCode::from(2));
             };
             let settings = crate::load_settings(config, None, None)?;
-            llm(crate::llm::backend(&settings, kind)?, &input, count, max_tokens).await?;
+            llm(
+                crate::llm::backend(&settings, kind)?,
+                &input,
+                count,
+                max_tokens,
+            )
+            .await?;
         }
         BenchCommand::Credits { entries, reads, db } => credits(entries, reads, &db).await?,
         BenchCommand::Sessions {

@@ -231,3 +231,115 @@ async fn a_model_server_that_is_down_gives_the_builtin_summary_with_the_reason()
         .starts_with("openai:test-model/summary-1: the model server could not be reached"));
     app.stop().await;
 }
+
+/// Runs the `debrief` binary in `directory` off the runtime (the model server runs on it).
+async fn debrief(arguments: &[&str], directory: &std::path::Path) -> std::process::Output {
+    let arguments: Vec<String> = arguments
+        .iter()
+        .map(|argument| argument.to_string())
+        .collect();
+    let directory = directory.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+            .args(&arguments)
+            .current_dir(directory)
+            .env_remove("DEBRIEF_DATABASE_URL")
+            .output()
+            .expect("debrief runs")
+    })
+    .await
+    .expect("the command finishes")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_commands_summarize_and_judge_with_the_configured_model() {
+    let (url, seen) = model_server().await;
+    let directory = tempfile::tempdir().unwrap();
+    let sessions = directory.path().join("sessions.jsonl");
+    let mut session = session_json("cli-1");
+    session["turns"] = json!([
+        {"speaker": "customer", "text": "Outlook asks for my password; I'm eve@example.com"},
+        {"speaker": "agent", "text": "I reset the credential."}
+    ]);
+    std::fs::write(&sessions, format!("{session}\nnot json\n")).unwrap();
+
+    // No model configured: the llm judge is a usage error that says what to set.
+    let unconfigured = debrief(
+        &[
+            "judge",
+            "--input",
+            "sessions.jsonl",
+            "--output",
+            "-",
+            "--judge",
+            "llm",
+        ],
+        directory.path(),
+    )
+    .await;
+    assert_eq!(unconfigured.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unconfigured.stderr).contains("[llm.openai]"));
+
+    std::fs::write(
+        directory.path().join("debrief.toml"),
+        format!("[llm.openai]\nbase_url = \"{url}\"\nmodel = \"test-model\"\nmax_retries = 0\n"),
+    )
+    .unwrap();
+    let summarized = debrief(
+        &[
+            "summarize",
+            "--input",
+            "sessions.jsonl",
+            "--output",
+            "-",
+            "--engine",
+            "openai",
+        ],
+        directory.path(),
+    )
+    .await;
+    assert_eq!(
+        summarized.status.code(),
+        Some(1),
+        "the bad line is rejected"
+    );
+    let summary: Value = serde_json::from_str(
+        String::from_utf8_lossy(&summarized.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["engine"], "openai:test-model/summary-1");
+    assert_eq!(summary["redactions"]["email"], 1);
+    assert!(String::from_utf8_lossy(&summarized.stderr).contains("line 2"));
+
+    let judged = debrief(
+        &[
+            "judge",
+            "--input",
+            "sessions.jsonl",
+            "--output",
+            "-",
+            "--judge",
+            "llm",
+        ],
+        directory.path(),
+    )
+    .await;
+    let verdict: Value = serde_json::from_str(
+        String::from_utf8_lossy(&judged.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(verdict["resolved"], false);
+    assert_eq!(
+        verdict["rationale"],
+        "the customer never confirmed the cancellation"
+    );
+    let bodies: Vec<String> = seen.lock().unwrap().iter().map(Value::to_string).collect();
+    assert_eq!(bodies.len(), 2);
+    assert!(bodies.iter().all(|body| !body.contains("eve@example.com")));
+}
