@@ -217,6 +217,16 @@ pub fn summarize_stream(
     Ok(rejected)
 }
 
+/// What `debrief eval summaries` measured.
+pub struct SummaryEval {
+    pub scores: debrief_engine::rouge::RougeScores,
+    /// Records scored.
+    pub records: u64,
+    /// Summaries an LLM engine left to the built-in engine.
+    pub fallbacks: u64,
+    pub rejected: u64,
+}
+
 /// `debrief eval summaries`: mean ROUGE-1/2/L F1 (best reference per record) of an engine's
 /// summaries against `reference_summaries`, as percentages; the first `limit` records only
 /// when given (a small model on a CPU takes seconds per summary).
@@ -225,16 +235,18 @@ pub fn eval_summaries(
     errors: &mut dyn Write,
     engine: &SummaryEngine<'_>,
     limit: Option<u64>,
-) -> anyhow::Result<(debrief_engine::rouge::RougeScores, u64, u64)> {
+) -> anyhow::Result<SummaryEval> {
     let rouge = debrief_engine::rouge::Rouge::default();
     let mut total = debrief_engine::rouge::RougeScores::default();
     let mut records = 0u64;
+    let mut fallbacks = 0u64;
     let rejected = for_each_session(input, errors, |text, session| {
         let gold: GoldLabel = serde_json::from_str(text)?;
         if gold.reference_summaries.is_empty() || limit.is_some_and(|limit| records >= limit) {
             return Ok(());
         }
         let summary = engine.summarize(&session, debrief_engine::language::Language::English);
+        fallbacks += u64::from(summary.fallback.is_some());
         let best = rouge.best(&gold.reference_summaries, &summary.summary);
         total.rouge1 += best.rouge1;
         total.rouge2 += best.rouge2;
@@ -243,15 +255,16 @@ pub fn eval_summaries(
         Ok(())
     })?;
     let mean = |sum: f64| 100.0 * sum / records.max(1) as f64;
-    Ok((
-        debrief_engine::rouge::RougeScores {
+    Ok(SummaryEval {
+        scores: debrief_engine::rouge::RougeScores {
             rouge1: mean(total.rouge1),
             rouge2: mean(total.rouge2),
             rouge_l: mean(total.rouge_l),
         },
         records,
+        fallbacks,
         rejected,
-    ))
+    })
 }
 
 /// Most issue types `classify` lists for a session.

@@ -688,13 +688,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             let reader = files::open_input(&input)?;
-            let (scores, records, rejected) =
+            let evaluated =
                 judging::eval_summaries(reader, &mut std::io::stderr(), &engine, limit)?;
+            let fell_back = if evaluated.fallbacks > 0 {
+                format!(", {} fell back to the built-in engine", evaluated.fallbacks)
+            } else {
+                String::new()
+            };
             println!(
-                "summaries: ROUGE-1 {:.2} ROUGE-2 {:.2} ROUGE-L {:.2} (n={records}, rejected {rejected})",
-                scores.rouge1, scores.rouge2, scores.rouge_l
+                "summaries: ROUGE-1 {:.2} ROUGE-2 {:.2} ROUGE-L {:.2} (n={}, rejected {}){fell_back}",
+                evaluated.scores.rouge1,
+                evaluated.scores.rouge2,
+                evaluated.scores.rouge_l,
+                evaluated.records,
+                evaluated.rejected
             );
-            Ok(exit_for(rejected))
+            Ok(exit_for(evaluated.rejected))
         }
         Command::Eval(EvalCommand::IssueTypes {
             input,
