@@ -67,6 +67,16 @@ async fn put_engine(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
     .await
 }
 
+/// A session's summary as the API answers it.
+async fn summary_of(app: &TestApp, token: &str, session: &str) -> (u16, Value) {
+    json_of(
+        app.get(&format!("/api/v1/sessions/{session}/summary"), token)
+            .send()
+            .await,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn an_engine_the_server_lacks_is_refused_and_the_default_is_builtin() {
     let app = TestApp::spawn().await;
@@ -120,18 +130,8 @@ async fn a_company_on_an_llm_engine_gets_redacted_model_summaries_and_llm_verdic
     }
     assert_eq!(app.summarize_now().await, 2);
 
-    let (_, ours) = json_of(
-        app.get("/api/v1/sessions/tv-1/summary", &app.token)
-            .send()
-            .await,
-    )
-    .await;
-    let (_, theirs) = json_of(
-        app.get("/api/v1/sessions/tv-1/summary", &globex)
-            .send()
-            .await,
-    )
-    .await;
+    let (_, ours) = summary_of(&app, &app.token, "tv-1").await;
+    let (_, theirs) = summary_of(&app, &globex, "tv-1").await;
     assert_eq!(ours["engine"], "openai:test-model/summary-1", "{ours}");
     assert_eq!(ours["title"], "Outlook password prompt fixed");
     assert_eq!(ours["redactions"]["email"], 1);
@@ -215,14 +215,8 @@ async fn a_model_server_that_is_down_gives_the_builtin_summary_with_the_reason()
         .await
         .expect("ingest");
     assert_eq!(app.summarize_now().await, 1);
-    let (status, body) = json_of(
-        app.get("/api/v1/sessions/tv-2/summary", &app.token)
-            .send()
-            .await,
-    )
-    .await;
+    let (status, summary) = summary_of(&app, &app.token, "tv-2").await;
     assert_eq!(status, 200);
-    let summary = &body;
     assert_eq!(summary["engine"], "builtin-1");
     assert!(!summary["summary"].as_str().unwrap().is_empty());
     assert!(summary["fallback"]
