@@ -75,11 +75,8 @@ pub fn screen(text: &str) -> Screened {
         }
     }
     Screened {
-        text: if removed == 0 {
-            text.trim().to_string()
-        } else {
-            normalize_joins(&kept)
-        },
+        // Trimmed, so that removing a sentence at either end leaves no stray spaces.
+        text: kept.trim().to_string(),
         removed,
     }
 }
@@ -116,12 +113,6 @@ fn sentences_with_ends(text: &str) -> impl Iterator<Item = &str> {
         rest = tail;
         Some(sentence)
     })
-}
-
-/// Trims a text put together from kept sentences, so that removing a sentence at either end
-/// leaves no stray spaces.
-fn normalize_joins(text: &str) -> String {
-    text.trim().to_string()
 }
 
 #[cfg(test)]

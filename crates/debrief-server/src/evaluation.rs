@@ -164,20 +164,14 @@ impl Evaluator {
     async fn evaluate_claimed(
         &self,
         claimed: &ClaimedConversation,
+        check: &ResolutionCheck,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<bool>> {
         let conversation = Conversation::parse_json(&claimed.body).map_err(|error| {
             anyhow::anyhow!("stored conversation {} is invalid: {error}", claimed.id)
         })?;
-        let check = crate::engines::resolution_check_for(
-            self.store.as_ref(),
-            &self.llm,
-            &self.judge,
-            &claimed.company,
-        )
-        .await?;
         let (verdict, write) =
-            decide(&conversation, &check, &self.name, &claimed.time_zone, now).await;
+            decide(&conversation, check, &self.name, &claimed.time_zone, now).await;
         if verdict.verdict == VerdictKind::Pending {
             return Ok(None);
         }
@@ -200,8 +194,22 @@ impl Evaluator {
                 }
                 return Ok(recorded);
             }
+            // Each company's resolution check, read once per batch.
+            let mut checks: std::collections::HashMap<CompanyId, ResolutionCheck> =
+                std::collections::HashMap::new();
             for conversation in &claimed {
-                match self.evaluate_claimed(conversation, now).await {
+                if !checks.contains_key(&conversation.company) {
+                    let check = crate::engines::resolution_check_for(
+                        self.store.as_ref(),
+                        &self.llm,
+                        &self.judge,
+                        &conversation.company,
+                    )
+                    .await?;
+                    checks.insert(conversation.company.clone(), check);
+                }
+                let check = &checks[&conversation.company];
+                match self.evaluate_claimed(conversation, check, now).await {
                     Ok(Some(counted)) => {
                         recorded += 1;
                         if counted {
