@@ -45,7 +45,8 @@ pub use objects::{get_typed, list_typed, put_typed, ObjectKind, ObjectStore, SIN
 pub use people::{CustomRole, NewUser, PeopleStore, SignInCandidate, User, UserChange};
 pub use sql::{redact_url, Backend, SqlStore};
 pub use summaries::{
-    ConsentChange, SummaryJob, SummaryRange, SummaryRevision, SummaryState, SummaryStore,
+    ConsentChange, SummaryJob, SummaryListItem, SummaryListPage, SummaryRange, SummaryRevision,
+    SummarySearch, SummaryState, SummaryStore, TagCounts,
 };
 pub use tokens::TokenSecret;
 pub use webhooks::{

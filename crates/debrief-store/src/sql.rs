@@ -635,20 +635,20 @@ fn insert_sessions_sql(rows: usize) -> String {
 }
 
 /// A parameter value of a dynamically built `where` clause.
-enum Bind {
+pub(crate) enum Bind {
     Text(String),
     Int(i64),
 }
 
 /// `where` clauses joined by `and`, with their numbered parameters.
 #[derive(Default)]
-struct Filter {
-    clauses: Vec<String>,
-    binds: Vec<Bind>,
+pub(crate) struct Filter {
+    pub(crate) clauses: Vec<String>,
+    pub(crate) binds: Vec<Bind>,
 }
 
 impl Filter {
-    fn next_parameter(&self) -> usize {
+    pub(crate) fn next_parameter(&self) -> usize {
         self.binds.len() + 1
     }
 
@@ -659,19 +659,19 @@ impl Filter {
         self.binds.push(bind);
     }
 
-    fn push_text(&mut self, condition: &str, value: String) {
+    pub(crate) fn push_text(&mut self, condition: &str, value: String) {
         self.push(condition, Bind::Text(value));
     }
 
-    fn push_int(&mut self, condition: &str, value: i64) {
+    pub(crate) fn push_int(&mut self, condition: &str, value: i64) {
         self.push(condition, Bind::Int(value));
     }
 
-    fn sql(&self) -> String {
+    pub(crate) fn sql(&self) -> String {
         self.clauses.join(" and ")
     }
 
-    fn bind_all<'q>(
+    pub(crate) fn bind_all<'q>(
         &'q self,
         mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use crate::sql::{decode_body, micros, SqlStore};
+use crate::sql::{decode_body, from_micros, micros, Bind, Filter, SqlStore};
 use crate::{CompanyId, Result, Store, StoreError};
 
 /// A session claimed for summarizing.
@@ -47,6 +47,138 @@ pub struct SummaryCounts {
     pub deleted: i64,
     /// (reason, sessions), most frequent first.
     pub skipped: Vec<(String, i64)>,
+}
+
+/// What the insights list shows: summaries of sessions in `[from, to)` that match every filter
+/// given, newest session first, `limit` from `offset`.
+#[derive(Debug, Clone, Default)]
+pub struct SummarySearch {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Words that must all appear in the title or the summary text (any case).
+    pub text: Option<String>,
+    pub issue_type: Option<String>,
+    pub application: Option<String>,
+    pub supporter_id: Option<String>,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// One summary of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryListItem {
+    pub session_id: String,
+    /// The summary's JSON.
+    pub body: String,
+    pub engine: String,
+    pub language: String,
+    /// When the session started (or, without a start, arrived).
+    pub sort_at: DateTime<Utc>,
+    pub supporter_id: Option<String>,
+    /// Who last edited it, and when.
+    pub edited: Option<(String, DateTime<Utc>)>,
+}
+
+/// One page of a [`SummarySearch`], with how many summaries match in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryListPage {
+    pub items: Vec<SummaryListItem>,
+    pub total: u64,
+}
+
+/// Summaries of a period by issue type and by application, most frequent first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TagCounts {
+    pub issue_types: Vec<(String, i64)>,
+    pub applications: Vec<(String, i64)>,
+}
+
+/// The searchable parts of a summary's JSON (FORMATS.md section 2): its title, the lower-cased
+/// title and summary text the list searches, and its issue types and applications. A body that
+/// is not a JSON object indexes as empty.
+struct SummaryIndex {
+    title: String,
+    search_text: String,
+    tags: Vec<(&'static str, String)>,
+}
+
+impl SummaryIndex {
+    fn of(body: &str) -> Self {
+        let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        let text = |field: &str| value[field].as_str().unwrap_or_default().to_string();
+        let title = text("title");
+        let search_text = format!("{title} {}", text("summary")).to_lowercase();
+        let mut tags: Vec<(&'static str, String)> = Vec::new();
+        for (kind, field) in [
+            ("issue_type", "issue_types"),
+            ("application", "applications"),
+        ] {
+            for name in value[field].as_array().into_iter().flatten() {
+                if let Some(name) = name.as_str() {
+                    if !tags.iter().any(|(k, n)| *k == kind && n == name) {
+                        tags.push((kind, name.to_string()));
+                    }
+                }
+            }
+        }
+        SummaryIndex {
+            title,
+            search_text,
+            tags,
+        }
+    }
+
+    /// Writes the index of one stored summary, replacing what it had.
+    async fn write(
+        &self,
+        connection: &mut sqlx::AnyConnection,
+        company: &CompanyId,
+        session_id: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "update summaries set title = $3, search_text = $4 \
+             where company_id = $1 and session_id = $2",
+        )
+        .bind(&company.0)
+        .bind(session_id)
+        .bind(&self.title)
+        .bind(&self.search_text)
+        .execute(&mut *connection)
+        .await?;
+        sqlx::query("delete from summary_tags where company_id = $1 and session_id = $2")
+            .bind(&company.0)
+            .bind(session_id)
+            .execute(&mut *connection)
+            .await?;
+        for (kind, name) in &self.tags {
+            sqlx::query(
+                "insert into summary_tags (company_id, session_id, kind, name, sort_at) \
+                 select company_id, session_id, $3, $4, sort_at from summaries \
+                 where company_id = $1 and session_id = $2",
+            )
+            .bind(&company.0)
+            .bind(session_id)
+            .bind(*kind)
+            .bind(name.as_str())
+            .execute(&mut *connection)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// `text` as a `like` pattern that matches it anywhere, its wildcards escaped with `\`.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for character in text.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// One edit of a summary: the text it replaced, who and when.
@@ -169,6 +301,20 @@ pub trait SummaryStore: Send + Sync {
 
     /// A session's summary state; another company's session is [`StoreError::NotFound`].
     async fn summary_state(&self, company: &CompanyId, session_id: &str) -> Result<SummaryState>;
+
+    /// One page of the company's summaries that match `search`.
+    async fn search_summaries(
+        &self,
+        company: &CompanyId,
+        search: &SummarySearch,
+    ) -> Result<SummaryListPage>;
+
+    /// The company's summaries of a period counted by issue type and by application.
+    async fn summary_tag_counts(
+        &self,
+        company: &CompanyId,
+        range: &SummaryRange,
+    ) -> Result<TagCounts>;
 }
 
 #[async_trait]
@@ -220,8 +366,10 @@ impl SummaryStore for SqlStore {
         let now = micros(Utc::now());
         let mut transaction = self.pool().begin().await?;
         let inserted = sqlx::query(
-            "insert into summaries (company_id, session_id, body, engine, language, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $6) on conflict (company_id, session_id) do nothing",
+            "insert into summaries (company_id, session_id, body, engine, language, created_at, updated_at, \
+             sort_at, supporter_id) \
+             select $1, $2, $3, $4, $5, $6, $6, sort_at, supporter_id from sessions where seq = $7 \
+             on conflict (company_id, session_id) do nothing",
         )
         .bind(&job.company.0)
         .bind(job.session_id.as_str())
@@ -229,9 +377,13 @@ impl SummaryStore for SqlStore {
         .bind(engine)
         .bind(language)
         .bind(now)
+        .bind(job.seq)
         .execute(&mut *transaction)
         .await?;
         if inserted.rows_affected() == 1 {
+            SummaryIndex::of(summary)
+                .write(&mut *transaction, &job.company, &job.session_id)
+                .await?;
             crate::webhooks::enqueue(
                 &mut *transaction,
                 &job.company,
@@ -314,6 +466,9 @@ impl SummaryStore for SqlStore {
         .bind(micros(at))
         .execute(&mut *transaction)
         .await?;
+        SummaryIndex::of(body)
+            .write(&mut *transaction, company, session_id)
+            .await?;
         crate::webhooks::enqueue(
             &mut *transaction,
             company,
@@ -398,7 +553,7 @@ impl SummaryStore for SqlStore {
                 revision: row.try_get("revision")?,
                 replaced: row.try_get("body")?,
                 edited_by: row.try_get("edited_by")?,
-                edited_at: crate::sql::from_micros(row.try_get("edited_at")?)?,
+                edited_at: from_micros(row.try_get("edited_at")?)?,
             })
         })
         .collect()
@@ -416,11 +571,15 @@ impl SummaryStore for SqlStore {
         if deleted == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("delete from summary_revisions where company_id = $1 and session_id = $2")
+        for table in ["summary_revisions", "summary_tags"] {
+            sqlx::query(&format!(
+                "delete from {table} where company_id = $1 and session_id = $2"
+            ))
             .bind(&company.0)
             .bind(session_id)
             .execute(&mut *transaction)
             .await?;
+        }
         sqlx::query(
             "update sessions set summary_state = 'deleted' where company_id = $1 and external_id = $2",
         )
@@ -535,5 +694,121 @@ impl SummaryStore for SqlStore {
             "deleted" => SummaryState::Deleted,
             _ => SummaryState::Pending,
         })
+    }
+
+    async fn search_summaries(
+        &self,
+        company: &CompanyId,
+        search: &SummarySearch,
+    ) -> Result<SummaryListPage> {
+        let mut filter = Filter::default();
+        filter.push_text("m.company_id = $", company.0.clone());
+        if let Some(from) = search.from {
+            filter.push_int("m.sort_at >= $", micros(from));
+        }
+        if let Some(to) = search.to {
+            filter.push_int("m.sort_at < $", micros(to));
+        }
+        if let Some(supporter_id) = &search.supporter_id {
+            filter.push_text("m.supporter_id = $", supporter_id.clone());
+        }
+        for (kind, name) in [
+            ("issue_type", &search.issue_type),
+            ("application", &search.application),
+        ] {
+            if let Some(name) = name {
+                filter.push_text(
+                    &format!(
+                        "exists (select 1 from summary_tags t where t.company_id = m.company_id \
+                         and t.session_id = m.session_id and t.kind = '{kind}' and t.name = $"
+                    ),
+                    name.clone(),
+                );
+                if let Some(last) = filter.clauses.last_mut() {
+                    last.push(')');
+                }
+            }
+        }
+        for word in search.text.iter().flat_map(|text| text.split_whitespace()) {
+            let parameter = filter.next_parameter();
+            filter
+                .clauses
+                .push(format!("m.search_text like ${parameter} escape '\\'"));
+            filter
+                .binds
+                .push(Bind::Text(contains_pattern(&word.to_lowercase())));
+        }
+        let count_sql = format!(
+            "select count(*) as total from summaries m where {}",
+            filter.sql()
+        );
+        let total: i64 = filter
+            .bind_all(sqlx::query(&count_sql))
+            .fetch_one(self.pool())
+            .await?
+            .try_get("total")?;
+        let page_sql = format!(
+            "select m.session_id, m.body, m.engine, m.language, m.sort_at, m.supporter_id, \
+             m.edited_by, m.edited_at from summaries m where {} \
+             order by m.sort_at desc, m.session_id desc limit {} offset {}",
+            filter.sql(),
+            search.limit.clamp(1, crate::MAX_PAGE_SIZE),
+            search.offset
+        );
+        let items = filter
+            .bind_all(sqlx::query(&page_sql))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| {
+                let edited_by: Option<String> = row.try_get("edited_by")?;
+                let edited_at: Option<i64> = row.try_get("edited_at")?;
+                Ok(SummaryListItem {
+                    session_id: row.try_get("session_id")?,
+                    body: row.try_get("body")?,
+                    engine: row.try_get("engine")?,
+                    language: row.try_get("language")?,
+                    sort_at: from_micros(row.try_get("sort_at")?)?,
+                    supporter_id: row.try_get("supporter_id")?,
+                    edited: match (edited_by, edited_at) {
+                        (Some(by), Some(at)) => Some((by, from_micros(at)?)),
+                        _ => None,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SummaryListPage {
+            items,
+            total: u64::try_from(total).unwrap_or_default(),
+        })
+    }
+
+    async fn summary_tag_counts(
+        &self,
+        company: &CompanyId,
+        range: &SummaryRange,
+    ) -> Result<TagCounts> {
+        let rows = sqlx::query(
+            "select kind, name, count(*) as summaries from summary_tags \
+             where company_id = $1 and sort_at >= $2 and sort_at < $3 group by kind, name",
+        )
+        .bind(&company.0)
+        .bind(range.from.map_or(i64::MIN, micros))
+        .bind(range.to.map_or(i64::MAX, micros))
+        .fetch_all(self.pool())
+        .await?;
+        let mut counts = TagCounts::default();
+        for row in &rows {
+            let kind: String = row.try_get("kind")?;
+            let pair = (row.try_get("name")?, row.try_get("summaries")?);
+            match kind.as_str() {
+                "issue_type" => counts.issue_types.push(pair),
+                _ => counts.applications.push(pair),
+            }
+        }
+        for pairs in [&mut counts.issue_types, &mut counts.applications] {
+            pairs.sort_by(|left, right| right.1.cmp(&left.1).then_with(|| left.0.cmp(&right.0)));
+        }
+        Ok(counts)
     }
 }
