@@ -15,6 +15,7 @@ pub mod routes;
 pub mod secrets;
 pub mod summaries;
 pub mod timeline;
+pub mod web;
 pub mod webhooks;
 pub mod worker;
 
@@ -61,9 +62,32 @@ pub struct AppState {
     pub secrets: Option<secrets::SecretBox>,
 }
 
-/// The whole HTTP application.
+/// The whole HTTP application: health checks, the API under `/api/v1` and the web pages.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+    let api = api_router().with_state(state.clone());
+    let pages = web::router(api.clone(), state.clock.clone());
+    Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .with_state(state)
+        .nest("/api/v1", api)
+        .merge(pages)
+        .fallback(|| async { ApiError::NotFound })
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                tracing::info_span!(
+                    "request",
+                    http.method = %request.method(),
+                    http.path = %request.uri().path(),
+                    tenant.id = tracing::field::Empty,
+                )
+            }),
+        )
+}
+
+/// The API's routes, without their `/api/v1` prefix.
+fn api_router() -> Router<AppState> {
+    Router::new()
         .route(
             "/sessions",
             get(routes::sessions::list_sessions).post(routes::sessions::create_sessions),
@@ -143,6 +167,13 @@ pub fn router(state: AppState) -> Router {
             axum::routing::patch(routes::people::update_user),
         )
         .route("/sign-in", axum::routing::post(routes::people::sign_in))
+        .route("/sign-out", axum::routing::post(routes::people::sign_out))
+        .route("/me", get(routes::people::get_me))
+        .route(
+            "/me/language",
+            axum::routing::put(routes::people::put_my_language),
+        )
+        .route("/summaries", get(routes::insights::list_summaries))
         .route("/credits", get(routes::credits::get_credits))
         .route("/billing/statement", get(routes::billing::get_statement))
         .route(
@@ -241,23 +272,7 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/conversations/{id}/override",
             axum::routing::post(routes::conversations::override_verdict),
-        );
-    Router::new()
-        .route("/healthz", get(routes::health::healthz))
-        .route("/readyz", get(routes::health::readyz))
-        .nest("/api/v1", api)
-        .fallback(|| async { ApiError::NotFound })
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                tracing::info_span!(
-                    "request",
-                    http.method = %request.method(),
-                    http.path = %request.uri().path(),
-                    tenant.id = tracing::field::Empty,
-                )
-            }),
         )
-        .with_state(state)
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the requests

@@ -107,6 +107,10 @@ impl Modify for BearerToken {
         routes::health::healthz,
         routes::health::readyz,
         routes::insights::get_overview,
+        routes::insights::list_summaries,
+        routes::people::get_me,
+        routes::people::put_my_language,
+        routes::people::sign_out,
         openapi_json,
     ),
     modifiers(&BearerToken)

@@ -31,6 +31,8 @@ pub struct User {
     /// summarized.
     pub log_sessions: bool,
     pub has_password: bool,
+    /// The language of their web pages (`en`, `pt-BR`, `es`, `de`, `fr`); `None`: the company's.
+    pub language: Option<String>,
 }
 
 /// A user to create.
@@ -51,6 +53,7 @@ pub struct UserChange {
     pub role: Option<String>,
     pub log_sessions: Option<bool>,
     pub password_hash: Option<String>,
+    pub language: Option<String>,
 }
 
 /// What sign-in needs to check a password.
@@ -101,8 +104,8 @@ pub trait PeopleStore: Send + Sync {
     ) -> Result<Option<SignInCandidate>>;
 }
 
-const USER_COLUMNS: &str =
-    "id, name, role, email, supporter_id, log_sessions, password_hash is not null as has_password";
+const USER_COLUMNS: &str = "id, name, role, email, supporter_id, log_sessions, language, \
+     password_hash is not null as has_password";
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
     Ok(User {
@@ -116,6 +119,7 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
             row.try_get::<i64, _>("has_password")
                 .map(|value| value != 0)
         })?,
+        language: row.try_get("language")?,
     })
 }
 
@@ -200,8 +204,8 @@ impl PeopleStore for SqlStore {
         let updated = sqlx::query(
             "update users set name = coalesce($3, name), role = coalesce($4, role), \
              log_sessions = coalesce($5, log_sessions), \
-             password_hash = coalesce($6, password_hash), updated_at = $7 \
-             where company_id = $1 and id = $2",
+             password_hash = coalesce($6, password_hash), updated_at = $7, \
+             language = coalesce($8, language) where company_id = $1 and id = $2",
         )
         .bind(&company.0)
         .bind(id)
@@ -210,6 +214,7 @@ impl PeopleStore for SqlStore {
         .bind(change.log_sessions.map(i64::from))
         .bind(change.password_hash.as_deref())
         .bind(micros(Utc::now()))
+        .bind(change.language.as_deref())
         .execute(&mut *transaction)
         .await?
         .rows_affected();

@@ -54,6 +54,61 @@ pub struct DemoLoad {
     pub sessions: usize,
     pub newly_stored: usize,
     pub admin_token: String,
+    /// (e-mail, role, password) of the people who sign in to the web pages; the passwords are
+    /// new at every start.
+    pub sign_ins: Vec<(String, String, String)>,
+}
+
+/// The demo's web users: e-mail, name and role.
+const DEMO_USERS: [(&str, &str, &str); 2] = [
+    ("admin@demo.example", "Demo Admin", "admin"),
+    ("viewer@demo.example", "Demo Viewer", "viewer"),
+];
+
+/// A new random password.
+fn fresh_password() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 9];
+    getrandom::fill(&mut bytes).map_err(|error| anyhow::anyhow!("no random source: {error}"))?;
+    Ok(hex::encode(bytes))
+}
+
+/// Makes sure each demo web user exists, with a new password.
+async fn demo_sign_ins(
+    store: &dyn Store,
+    company: &debrief_store::CompanyId,
+) -> anyhow::Result<Vec<(String, String, String)>> {
+    let users = store.list_users(company).await?;
+    let mut sign_ins = Vec::new();
+    for (email, name, role) in DEMO_USERS {
+        let password = fresh_password()?;
+        let password_hash = debrief_server::routes::people::hash_password(&password)
+            .map_err(|error| anyhow::anyhow!("hashing the demo password: {error}"))?;
+        match users
+            .iter()
+            .find(|user| user.email.as_deref() == Some(email))
+        {
+            Some(user) => {
+                let change = debrief_store::UserChange {
+                    password_hash: Some(password_hash),
+                    ..Default::default()
+                };
+                store.update_user(company, &user.id, &change).await?;
+            }
+            None => {
+                let user = debrief_store::NewUser {
+                    name: name.into(),
+                    role: role.into(),
+                    email: Some(email.into()),
+                    supporter_id: None,
+                    log_sessions: true,
+                    password_hash: Some(password_hash),
+                };
+                store.create_user(company, &user).await?;
+            }
+        }
+        sign_ins.push((email.to_string(), role.to_string(), password));
+    }
+    Ok(sign_ins)
 }
 
 fn first_name(full: &str) -> &str {
@@ -195,7 +250,11 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<DemoLoad> {
         .create_token(&company.id, &admin, "demo", None)
         .await
         .context("issuing the demo admin token")?;
+    let sign_ins = demo_sign_ins(store, &company.id)
+        .await
+        .context("creating the demo's web users")?;
     Ok(DemoLoad {
+        sign_ins,
         company: company.name,
         sessions: records.len(),
         newly_stored,

@@ -801,6 +801,13 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         );
         println!("admin API token, shown once:");
         println!("{}", loaded.admin_token);
+        println!(
+            "sign in at http://{local}/sign-in with company {:?}:",
+            loaded.company
+        );
+        for (email, role, password) in &loaded.sign_ins {
+            println!("  {role}: {email} / {password}");
+        }
     }
     let llm =
         debrief_llm::configure::Backends::build(&settings.llm).context("the [llm] settings")?;

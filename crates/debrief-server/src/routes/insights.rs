@@ -5,12 +5,12 @@
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::{DateTime, TimeDelta, Utc};
-use debrief_store::SummaryRange;
+use debrief_store::{SummaryRange, SummarySearch};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{need, Permitted};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// The period, `[from, to)`; by default the last 30 days.
@@ -53,5 +53,85 @@ pub async fn get_overview(
         "skipped": counts.skipped.iter().map(|(reason, sessions)| json!({"reason": reason, "sessions": sessions})).collect::<Vec<_>>(),
         "by_issue_type": tags.issue_types.into_iter().map(|(name, summaries)| json!({"issue_type": name, "summaries": summaries})).collect::<Vec<_>>(),
         "by_application": tags.applications.into_iter().map(|(name, summaries)| json!({"application": name, "summaries": summaries})).collect::<Vec<_>>(),
+    })))
+}
+
+/// Page size of the summary list when the request names none.
+const DEFAULT_PER_PAGE: u32 = 25;
+
+/// Query of `GET /api/v1/summaries`.
+#[derive(Deserialize)]
+pub struct SummaryListQuery {
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    /// Words that must all appear in the title or the summary.
+    q: Option<String>,
+    issue_type: Option<String>,
+    application: Option<String>,
+    supporter: Option<String>,
+    /// 1-based.
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+/// An empty filter is no filter.
+fn given(value: Option<String>) -> Option<String> {
+    value
+        .map(|value| value.trim().to_string())
+        .filter(|value| !value.is_empty())
+}
+
+/// `GET /api/v1/summaries?q=…&issue_type=…&application=…&supporter=…&from=…&to=…&page=…`:
+/// the company's summaries, newest session first, with how many match in all.
+#[utoipa::path(
+    get, path = "/api/v1/summaries", tag = "insights", operation_id = "insights_list_summaries",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"),
+              (status = 403, description = "missing permission insights.view")),
+    security(("bearer" = []))
+)]
+pub async fn list_summaries(
+    State(state): State<AppState>,
+    Permitted(principal, _): Permitted<need::InsightsView>,
+    Query(query): Query<SummaryListQuery>,
+) -> ApiResult<Json<Value>> {
+    let per_page = query
+        .per_page
+        .unwrap_or(DEFAULT_PER_PAGE)
+        .clamp(1, debrief_store::MAX_PAGE_SIZE);
+    let page = query.page.unwrap_or(1).max(1);
+    let search = SummarySearch {
+        from: query.from,
+        to: query.to,
+        text: given(query.q),
+        issue_type: given(query.issue_type),
+        application: given(query.application),
+        supporter_id: given(query.supporter),
+        offset: (page - 1).saturating_mul(per_page),
+        limit: per_page,
+    };
+    let found = state
+        .store
+        .search_summaries(&principal.company.id, &search)
+        .await?;
+    let mut items = Vec::with_capacity(found.items.len());
+    for item in found.items {
+        let summary: Value = serde_json::from_str(&item.body).map_err(|error| {
+            ApiError::Internal(format!("stored summary {}: {error}", item.session_id))
+        })?;
+        items.push(json!({
+            "session_id": item.session_id,
+            "started_at": item.sort_at,
+            "supporter_id": item.supporter_id,
+            "engine": item.engine,
+            "language": item.language,
+            "edited": item.edited.map(|(by, at)| json!({"by": by, "at": at})),
+            "summary": summary,
+        }));
+    }
+    Ok(Json(json!({
+        "summaries": items,
+        "total": found.total,
+        "page": page,
+        "per_page": per_page,
     })))
 }

@@ -9,13 +9,14 @@ use axum::http::StatusCode;
 use axum::Json;
 use debrief_core::access::{builtin_role, check_role_name, PermissionSet, BUILTIN_ROLES};
 use debrief_core::RecordError;
+use debrief_engine::language::Language;
 use debrief_store::{
     list_typed, put_typed, CompanyId, CustomRole, NewUser, ObjectKind, StoreError, User, UserChange,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{need, Permitted};
+use crate::auth::{need, Caller, Permitted};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::records::json_body;
 use crate::AppState;
@@ -213,7 +214,7 @@ pub async fn delete_role(
 }
 
 /// An argon2id hash of a password, in PHC form.
-fn hash_password(password: &str) -> ApiResult<String> {
+pub fn hash_password(password: &str) -> ApiResult<String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ApiError::InvalidRecord(RecordError::invalid(
             "password",
@@ -333,9 +334,24 @@ pub struct UserChangeRequest {
     log_sessions: Option<bool>,
     #[serde(default)]
     password: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
 }
 
-/// `PATCH /api/v1/users/{id}`: name, role, password or "log sessions for connection reports".
+/// `language` as one of the supported codes, or a 422 naming the field.
+fn language_code(language: &str) -> ApiResult<String> {
+    Language::from_code(language)
+        .map(|language| language.code().to_string())
+        .ok_or_else(|| {
+            ApiError::InvalidRecord(RecordError::invalid(
+                "language",
+                "must be one of en, pt-BR, es, de, fr",
+            ))
+        })
+}
+
+/// `PATCH /api/v1/users/{id}`: name, role, password, language or "log sessions for connection
+/// reports".
 #[utoipa::path(
     patch, path = "/api/v1/users/{id}", tag = "people", operation_id = "people_update_user",
     params(("id" = String, Path)),
@@ -359,8 +375,88 @@ pub async fn update_user(
         role: request.role,
         log_sessions: request.log_sessions,
         password_hash: request.password.as_deref().map(hash_password).transpose()?,
+        language: request.language.as_deref().map(language_code).transpose()?,
     };
     Ok(Json(state.store.update_user(company, &id, &change).await?))
+}
+
+/// `GET /api/v1/me`: who the token acts as — company, user, role, permissions — and the
+/// language of their pages (their own choice, else the company's insights language).
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "people", operation_id = "people_get_me",
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token")),
+    security(("bearer" = []))
+)]
+pub async fn get_me(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> ApiResult<Json<Value>> {
+    let company = &principal.company.id;
+    let user = state.store.get_user(company, &principal.user_id).await?;
+    let language = match &user.language {
+        Some(language) => language.clone(),
+        None => {
+            crate::routes::governance::ai_settings(&state, company)
+                .await?
+                .insights
+                .language
+        }
+    };
+    Ok(Json(json!({
+        "company": principal.company.name,
+        "user": {"id": user.id, "name": user.name, "email": user.email},
+        "role": principal.role,
+        "permissions": principal.permissions,
+        "language": language_code(&language).unwrap_or_else(|_| "en".to_string()),
+    })))
+}
+
+/// Body of `PUT /api/v1/me/language`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageRequest {
+    language: String,
+}
+
+/// `PUT /api/v1/me/language`: the caller's own language for pages and exports.
+#[utoipa::path(
+    put, path = "/api/v1/me/language", tag = "people", operation_id = "people_put_my_language",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 422, description = "a field is invalid: details name it")),
+    security(("bearer" = []))
+)]
+pub async fn put_my_language(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let request: LanguageRequest = json_body(&body)?;
+    let change = UserChange {
+        language: Some(language_code(&request.language)?),
+        ..UserChange::default()
+    };
+    let user = state
+        .store
+        .update_user(&principal.company.id, &principal.user_id, &change)
+        .await?;
+    Ok(Json(json!({"language": user.language})))
+}
+
+/// `POST /api/v1/sign-out`: revokes the token the request carries.
+#[utoipa::path(
+    post, path = "/api/v1/sign-out", tag = "people", operation_id = "people_sign_out",
+    responses((status = 204, description = "signed out"), (status = 401, description = "no valid bearer token")),
+    security(("bearer" = []))
+)]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .revoke_token(&principal.company.id, &principal.token_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Body of `POST /api/v1/sign-in`.

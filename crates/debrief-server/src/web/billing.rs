@@ -1,0 +1,243 @@
+//! The AI credits page (balance by source and expiry, this month, the ledger, add-on purchases,
+//! thresholds and the out-of-credits rule) and the automated-resolutions page (consumed against
+//! allowance and commitment, overage, the month's projection, and every conversation's verdict
+//! with its rule and reason, which admins can override). A part the company has not set up yet
+//! (no automated-resolution plan, say) is named as not available; the rest still shows.
+
+use axum::extract::{Path, Query};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use minijinja::context;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::insights::url_escape;
+use super::{Visitor, WebError};
+
+/// Ledger entries the credits page lists, newest first.
+const LEDGER_ROWS: u32 = 50;
+
+/// Query of the two pages: a notice to show, a month (`YYYY-MM`) for usage.
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    notice: Option<String>,
+    period: Option<String>,
+}
+
+/// `GET /credits`.
+pub async fn credits(visitor: Visitor, Query(query): Query<PageQuery>) -> Response {
+    let result = render_credits(&visitor, query.notice, None).await;
+    visitor.finish(result)
+}
+
+async fn render_credits(
+    visitor: &Visitor,
+    notice: Option<String>,
+    problem: Option<(Value, String)>,
+) -> Result<Response, WebError> {
+    visitor.require("usage.view")?;
+    let credits = visitor.api.read("/credits").await?;
+    let ledger = visitor
+        .api
+        .read(&format!("/credits/ledger?limit={LEDGER_ROWS}"))
+        .await?;
+    let alerts = visitor.api.read("/credits/alerts").await?;
+    let settings = visitor.api.read_part("/credits/settings").await?;
+    let mut entries = ledger["items"].as_array().cloned().unwrap_or_default();
+    entries.reverse();
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let (refused, problem) = problem.unzip();
+    visitor.render_status(
+        status,
+        "credits.html",
+        "credits",
+        context! {
+            credits => credits,
+            ledger => entries,
+            alerts => alerts["items"],
+            settings_text => settings.ok().map(|settings| serde_json::to_string_pretty(&settings).unwrap_or_default()),
+            notice => notice,
+            refused => refused,
+            problem => problem,
+        },
+    )
+}
+
+/// `POST /credits`: `action` is `purchase` (with `packs`) or `settings` (the JSON document).
+pub async fn change_credits(
+    visitor: Visitor,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let result = async {
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(key, _)| key == name)
+                .map_or(String::new(), |(_, value)| value.clone())
+        };
+        visitor.check_csrf(&field("csrf"))?;
+        visitor.require("billing.manage")?;
+        let (path, body) = match field("action").as_str() {
+            "purchase" => match field("packs").trim().parse::<i64>() {
+                Ok(packs) => ("/credits/purchases", json!({"packs": packs})),
+                Err(_) => {
+                    return render_credits(
+                        &visitor,
+                        None,
+                        Some((
+                            json!({"packs": field("packs")}),
+                            "packs: must be a whole number".into(),
+                        )),
+                    )
+                    .await
+                }
+            },
+            "settings" => match serde_json::from_str::<Value>(&field("document")) {
+                Ok(document) => ("/credits/settings", document),
+                Err(error) => {
+                    return render_credits(
+                        &visitor,
+                        None,
+                        Some((
+                            json!({"document": field("document")}),
+                            format!("document: {error}"),
+                        )),
+                    )
+                    .await
+                }
+            },
+            _ => return Err(WebError::NotFound),
+        };
+        let method = if path == "/credits/settings" {
+            Method::PUT
+        } else {
+            Method::POST
+        };
+        let reply = visitor.api.call(method, path, Some(&body)).await?;
+        match reply.status {
+            status if status.is_success() => {
+                Ok(Redirect::to("/credits?notice=saved").into_response())
+            }
+            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
+            _ => {
+                let refused = json!({"packs": field("packs"), "document": field("document")});
+                render_credits(&visitor, None, Some((refused, reply.problem()))).await
+            }
+        }
+    }
+    .await;
+    visitor.finish(result)
+}
+
+/// The projection chart: the month's capacity (allowance and commitment), what is consumed and
+/// what the month is heading for, as bar lengths in percent of the largest.
+fn projection(usage: &Value) -> Value {
+    let number = |name: &str| usage[name].as_i64().unwrap_or_default();
+    let capacity = number("from_allowance")
+        + number("allowance_left")
+        + number("from_commitment")
+        + number("commitment_left");
+    let consumed = number("consumed");
+    let projected = number("projected");
+    let largest = capacity.max(consumed).max(projected).max(1);
+    let percent = |value: i64| value.max(0) * 100 / largest;
+    json!({
+        "capacity": capacity, "consumed": consumed, "projected": projected,
+        "capacity_percent": percent(capacity), "consumed_percent": percent(consumed),
+        "projected_percent": percent(projected),
+        "over": projected > capacity,
+    })
+}
+
+/// `GET /usage`.
+pub async fn usage(visitor: Visitor, Query(query): Query<PageQuery>) -> Response {
+    let result = async {
+        visitor.require("usage.view")?;
+        let period = query.period.filter(|period| {
+            chrono::NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").is_ok()
+        });
+        let usage_path = match &period {
+            Some(period) => format!("/usage/resolutions?period={period}"),
+            None => "/usage/resolutions".to_string(),
+        };
+        let usage = visitor.api.read_part(&usage_path).await?;
+        let month = period
+            .or_else(|| {
+                usage
+                    .as_ref()
+                    .ok()
+                    .and_then(|usage| usage["period"].as_str().map(str::to_string))
+            })
+            .unwrap_or_else(|| visitor.state.clock.now().format("%Y-%m").to_string());
+        let verdicts = visitor
+            .api
+            .read(&format!("/usage/resolutions/conversations?period={month}"))
+            .await?;
+        let alerts = visitor.api.read("/usage/alerts").await?;
+        let (usage, unavailable) = match usage {
+            Ok(usage) => (Some(usage), None),
+            Err(why) => (None, Some(why)),
+        };
+        visitor.render(
+            "usage.html",
+            "usage",
+            context! {
+                month => month,
+                projection => usage.as_ref().map(projection),
+                usage => usage,
+                unavailable => unavailable,
+                verdicts => verdicts["conversations"],
+                alerts => alerts["alerts"],
+                notice => query.notice,
+            },
+        )
+    }
+    .await;
+    visitor.finish(result)
+}
+
+/// The override form's fields.
+#[derive(Deserialize)]
+pub struct OverrideForm {
+    csrf: String,
+    verdict: String,
+    reason: String,
+    month: String,
+}
+
+/// `POST /usage/{id}/override`: an admin's verdict, recorded with their reason.
+pub async fn override_verdict(
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<OverrideForm>,
+) -> Response {
+    let result = async {
+        visitor.check_csrf(&form.csrf)?;
+        let reply = visitor
+            .api
+            .call(
+                Method::POST,
+                &format!("/conversations/{}/override", url_escape(&id)),
+                Some(&json!({"verdict": form.verdict, "reason": form.reason})),
+            )
+            .await?;
+        let back = |notice: &str| {
+            let query =
+                serde_urlencoded::to_string([("period", form.month.as_str()), ("notice", notice)])
+                    .unwrap_or_default();
+            Redirect::to(&format!("/usage?{query}")).into_response()
+        };
+        match reply.status {
+            status if status.is_success() => Ok(back("saved")),
+            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
+            _ => Ok(back(&reply.problem())),
+        }
+    }
+    .await;
+    visitor.finish(result)
+}

@@ -1,0 +1,494 @@
+//! The insights page: the overview of a period (totals, skip reasons, charts by issue type and
+//! by application), the searchable and filtered summary list, and the side panel of one summary
+//! with its edit history and the edit, delete and export actions.
+
+use axum::extract::{Path, Query};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeDelta, Utc};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::charts::{bars, pairs, shorten};
+use super::{Visitor, WebError};
+
+/// Summaries per list page.
+const PER_PAGE: u32 = 25;
+
+/// Most characters of a summary's text in the list.
+const SNIPPET_CHARS: usize = 220;
+
+/// The page's state, all in its query string so that every view can be linked and reloaded.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct InsightsQuery {
+    /// `7`, `30` (default), `90` or `custom` (with `from` and `to`, dates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issue_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    application: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supporter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<u32>,
+    /// The session whose summary the side panel shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open: Option<String>,
+    /// `1`: the panel is the edit form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edit: Option<String>,
+    /// `delete`: the panel asks to confirm the deletion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirm: Option<String>,
+    /// `saved` or `deleted`: what the last action did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<String>,
+}
+
+impl InsightsQuery {
+    /// The query string of this state.
+    fn encode(&self) -> String {
+        serde_urlencoded::to_string(self).unwrap_or_default()
+    }
+
+    /// The list's state without the panel's.
+    fn list_only(&self) -> InsightsQuery {
+        InsightsQuery {
+            open: None,
+            edit: None,
+            confirm: None,
+            notice: None,
+            ..self.clone()
+        }
+    }
+
+    /// The list's state with `session`'s panel open.
+    fn opened(&self, session: &str) -> InsightsQuery {
+        InsightsQuery {
+            open: Some(session.to_string()),
+            ..self.list_only()
+        }
+    }
+
+    /// The period as `[from, to)`, or why the custom dates do not make one.
+    fn period(&self, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), ()> {
+        let days = match self.period.as_deref() {
+            Some("7") => 7,
+            Some("90") => 90,
+            Some("custom") => {
+                let date = |text: &Option<String>| {
+                    text.as_deref()
+                        .and_then(|text| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+                };
+                let (Some(from), Some(to)) = (date(&self.from), date(&self.to)) else {
+                    return Err(());
+                };
+                if from > to {
+                    return Err(());
+                }
+                let start = from.and_hms_opt(0, 0, 0).ok_or(())?.and_utc();
+                let end = to.and_hms_opt(0, 0, 0).ok_or(())?.and_utc() + TimeDelta::days(1);
+                return Ok((start, end));
+            }
+            _ => 30,
+        };
+        Ok((now - TimeDelta::days(days), now))
+    }
+}
+
+/// The query string's word for a time.
+fn instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// An edit form sent back with the API's objection, so nothing typed is lost.
+pub struct Draft {
+    fields: Value,
+    problem: String,
+}
+
+/// `GET /insights`.
+pub async fn page(visitor: Visitor, Query(query): Query<InsightsQuery>) -> Response {
+    let result = render(&visitor, &query, None).await;
+    visitor.finish(result)
+}
+
+async fn render(
+    visitor: &Visitor,
+    query: &InsightsQuery,
+    draft: Option<Draft>,
+) -> Result<Response, WebError> {
+    visitor.require("insights.view")?;
+    let now = visitor.state.clock.now();
+    let (period_ok, (from, to)) = match query.period(now) {
+        Ok(range) => (true, range),
+        Err(()) => (false, (now - TimeDelta::days(30), now)),
+    };
+    let range = serde_urlencoded::to_string([("from", instant(from)), ("to", instant(to))])
+        .unwrap_or_default();
+    let overview = visitor
+        .api
+        .read(&format!("/insights/overview?{range}"))
+        .await?;
+    let page = query.page.unwrap_or(1).max(1);
+    let filters = serde_urlencoded::to_string([
+        ("q", query.q.clone().unwrap_or_default()),
+        ("issue_type", query.issue_type.clone().unwrap_or_default()),
+        ("application", query.application.clone().unwrap_or_default()),
+        ("supporter", query.supporter.clone().unwrap_or_default()),
+        ("page", page.to_string()),
+        ("per_page", PER_PAGE.to_string()),
+    ])
+    .unwrap_or_default();
+    let list = visitor
+        .api
+        .read(&format!("/summaries?{range}&{filters}"))
+        .await?;
+    let total = list["total"].as_u64().unwrap_or_default();
+    let pages = total.div_ceil(u64::from(PER_PAGE)).max(1);
+    let items: Vec<Value> = list["summaries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            let session = item["session_id"].as_str().unwrap_or_default();
+            json!({
+                "session_id": session,
+                "href": format!("/insights?{}", query.opened(session).encode()),
+                "title": item["summary"]["title"],
+                "snippet": shorten(item["summary"]["summary"].as_str().unwrap_or_default(), SNIPPET_CHARS),
+                "issue_types": item["summary"]["issue_types"],
+                "applications": item["summary"]["applications"],
+                "started_at": item["started_at"],
+                "supporter_id": item["supporter_id"],
+                "edited": !item["edited"].is_null(),
+                "open": query.open.as_deref() == Some(session),
+            })
+        })
+        .collect();
+    let page_href = |number: u64| {
+        let mut state = query.list_only();
+        state.page = Some(u32::try_from(number).unwrap_or(1));
+        format!("/insights?{}", state.encode())
+    };
+    let others = "…";
+    let issue_types = pairs(&overview["by_issue_type"], "issue_type", "summaries");
+    let applications = pairs(&overview["by_application"], "application", "summaries");
+    let supporters = match visitor.api.read_part("/users").await? {
+        Ok(users) => users["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|user| user["supporter_id"].as_str().map(str::to_string))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let panel = match &query.open {
+        Some(session) => Some(panel(visitor, query, session, draft).await?),
+        None => None,
+    };
+    visitor.render(
+        "insights.html",
+        "insights",
+        context! {
+            query => query,
+            period_ok => period_ok,
+            period => query.period.clone().unwrap_or_else(|| "30".into()),
+            from_date => from.date_naive().to_string(),
+            to_date => (to - TimeDelta::seconds(1)).date_naive().to_string(),
+            overview => overview,
+            issue_type_bars => bars(&issue_types, others),
+            application_bars => bars(&applications, others),
+            issue_type_names => issue_types.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>(),
+            application_names => applications.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>(),
+            supporters => supporters,
+            items => items,
+            total => total,
+            page => page,
+            pages => pages,
+            previous_href => (u64::from(page) > 1).then(|| page_href(u64::from(page) - 1)),
+            next_href => (u64::from(page) < pages).then(|| page_href(u64::from(page) + 1)),
+            clear_href => "/insights",
+            panel => panel,
+        },
+    )
+}
+
+/// The side panel of one session's summary.
+async fn panel(
+    visitor: &Visitor,
+    query: &InsightsQuery,
+    session: &str,
+    draft: Option<Draft>,
+) -> Result<Value, WebError> {
+    let encoded = url_escape(session);
+    let reply = visitor
+        .api
+        .call(Method::GET, &format!("/sessions/{encoded}/summary"), None)
+        .await?;
+    let base = query.opened(session);
+    let with = |change: fn(&mut InsightsQuery)| {
+        let mut state = base.clone();
+        change(&mut state);
+        format!("/insights?{}", state.encode())
+    };
+    let mut panel = json!({
+        "session_id": session,
+        "action_base": format!("/insights/{encoded}"),
+        "back": format!("/insights?{}", base.encode()),
+        "close_href": format!("/insights?{}", query.list_only().encode()),
+        "edit_href": with(|state| state.edit = Some("1".into())),
+        "delete_href": with(|state| state.confirm = Some("delete".into())),
+        "editing": query.edit.is_some() || draft.is_some(),
+        "confirming": query.confirm.as_deref() == Some("delete"),
+        "notice": query.notice,
+    });
+    match reply.status {
+        StatusCode::OK => {
+            let summary = reply.json();
+            let revisions = visitor
+                .api
+                .read(&format!("/sessions/{encoded}/summary/revisions"))
+                .await?;
+            panel["form"] = match &draft {
+                Some(draft) => draft.fields.clone(),
+                None => json!({
+                    "title": summary["title"],
+                    "summary": summary["summary"],
+                    "problem": summary["problem"],
+                    "actions": summary["actions"].as_array().into_iter().flatten()
+                        .filter_map(Value::as_str).collect::<Vec<_>>().join("\n"),
+                    "follow_up": summary["follow_up"],
+                    "outcome": summary["outcome"],
+                }),
+            };
+            panel["problem"] = json!(draft.map(|draft| draft.problem));
+            panel["summary"] = summary;
+            panel["revisions"] = revisions["items"].clone();
+        }
+        StatusCode::NOT_FOUND => return Err(WebError::NotFound),
+        StatusCode::UNAUTHORIZED => return Err(WebError::SignIn),
+        _ => panel["state"] = reply.json(),
+    }
+    Ok(panel)
+}
+
+/// A path segment with its reserved characters escaped.
+pub fn url_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            escaped.push(char::from(byte));
+        } else {
+            escaped.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    escaped
+}
+
+/// The edit form's fields.
+#[derive(Deserialize)]
+pub struct EditForm {
+    csrf: String,
+    back: String,
+    title: String,
+    summary: String,
+    problem: String,
+    actions: String,
+    follow_up: String,
+    outcome: String,
+}
+
+/// `POST /insights/{id}/edit`: the API keeps the replaced text as a revision with who and when.
+pub async fn edit(
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<EditForm>,
+) -> Response {
+    let result = async {
+        visitor.check_csrf(&form.csrf)?;
+        let actions: Vec<&str> = form
+            .actions
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect();
+        let change = json!({
+            "title": form.title.trim(), "summary": form.summary.trim(), "problem": form.problem.trim(),
+            "actions": actions, "follow_up": form.follow_up.trim(), "outcome": form.outcome,
+        });
+        let reply = visitor
+            .api
+            .call(Method::PATCH, &format!("/sessions/{}/summary", url_escape(&id)), Some(&change))
+            .await?;
+        let query: InsightsQuery = serde_urlencoded::from_str(form.back.trim_start_matches("/insights?"))
+            .unwrap_or_default();
+        match reply.status {
+            status if status.is_success() => {
+                let mut state = query.opened(&id);
+                state.notice = Some("saved".into());
+                Ok(Redirect::to(&format!("/insights?{}", state.encode())).into_response())
+            }
+            StatusCode::UNAUTHORIZED => Err(WebError::SignIn),
+            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
+            _ => {
+                let draft = Draft {
+                    fields: json!({
+                        "title": form.title, "summary": form.summary, "problem": form.problem,
+                        "actions": form.actions, "follow_up": form.follow_up, "outcome": form.outcome,
+                    }),
+                    problem: reply.problem(),
+                };
+                let mut page = render(&visitor, &query.opened(&id), Some(draft)).await?;
+                *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                Ok(page)
+            }
+        }
+    }
+    .await;
+    visitor.finish(result)
+}
+
+/// A form that acts on one summary.
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    back: String,
+    format: Option<String>,
+    language: Option<String>,
+}
+
+/// `POST /insights/{id}/delete`, after the panel's confirmation.
+pub async fn delete(
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let result = async {
+        visitor.check_csrf(&form.csrf)?;
+        let reply = visitor
+            .api
+            .call(
+                Method::DELETE,
+                &format!("/sessions/{}/summary", url_escape(&id)),
+                None,
+            )
+            .await?;
+        match reply.status {
+            status if status.is_success() => {
+                let query: InsightsQuery =
+                    serde_urlencoded::from_str(form.back.trim_start_matches("/insights?"))
+                        .unwrap_or_default();
+                let mut state = query.list_only();
+                state.notice = Some("deleted".into());
+                Ok(Redirect::to(&format!("/insights?{}", state.encode())).into_response())
+            }
+            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
+            StatusCode::NOT_FOUND => Err(WebError::NotFound),
+            _ => Err(WebError::Api(reply.problem())),
+        }
+    }
+    .await;
+    visitor.finish(result)
+}
+
+/// `POST /insights/{id}/export`: the file the API renders, as a download.
+pub async fn export(
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let result = async {
+        visitor.check_csrf(&form.csrf)?;
+        let request = json!({
+            "format": form.format.unwrap_or_else(|| "pdf".into()),
+            "language": form.language,
+            "session_ids": [id],
+        });
+        let reply = visitor
+            .api
+            .call(Method::POST, "/exports", Some(&request))
+            .await?;
+        match reply.status {
+            StatusCode::OK => {
+                let mut response = reply.body.into_response();
+                for header in [CONTENT_TYPE, CONTENT_DISPOSITION] {
+                    if let Some(value) = reply.headers.get(&header) {
+                        response.headers_mut().insert(header, value.clone());
+                    }
+                }
+                Ok(response)
+            }
+            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
+            _ => Err(WebError::Api(reply.problem())),
+        }
+    }
+    .await;
+    visitor.finish(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_the_last_days_or_whole_custom_dates() {
+        let now = DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z")
+            .map(|at| at.to_utc())
+            .unwrap_or_default();
+        let query = |period: &str, from: &str, to: &str| InsightsQuery {
+            period: Some(period.into()),
+            from: Some(from.into()),
+            to: Some(to.into()),
+            ..InsightsQuery::default()
+        };
+        assert_eq!(
+            query("7", "", "").period(now),
+            Ok((now - TimeDelta::days(7), now))
+        );
+        assert_eq!(
+            InsightsQuery::default().period(now),
+            Ok((now - TimeDelta::days(30), now))
+        );
+        let (from, to) = query("custom", "2026-11-01", "2026-11-02")
+            .period(now)
+            .unwrap_or((now, now));
+        assert_eq!(
+            (instant(from), instant(to)),
+            ("2026-11-01T00:00:00Z".into(), "2026-11-03T00:00:00Z".into())
+        );
+        assert_eq!(
+            query("custom", "2026-11-05", "2026-11-02").period(now),
+            Err(())
+        );
+        assert_eq!(
+            query("custom", "yesterday", "2026-11-02").period(now),
+            Err(())
+        );
+    }
+
+    #[test]
+    fn the_panel_keeps_the_list_state_and_escapes_ids() {
+        let query = InsightsQuery {
+            q: Some("vpn & wifi".into()),
+            page: Some(2),
+            edit: Some("1".into()),
+            ..InsightsQuery::default()
+        };
+        assert_eq!(
+            query.opened("s/1").encode(),
+            "q=vpn+%26+wifi&page=2&open=s%2F1"
+        );
+        assert_eq!(url_escape("a b/ç"), "a%20b%2F%C3%A7");
+    }
+}

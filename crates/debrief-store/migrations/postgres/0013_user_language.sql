@@ -1,0 +1,3 @@
+-- A user's language for the web pages and exports (en, pt-BR, es, de, fr); null: the
+-- company's insights language (postgres).
+alter table users add column language text;
