@@ -327,7 +327,8 @@ impl Visitor {
         values: minijinja::Value,
     ) -> Result<Response, WebError> {
         let context = context! { ..values, ..self.frame(nav) };
-        render(&self.state.templates, template, context).map(|html| (status, html).into_response())
+        render(&self.state.templates, template, context)
+            .map(|html| (status, axum::response::Html(html)).into_response())
     }
 
     /// The page, or the visitor's error page for what went wrong.

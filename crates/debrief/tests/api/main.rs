@@ -14,4 +14,5 @@ mod sessions;
 mod tenancy;
 mod tokens;
 mod util;
+mod web;
 mod webhooks;

@@ -1,0 +1,838 @@
+//! The web pages: over plain HTTP (sign-in, CSRF, permissions, tenancy) and end to end in
+//! headless Chromium driven through chromedriver (skipped, saying so, when the browser is not
+//! installed; `scripts/setup.sh` installs it). The browser run saves screenshots of the main
+//! pages at 1280 and 390 px under `target/web-screenshots/`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::util::{json_of, TestApp};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const ADMIN_PASSWORD: &str = "correct horse battery";
+const VIEWER_PASSWORD: &str = "viewer password 1";
+
+/// Support sessions on different topics, started in the last days.
+fn recent_sessions() -> Vec<Value> {
+    let topics = [
+        (
+            "Outlook keeps asking for my password since this morning.",
+            "OUTLOOK.EXE",
+            "I reset your mail profile and the password prompt is gone.",
+        ),
+        (
+            "The printer on the second floor shows offline and nothing prints.",
+            "spoolsv.exe",
+            "I restarted the print spooler and the test page printed.",
+        ),
+        (
+            "The VPN disconnects every few minutes when I work from home.",
+            "FortiClient.exe",
+            "I updated the VPN client and the connection is stable now.",
+        ),
+        (
+            "Excel freezes when I open the budget spreadsheet.",
+            "EXCEL.EXE",
+            "I disabled the broken add-in and Excel opens the file now.",
+        ),
+        (
+            "I cannot log in to Windows, it says my account is locked.",
+            "LogonUI.exe",
+            "I unlocked your account and you can sign in again.",
+        ),
+        (
+            "Teams has no sound in meetings since the update.",
+            "Teams.exe",
+            "I selected the right speaker in Teams and the sound works.",
+        ),
+    ];
+    let now = chrono::Utc::now();
+    topics
+        .iter()
+        .enumerate()
+        .map(|(index, (problem, app, fix))| {
+            let started = now - chrono::TimeDelta::hours(6 * (index as i64 + 1));
+            let at = started.to_rfc3339();
+            json!({
+                "id": format!("web-{index}"),
+                "channel": "remote_session",
+                "direction": "outgoing",
+                "started_at": at,
+                "supporter": {"id": format!("sup-{}", index % 2), "name": "Ana Souza"},
+                "device": {"id": format!("d-{index}"), "platform": "windows"},
+                "consent": "allowed",
+                "turns": [
+                    {"speaker": "customer", "speaker_name": "Bruno", "text": problem},
+                    {"speaker": "agent", "speaker_name": "Ana", "text": fix},
+                    {"speaker": "customer", "speaker_name": "Bruno", "text": "Great, it works now. Thank you!"}
+                ],
+                "events": [{"at": at, "type": "app_focus", "app": app}]
+            })
+        })
+        .collect()
+}
+
+/// A company `acme` with summarized sessions, an admin and a viewer who sign in with passwords.
+async fn app_with_summaries() -> TestApp {
+    let app = TestApp::spawn().await;
+    app.enable_insights(&app.token).await;
+    let (status, stored) = app
+        .call(
+            Method::POST,
+            "/api/v1/sessions",
+            &app.token,
+            Some(json!(recent_sessions())),
+        )
+        .await;
+    assert_eq!(
+        (status, stored["counts"]["stored"].as_u64()),
+        (200, Some(6)),
+        "{stored}"
+    );
+    assert_eq!(app.summarize_now().await, 6);
+    for (name, email, role, password) in [
+        ("Alice Admin", "alice@acme.example", "admin", ADMIN_PASSWORD),
+        (
+            "Victor Viewer",
+            "victor@acme.example",
+            "viewer",
+            VIEWER_PASSWORD,
+        ),
+    ] {
+        let user = json!({"name": name, "email": email, "role": role, "password": password});
+        let (status, body) = app
+            .call(Method::POST, "/api/v1/users", &app.token, Some(user))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    app
+}
+
+/// The value of `name="csrf"` in a page.
+fn csrf_in(html: &str) -> String {
+    let start = html
+        .find("name=\"csrf\" value=\"")
+        .expect("the page has a form token")
+        + 19;
+    html[start..].chars().take_while(|c| *c != '"').collect()
+}
+
+/// The `name=value` part of each Set-Cookie header.
+fn cookies_of(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .map(|value| value.split(';').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Signs in over HTTP: the session cookie (`debrief_session=…`), or `None` when refused.
+async fn sign_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> Option<String> {
+    let form = client
+        .get(format!("{}/sign-in", app.address))
+        .send()
+        .await
+        .expect("sign-in page");
+    let pre_session = cookies_of(&form).join("; ");
+    let csrf = csrf_in(&form.text().await.expect("html"));
+    let response = client
+        .post(format!("{}/sign-in", app.address))
+        .header(COOKIE, pre_session)
+        .form(&[
+            ("company", "acme"),
+            ("email", email),
+            ("password", password),
+            ("csrf", csrf.as_str()),
+            ("next", "/insights"),
+        ])
+        .send()
+        .await
+        .expect("sign-in answered");
+    if response.status().as_u16() != 303 {
+        return None;
+    }
+    cookies_of(&response)
+        .into_iter()
+        .find(|cookie| cookie.starts_with("debrief_session="))
+}
+
+#[tokio::test]
+async fn pages_need_a_session_a_form_token_and_the_permission() {
+    let app = app_with_summaries().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+
+    let anonymous = client
+        .get(format!("{}/insights?q=vpn", app.address))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(anonymous.status().as_u16(), 303);
+    assert_eq!(
+        anonymous.headers()[LOCATION],
+        "/sign-in?next=%2Finsights%3Fq%3Dvpn"
+    );
+    assert!(
+        sign_in(&app, &client, "alice@acme.example", "wrong password")
+            .await
+            .is_none()
+    );
+
+    let admin = sign_in(&app, &client, "alice@acme.example", ADMIN_PASSWORD)
+        .await
+        .expect("admin signs in");
+    let page = |path: &str, cookie: &str| {
+        client
+            .get(format!("{}{path}", app.address))
+            .header(COOKIE, cookie.to_string())
+            .send()
+    };
+    let insights = page("/insights", &admin).await.expect("answered");
+    assert_eq!(insights.status().as_u16(), 200);
+    let html = insights.text().await.expect("html");
+    assert!(
+        html.contains("data-testid=\"total-summarized\">6<"),
+        "six summaries in the overview"
+    );
+
+    // A form without its token changes nothing.
+    let forged = client
+        .post(format!("{}/insights/web-0/delete", app.address))
+        .header(COOKIE, admin.clone())
+        .form(&[("csrf", "0".repeat(32).as_str()), ("back", "/insights")])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(forged.status().as_u16(), 403);
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/sessions/web-0/summary",
+            &app.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "the summary is still there");
+
+    // Another company's session is not found, even by its id.
+    let other = app.other_company("globex").await;
+    let mut foreign = recent_sessions()[0].clone();
+    foreign["id"] = json!("globex-only");
+    let (status, _) = app
+        .call(Method::POST, "/api/v1/sessions", &other, Some(foreign))
+        .await;
+    assert_eq!(status, 201);
+    app.summarize_now().await;
+    let foreign_page = page("/insights?open=globex-only", &admin)
+        .await
+        .expect("answered");
+    assert_eq!(foreign_page.status().as_u16(), 404);
+
+    // A viewer sees summaries but no edit or delete, and gets a 403 on admin pages.
+    let viewer = sign_in(&app, &client, "victor@acme.example", VIEWER_PASSWORD)
+        .await
+        .expect("viewer signs in");
+    let panel = page("/insights?open=web-1", &viewer)
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("html");
+    assert!(panel.contains("data-testid=\"panel-title\""));
+    assert!(!panel.contains("data-testid=\"edit\"") && !panel.contains("data-testid=\"delete\""));
+    assert!(
+        !panel.contains("data-testid=\"export-form\""),
+        "viewers do not export"
+    );
+    for path in [
+        "/settings/users",
+        "/settings/ai",
+        "/insights?open=web-1&edit=1&confirm=delete",
+    ] {
+        let response = page(path, &viewer).await.expect("answered");
+        let status = response.status().as_u16();
+        let html = response.text().await.expect("html");
+        if path.starts_with("/settings") {
+            assert_eq!(status, 403, "{path}");
+        } else {
+            assert!(
+                !html.contains("data-testid=\"edit-form\"") && !html.contains("confirm-delete"),
+                "{path}"
+            );
+        }
+    }
+    let csrf = csrf_in(&panel);
+    let refused = client
+        .post(format!("{}/insights/web-1/delete", app.address))
+        .header(COOKIE, viewer.clone())
+        .form(&[("csrf", csrf.as_str()), ("back", "/insights")])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        refused.status().as_u16(),
+        403,
+        "the API refuses the viewer's delete"
+    );
+
+    // Signing out revokes the token behind the cookie.
+    let signed_out = client
+        .post(format!("{}/sign-out", app.address))
+        .header(COOKIE, viewer.clone())
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(signed_out.status().as_u16(), 303);
+    let after = page("/insights", &viewer).await.expect("answered");
+    assert_eq!(after.headers()[LOCATION], "/sign-in?next=%2Finsights");
+    app.stop().await;
+}
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver() -> Option<Driver> {
+    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("skipped: {CHROMIUM} or {CHROMEDRIVER} is not installed (scripts/setup.sh installs them)");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver {
+        child,
+        port,
+        profile: tempfile::tempdir().expect("profile dir"),
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Some(driver);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not listen on {port}");
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("chrome"));
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1280,900",
+                     format!("--user-data-dir={}", driver.profile.path().display())],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session starts")
+}
+
+/// Where the screenshots go: the workspace's `target/web-screenshots/`.
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/web-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+/// Saves the page at 1280 and 390 px, and checks that the phone width needs no sideways scroll.
+async fn screenshots(browser: &Client, name: &str) {
+    for (width, height) in [(1280, 900), (390, 844)] {
+        browser
+            .set_window_size(width, height)
+            .await
+            .expect("resize");
+        let png = browser.screenshot().await.expect("screenshot");
+        std::fs::write(screenshot_dir().join(format!("{name}-{width}.png")), png).expect("saved");
+        let too_wide = browser
+            .execute(
+                "return [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                             && !(e.parentElement && e.parentElement.closest('.scroll')) && getComputedStyle(e).position !== 'absolute')
+                   .map(e => e.tagName + '.' + e.className).slice(0, 5);",
+                vec![],
+            )
+            .await
+            .expect("measured");
+        assert_eq!(
+            too_wide,
+            json!([]),
+            "{name} fits {width} px without sideways scrolling"
+        );
+        let page_fits = browser
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth;",
+                vec![],
+            )
+            .await
+            .expect("measured");
+        assert_eq!(
+            page_fits,
+            json!(true),
+            "{name} at {width} px scrolls sideways"
+        );
+    }
+    browser.set_window_size(1280, 900).await.expect("resize");
+}
+
+/// Waits until the page's URL satisfies `ready`.
+async fn wait_for_url(browser: &Client, ready: impl Fn(&str) -> bool, what: &str) {
+    for _ in 0..100 {
+        if ready(browser.current_url().await.expect("url").as_str()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("waited in vain for {what}");
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("{css}: {error}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn sign_in_with_browser(browser: &Client, app: &TestApp, email: &str, password: &str) {
+    browser
+        .goto(&format!("{}/insights", app.address))
+        .await
+        .expect("opens");
+    let form = browser
+        .form(Locator::Css("form[action='/sign-in']"))
+        .await
+        .expect("the sign-in form");
+    form.set_by_name("company", "acme").await.expect("company");
+    form.set_by_name("email", email).await.expect("email");
+    form.set_by_name("password", password)
+        .await
+        .expect("password");
+    form.submit().await.expect("submitted");
+    browser
+        .wait()
+        .for_element(Locator::Css("[data-testid=totals]"))
+        .await
+        .expect("the insights page");
+}
+
+#[tokio::test]
+async fn the_insights_pages_work_end_to_end_in_chromium() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = app_with_summaries().await;
+    let browser = browser(&driver).await;
+
+    browser
+        .goto(&format!("{}/insights", app.address))
+        .await
+        .expect("opens");
+    assert!(browser
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .ends_with("/sign-in"));
+    screenshots(&browser, "sign-in").await;
+    sign_in_with_browser(&browser, &app, "alice@acme.example", ADMIN_PASSWORD).await;
+
+    // The overview counts are the API's.
+    let (_, overview) = app
+        .call(Method::GET, "/api/v1/insights/overview", &app.token, None)
+        .await;
+    assert_eq!(
+        text_of(&browser, "[data-testid=total-sessions]").await,
+        overview["sessions"].to_string()
+    );
+    assert_eq!(
+        text_of(&browser, "[data-testid=total-summarized]").await,
+        overview["summarized"].to_string()
+    );
+    let bars = browser
+        .find_all(Locator::Css("[data-testid=chart-issue-types] rect"))
+        .await
+        .expect("bars");
+    assert_eq!(
+        bars.len(),
+        overview["by_issue_type"]
+            .as_array()
+            .map_or(0, Vec::len)
+            .min(11)
+    );
+    screenshots(&browser, "insights").await;
+
+    // Filter by an issue type: the list is the API's for that type.
+    let issue_type = overview["by_issue_type"][0]["issue_type"]
+        .as_str()
+        .expect("a tagged summary")
+        .to_string();
+    let select = browser
+        .find(Locator::Css("select[name=issue_type]"))
+        .await
+        .expect("filter");
+    select.select_by_value(&issue_type).await.expect("chosen");
+    browser
+        .find(Locator::Css("form[role=search] button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("filtered");
+    wait_for_url(&browser, |url| url.contains("issue_type="), "filtered page").await;
+    let (_, listed) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/summaries?issue_type={}",
+                issue_type.replace(' ', "%20")
+            ),
+            &app.token,
+            None,
+        )
+        .await;
+    let count = text_of(&browser, "[data-testid=result-count] strong").await;
+    assert_eq!(count, listed["total"].to_string());
+    assert_eq!(
+        browser
+            .find_all(Locator::Css(".summary-link"))
+            .await
+            .expect("links")
+            .len() as u64,
+        listed["total"].as_u64().unwrap_or(0)
+    );
+
+    // Open a summary in the side panel.
+    let first = browser
+        .find(Locator::Css(".summary-link"))
+        .await
+        .expect("a summary");
+    let session = first
+        .attr("data-session")
+        .await
+        .expect("attr")
+        .expect("session id");
+    first.click().await.expect("opened");
+    browser
+        .wait()
+        .for_element(Locator::Css("[data-testid=panel]"))
+        .await
+        .expect("the panel");
+    let (_, summary) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/sessions/{session}/summary"),
+            &app.token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        text_of(&browser, "[data-testid=panel-title]").await,
+        summary["title"].as_str().unwrap_or_default()
+    );
+    screenshots(&browser, "summary-panel").await;
+
+    // Edit it; after a reload the edit is there, and the original is in the history.
+    browser
+        .find(Locator::Css("[data-testid=edit]"))
+        .await
+        .expect("edit")
+        .click()
+        .await
+        .expect("edit form");
+    browser
+        .wait()
+        .for_element(Locator::Css("[data-testid=edit-form]"))
+        .await
+        .expect("the form");
+    let title = browser
+        .find(Locator::Css("[data-testid=edit-form] input[name=title]"))
+        .await
+        .expect("title");
+    title.clear().await.expect("cleared");
+    title
+        .send_keys("Edited in the browser")
+        .await
+        .expect("typed");
+    browser
+        .form(Locator::Css("[data-testid=edit-form]"))
+        .await
+        .expect("the form")
+        .submit()
+        .await
+        .expect("saved");
+    browser
+        .wait()
+        .for_element(Locator::Css("[data-testid=revisions]"))
+        .await
+        .expect("history");
+    browser.refresh().await.expect("reloaded");
+    assert_eq!(
+        text_of(&browser, "[data-testid=panel-title]").await,
+        "Edited in the browser"
+    );
+    let (_, edited) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/sessions/{session}/summary"),
+            &app.token,
+            None,
+        )
+        .await;
+    assert_eq!(edited["title"], "Edited in the browser");
+    assert_eq!(
+        edited["edited"]["by"].as_str().map(str::is_empty),
+        Some(false)
+    );
+    let (_, revisions) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/sessions/{session}/summary/revisions"),
+            &app.token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        revisions["items"][0]["replaced"]["title"], summary["title"],
+        "the original stays retrievable"
+    );
+
+    // Export it: the panel's form posts to the page's export, with the session cookie.
+    let exported = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const form = document.querySelector('[data-testid=export-form]');
+             const data = new URLSearchParams(new FormData(form));
+             data.set('format', 'json');
+             fetch(form.action, {method: 'POST', body: data})
+               .then(r => r.text().then(text => done([r.status, r.headers.get('content-type'), text])));",
+            vec![],
+        )
+        .await
+        .expect("exported");
+    assert_eq!(exported[0], json!(200));
+    assert!(exported[1]
+        .as_str()
+        .is_some_and(|kind| kind.starts_with("application/json")));
+    assert!(exported[2]
+        .as_str()
+        .is_some_and(|text| text.contains("Edited in the browser")));
+
+    // Escape closes the panel.
+    browser
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .send_keys("\u{E00C}")
+        .await
+        .expect("escape");
+    wait_for_url(&browser, |url| !url.contains("open="), "closed").await;
+
+    // Delete another one, after the confirmation.
+    browser
+        .goto(&format!("{}/insights", app.address))
+        .await
+        .expect("list");
+    let before: u64 = text_of(&browser, "[data-testid=result-count] strong")
+        .await
+        .parse()
+        .expect("a count");
+    let links = browser
+        .find_all(Locator::Css(".summary-link"))
+        .await
+        .expect("links");
+    let doomed = links[links.len() - 1]
+        .attr("data-session")
+        .await
+        .expect("attr")
+        .expect("id");
+    links[links.len() - 1].click().await.expect("opened");
+    browser
+        .wait()
+        .for_element(Locator::Css("[data-testid=delete]"))
+        .await
+        .expect("delete")
+        .click()
+        .await
+        .expect("asks");
+    let confirm = browser
+        .wait()
+        .for_element(Locator::Css("[data-testid=confirm-delete]"))
+        .await
+        .expect("confirmation");
+    screenshots(&browser, "delete-confirmation").await;
+    confirm
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("deleted");
+    browser
+        .wait()
+        .for_element(Locator::Css(".notice"))
+        .await
+        .expect("the notice");
+    let after: u64 = text_of(&browser, "[data-testid=result-count] strong")
+        .await
+        .parse()
+        .expect("a count");
+    assert_eq!(after, before - 1);
+    let (status, state) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/sessions/{doomed}/summary"),
+            &app.token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, state["state"].as_str()),
+        (410, Some("deleted")),
+        "{state}"
+    );
+
+    // The other main pages render for an admin.
+    for (path, name) in [
+        ("/settings/ai", "settings-ai"),
+        ("/settings/users", "settings-users"),
+        ("/credits", "credits"),
+        ("/usage", "usage"),
+    ] {
+        browser
+            .goto(&format!("{}{path}", app.address))
+            .await
+            .expect("opens");
+        assert!(
+            browser.find(Locator::Css("main h1")).await.is_ok(),
+            "{path} has its heading"
+        );
+        screenshots(&browser, name).await;
+    }
+    assert!(
+        text_of(&browser, "[data-testid=usage-unavailable]")
+            .await
+            .contains("plan"),
+        "usage says what is not set up"
+    );
+
+    // Switch the language: the menu applies itself.
+    browser
+        .goto(&format!("{}/insights", app.address))
+        .await
+        .expect("list");
+    browser
+        .find(Locator::Css("#language-menu"))
+        .await
+        .expect("menu")
+        .select_by_value("de")
+        .await
+        .expect("chosen");
+    browser
+        .wait()
+        .for_element(Locator::Css("html[lang=de]"))
+        .await
+        .expect("German page");
+    assert_eq!(
+        text_of(&browser, "nav a[aria-current=page]").await,
+        "Einblicke"
+    );
+    let (_, me) = app.call(Method::GET, "/api/v1/me", &app.token, None).await;
+    assert_eq!(
+        me["language"], "en",
+        "the admin token's user keeps their own language"
+    );
+    screenshots(&browser, "insights-de").await;
+
+    // A viewer sees no edit or delete.
+    browser
+        .find(Locator::Css("[data-testid=sign-out]"))
+        .await
+        .expect("sign out")
+        .click()
+        .await
+        .expect("signed out");
+    browser
+        .wait()
+        .for_element(Locator::Css("form[action='/sign-in']"))
+        .await
+        .expect("the sign-in page");
+    sign_in_with_browser(&browser, &app, "victor@acme.example", VIEWER_PASSWORD).await;
+    browser
+        .find(Locator::Css(".summary-link"))
+        .await
+        .expect("a summary")
+        .click()
+        .await
+        .expect("opened");
+    browser
+        .wait()
+        .for_element(Locator::Css("[data-testid=panel-title]"))
+        .await
+        .expect("the panel");
+    assert!(browser
+        .find_all(Locator::Css(
+            "[data-testid=edit], [data-testid=delete], [data-testid=export-form]"
+        ))
+        .await
+        .expect("query")
+        .is_empty());
+    browser
+        .goto(&format!("{}/settings/users", app.address))
+        .await
+        .expect("opens");
+    assert_eq!(
+        text_of(&browser, "main h1").await,
+        "You do not have permission to see this page."
+    );
+
+    browser.close().await.expect("browser closes");
+    let _ = json_of;
+    app.stop().await;
+}
