@@ -2,14 +2,15 @@
 # Everything the test suite needs besides Rust, installed or started when missing; idempotent.
 # Source it (`. scripts/setup.sh`) to get the variables it exports:
 #   - Debian packages: poppler-utils and fonts-dejavu-core (PDF export tests), cmake, clang and
-#     libclang-dev (llama.cpp for the `local-llm` feature);
+#     libclang-dev (llama.cpp for the `local-llm` feature), chromium and chromium-driver (the web
+#     pages' browser tests) → DEBRIEF_REQUIRE_BROWSER=1, so those tests fail instead of skipping;
 #   - PostgreSQL on 127.0.0.1:5432 with a `test` database → DEBRIEF_TEST_DATABASE_URL;
 #   - the test model and llama.cpp's OpenAI-compatible server (scripts/fetch-llm.sh) →
 #     DEBRIEF_TEST_GGUF and DEBRIEF_TEST_LLAMA_SERVER.
 set -euo pipefail
 SETUP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-packages=(poppler-utils fonts-dejavu-core cmake clang libclang-dev)
+packages=(poppler-utils fonts-dejavu-core cmake clang libclang-dev chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
@@ -19,6 +20,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     || { apt-get update -q >/dev/null && \
          DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; }
 fi
+
+export DEBRIEF_REQUIRE_BROWSER=1
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start

@@ -514,6 +514,7 @@ const GUARDED: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/credits/purchases", "billing.manage"),
     ("GET", "/api/v1/billing/statement", "usage.view"),
     ("GET", "/api/v1/insights/overview", "insights.view"),
+    ("GET", "/api/v1/summaries", "insights.view"),
     ("POST", "/api/v1/exports", "insights.export"),
     ("GET", "/api/v1/webhooks", "ai.settings.manage"),
     ("GET", "/api/v1/connectors", "ai.settings.manage"),

@@ -12,7 +12,7 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::util::{json_of, TestApp};
+use crate::util::TestApp;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -321,6 +321,10 @@ impl Drop for Driver {
 
 async fn start_driver() -> Option<Driver> {
     if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var_os("DEBRIEF_REQUIRE_BROWSER").is_none(),
+            "{CHROMIUM} and {CHROMEDRIVER} are required (DEBRIEF_REQUIRE_BROWSER is set)"
+        );
         eprintln!("skipped: {CHROMIUM} or {CHROMEDRIVER} is not installed (scripts/setup.sh installs them)");
         return None;
     }
@@ -833,6 +837,83 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
     );
 
     browser.close().await.expect("browser closes");
-    let _ = json_of;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_api_behind_the_pages_lists_summaries_and_knows_the_caller() {
+    let app = app_with_summaries().await;
+    let (status, me) = app.call(Method::GET, "/api/v1/me", &app.token, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            me["company"].as_str(),
+            me["role"].as_str(),
+            me["language"].as_str()
+        ),
+        (Some("acme"), Some("admin"), Some("en"))
+    );
+    assert!(me["permissions"]
+        .as_array()
+        .is_some_and(|held| held.contains(&json!("insights.delete"))));
+
+    let (status, refused) = app
+        .call(
+            Method::PUT,
+            "/api/v1/me/language",
+            &app.token,
+            Some(json!({"language": "klingon"})),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["details"]["field"].as_str()),
+        (422, Some("language")),
+        "{refused}"
+    );
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/me/language",
+            &app.token,
+            Some(json!({"language": "pt"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, me) = app.call(Method::GET, "/api/v1/me", &app.token, None).await;
+    assert_eq!(me["language"], "pt-BR");
+
+    let (_, vpn) = app
+        .call(Method::GET, "/api/v1/summaries?q=VPN", &app.token, None)
+        .await;
+    assert_eq!(vpn["total"], 1, "{vpn}");
+    assert_eq!(vpn["summaries"][0]["session_id"], "web-2");
+    let (_, page) = app
+        .call(
+            Method::GET,
+            "/api/v1/summaries?per_page=4&page=2",
+            &app.token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            page["total"].as_u64(),
+            page["summaries"].as_array().map(Vec::len)
+        ),
+        (Some(6), Some(2))
+    );
+    assert_eq!(
+        page["summaries"][1]["session_id"], "web-5",
+        "newest first: the oldest is last"
+    );
+    let (_, supporter) = app
+        .call(
+            Method::GET,
+            "/api/v1/summaries?supporter=sup-1",
+            &app.token,
+            None,
+        )
+        .await;
+    assert_eq!(supporter["total"], 3);
     app.stop().await;
 }
