@@ -261,6 +261,10 @@ pub trait Store:
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;
+
+    /// Readies the database for reading after a bulk load: SQLite folds its write-ahead log
+    /// into the database file and refreshes the planner's statistics; PostgreSQL analyzes.
+    async fn settle(&self) -> Result<()>;
 }
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and applies its migrations.

@@ -695,6 +695,17 @@ impl Store for SqlStore {
         sqlx::query("select 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn settle(&self) -> Result<()> {
+        let statements: &[&str] = match self.backend {
+            Backend::Sqlite => &["pragma wal_checkpoint(truncate)", "pragma optimize"],
+            Backend::Postgres => &["analyze"],
+        };
+        for statement in statements {
+            sqlx::query(statement).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -701,32 +701,50 @@ impl SummaryStore for SqlStore {
         company: &CompanyId,
         search: &SummarySearch,
     ) -> Result<SummaryListPage> {
+        // With a tag filter the rows come from that tag's index (`summary_tags_by_name`), else
+        // from the summaries' time index; either way every row is the company's.
+        let tags = [
+            ("issue_type", &search.issue_type),
+            ("application", &search.application),
+        ];
+        let mut tag_filters = tags
+            .iter()
+            .filter_map(|(kind, name)| name.as_ref().map(|name| (*kind, name.clone())));
         let mut filter = Filter::default();
-        filter.push_text("m.company_id = $", company.0.clone());
+        let (from, time) = match tag_filters.next() {
+            Some((kind, name)) => {
+                filter.push_text("t.company_id = $", company.0.clone());
+                filter.push_text(&format!("t.kind = '{kind}' and t.name = $"), name);
+                (
+                    "summary_tags t join summaries m \
+                     on m.company_id = t.company_id and m.session_id = t.session_id",
+                    "t.sort_at",
+                )
+            }
+            None => {
+                filter.push_text("m.company_id = $", company.0.clone());
+                ("summaries m", "m.sort_at")
+            }
+        };
         if let Some(from) = search.from {
-            filter.push_int("m.sort_at >= $", micros(from));
+            filter.push_int(&format!("{time} >= $"), micros(from));
         }
         if let Some(to) = search.to {
-            filter.push_int("m.sort_at < $", micros(to));
+            filter.push_int(&format!("{time} < $"), micros(to));
         }
         if let Some(supporter_id) = &search.supporter_id {
             filter.push_text("m.supporter_id = $", supporter_id.clone());
         }
-        for (kind, name) in [
-            ("issue_type", &search.issue_type),
-            ("application", &search.application),
-        ] {
-            if let Some(name) = name {
-                filter.push_text(
-                    &format!(
-                        "exists (select 1 from summary_tags t where t.company_id = m.company_id \
-                         and t.session_id = m.session_id and t.kind = '{kind}' and t.name = $"
-                    ),
-                    name.clone(),
-                );
-                if let Some(last) = filter.clauses.last_mut() {
-                    last.push(')');
-                }
+        for (kind, name) in tag_filters {
+            filter.push_text(
+                &format!(
+                    "exists (select 1 from summary_tags o where o.company_id = m.company_id \
+                     and o.session_id = m.session_id and o.kind = '{kind}' and o.name = $"
+                ),
+                name,
+            );
+            if let Some(last) = filter.clauses.last_mut() {
+                last.push(')');
             }
         }
         for word in search.text.iter().flat_map(|text| text.split_whitespace()) {
@@ -739,7 +757,7 @@ impl SummaryStore for SqlStore {
                 .push(Bind::Text(contains_pattern(&word.to_lowercase())));
         }
         let count_sql = format!(
-            "select count(*) as total from summaries m where {}",
+            "select count(*) as total from {from} where {}",
             filter.sql()
         );
         let total: i64 = filter
@@ -749,8 +767,8 @@ impl SummaryStore for SqlStore {
             .try_get("total")?;
         let page_sql = format!(
             "select m.session_id, m.body, m.engine, m.language, m.sort_at, m.supporter_id, \
-             m.edited_by, m.edited_at from summaries m where {} \
-             order by m.sort_at desc, m.session_id desc limit {} offset {}",
+             m.edited_by, m.edited_at from {from} where {} \
+             order by {time} desc, m.session_id desc limit {} offset {}",
             filter.sql(),
             search.limit.clamp(1, crate::MAX_PAGE_SIZE),
             search.offset
@@ -788,9 +806,12 @@ impl SummaryStore for SqlStore {
         company: &CompanyId,
         range: &SummaryRange,
     ) -> Result<TagCounts> {
+        // `+sort_at` keeps SQLite on `summary_tags_by_name`, whose order is the grouping's:
+        // reading the company's tags in that order beats sorting a period's (ten times, at
+        // 100,000 summaries). PostgreSQL reads `+sort_at` as `sort_at`.
         let rows = sqlx::query(
             "select kind, name, count(*) as summaries from summary_tags \
-             where company_id = $1 and sort_at >= $2 and sort_at < $3 group by kind, name",
+             where company_id = $1 and +sort_at >= $2 and +sort_at < $3 group by kind, name",
         )
         .bind(&company.0)
         .bind(range.from.map_or(i64::MIN, micros))

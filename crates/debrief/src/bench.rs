@@ -72,6 +72,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 128)]
         max_tokens: u32,
     },
+    /// Fill a fresh company of the database at `--db` with SESSIONS sessions of the last 90
+    /// days (most summarized, some skipped or waiting), then time the insights page — overview,
+    /// charts and the first list page, as a signed-in admin — through the whole router.
+    Insights {
+        #[arg(long, default_value_t = 100_000)]
+        sessions: u64,
+        /// How many times each page is requested.
+        #[arg(long, default_value_t = 30)]
+        requests: u32,
+        #[arg(long)]
+        db: String,
+    },
     /// Charge ENTRIES sessions one credit each in a fresh company of the database at `--db`
     /// (a ledger of that many entries), then time reading the balance.
     Credits {
@@ -236,6 +248,185 @@ async fn credits(entries: u64, reads: u32, db: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Issue types of the insights bench's summaries.
+const BENCH_ISSUE_TYPES: [&str; 8] = [
+    "email",
+    "network_vpn",
+    "printing",
+    "performance",
+    "file_access",
+    "account_password",
+    "hardware",
+    "software_install",
+];
+
+/// Skip reasons of the insights bench's skipped sessions.
+const BENCH_SKIP_REASONS: [&str; 3] = [
+    "consent was refused",
+    "no AI credit left",
+    "insights are off for incoming sessions",
+];
+
+/// Fills a company with `count` sessions of the last 90 days and their summaries (synthetic, in
+/// the stored format: the page's cost does not depend on the words), then times the page.
+async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
+    use tower::ServiceExt;
+
+    let store = debrief_store::connect(db).await?;
+    let now = Utc::now();
+    let created = store
+        .create_company(
+            &NewCompany {
+                name: CompanyName::parse(&format!("bench-{}", now.timestamp_micros()))?,
+                tier: LicenseTier::Premium,
+                time_zone: TimeZoneName::parse("UTC")?,
+                term_start: now.date_naive(),
+            },
+            "Bench",
+        )
+        .await?;
+    let company = created.company.id.clone();
+    let mut generator = SessionGenerator::new(7);
+    let filling = Instant::now();
+    let span_micros = Duration::days(90).num_microseconds().unwrap_or(1);
+    for batch_start in (0..count).step_by(1000) {
+        let batch: Vec<debrief_core::SessionRecord> = (batch_start..(batch_start + 1000).min(count))
+            .map(|index| {
+                let started = now - Duration::microseconds(span_micros * index as i64 / count as i64);
+                let topic = (generator.next() % CUSTOMER_LINES.len() as u64) as usize;
+                let text = json!({
+                    "id": format!("bench-{index}"),
+                    "channel": "remote_session",
+                    "direction": "outgoing",
+                    "started_at": started.to_rfc3339(),
+                    "supporter": {"id": format!("sup-{}", index % 40), "name": generator.pick(&AGENTS)},
+                    "device": {"id": format!("d-{}", index % 5000), "platform": generator.pick(&PLATFORMS)},
+                    "turns": [
+                        {"speaker": "customer", "speaker_name": generator.pick(&CUSTOMERS), "text": CUSTOMER_LINES[topic]},
+                        {"speaker": "agent", "text": AGENT_LINES[topic]}
+                    ],
+                    "events": [{"at": started.to_rfc3339(), "type": "app_focus", "app": generator.pick(&APPS)}]
+                });
+                debrief_core::SessionRecord::parse(&text.to_string())
+                    .map_err(|error| anyhow::anyhow!("bench session: {error}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        store.insert_sessions(&company, &batch).await?;
+    }
+    let mut summarized = 0u64;
+    loop {
+        let jobs = store.claim_summary_jobs(now, 1000, 600).await?;
+        if jobs.is_empty() {
+            break;
+        }
+        for job in &jobs {
+            let roll = generator.next() % 100;
+            if roll < 15 {
+                let reason = BENCH_SKIP_REASONS[(roll % 3) as usize];
+                store
+                    .skip_summary_job(job, reason, roll % 3 == 0, "allowed")
+                    .await?;
+                continue;
+            }
+            let topic = (generator.next() % CUSTOMER_LINES.len() as u64) as usize;
+            let summary = json!({
+                "id": job.session_id,
+                "title": CUSTOMER_LINES[topic],
+                "summary": format!("{}. {}.", CUSTOMER_LINES[topic], AGENT_LINES[topic]),
+                "problem": CUSTOMER_LINES[topic],
+                "actions": [AGENT_LINES[topic]],
+                "outcome": "resolved",
+                "follow_up": "",
+                "issue_types": [BENCH_ISSUE_TYPES[topic], generator.pick(&BENCH_ISSUE_TYPES)],
+                "applications": [generator.pick(&APPS)],
+                "language": "en",
+                "engine": "builtin-1",
+            });
+            store
+                .complete_summary_job(job, &summary.to_string(), "builtin-1", "en", "allowed")
+                .await?;
+            summarized += 1;
+        }
+    }
+    store.settle().await?;
+    println!(
+        "stored {count} sessions ({summarized} summarized) in {:.1}s",
+        filling.elapsed().as_secs_f64()
+    );
+
+    let state = debrief_server::AppState {
+        store: store.clone(),
+        limits: debrief_server::Limits::default(),
+        judge: debrief_llm::engine::ResolutionCheck::InProcess(
+            debrief_engine::judge::Judge::AlwaysPass,
+        ),
+        llm: debrief_llm::configure::Backends::default(),
+        clock: debrief_server::clock::Clock::system(),
+        export_font: None,
+        secrets: None,
+    };
+    let router = debrief_server::router(state);
+    let cookie = format!("debrief_session={}", created.admin_token.secret.expose());
+    let bearer = format!("Bearer {}", created.admin_token.secret.expose());
+    let pages = [
+        ("insights, last 30 days", "/insights".to_string()),
+        ("insights, last 90 days", "/insights?period=90".to_string()),
+        (
+            "search \"printer offline\"",
+            "/insights?period=90&q=printer+offline".to_string(),
+        ),
+        (
+            "filter issue type, page 40",
+            "/insights?period=90&issue_type=printing&page=40".to_string(),
+        ),
+        ("side panel open", "/insights?open=bench-10".to_string()),
+        (
+            "API overview, 90 days",
+            format!(
+                "/api/v1/insights/overview?from={}",
+                (now - Duration::days(90)).format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+        ),
+        (
+            "API list, 90 days",
+            format!(
+                "/api/v1/summaries?from={}",
+                (now - Duration::days(90)).format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+        ),
+    ];
+    println!("| page | median ms | p95 ms | max ms |");
+    println!("|---|---|---|---|");
+    for (name, path) in pages {
+        let mut times = Vec::with_capacity(requests as usize);
+        for _ in 0..requests.max(1) {
+            let request = Request::builder()
+                .uri(path.as_str())
+                .header(header::COOKIE, cookie.as_str())
+                .header(header::AUTHORIZATION, bearer.as_str())
+                .body(Body::empty())?;
+            let started = Instant::now();
+            let response = router.clone().oneshot(request).await?;
+            let status = response.status();
+            axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(status.is_success(), "{path} answered {status}");
+        }
+        times.sort_by(f64::total_cmp);
+        let at = |share: f64| times[((times.len() - 1) as f64 * share).round() as usize];
+        println!(
+            "| {name} | {:.1} | {:.1} | {:.1} |",
+            at(0.5),
+            at(0.95),
+            at(1.0)
+        );
+    }
+    Ok(())
+}
+
 /// Writes `count` JSON lines made by `line` to `path`.
 fn write_lines(
     path: &std::path::Path,
@@ -280,6 +471,11 @@ pub async fn run(
             .await?;
         }
         BenchCommand::Credits { entries, reads, db } => credits(entries, reads, &db).await?,
+        BenchCommand::Insights {
+            sessions,
+            requests,
+            db,
+        } => insights(sessions, requests, &db).await?,
         BenchCommand::Sessions {
             count,
             turns,

@@ -264,6 +264,10 @@ pub async fn import_file(
     reader
         .join()
         .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
+    store
+        .settle()
+        .await
+        .context("settling the database after the import")?;
     report.elapsed = started.elapsed();
     Ok(report)
 }

@@ -792,22 +792,29 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {address}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
     tracing::info!(listen = %local, backend = store.backend().as_str(), "debrief is listening");
-    println!("Debrief is running at http://{local}/");
+    // The banner is written once; a closed stdout (`| head`) is no reason to stop serving.
+    let mut banner = format!("Debrief is running at http://{local}/\n");
     if demo {
         let loaded = demo::load(store.as_ref()).await?;
-        println!(
-            "demo company {:?}: {} sessions ({} newly loaded)",
-            loaded.company, loaded.sessions, loaded.newly_stored
-        );
-        println!("admin API token, shown once:");
-        println!("{}", loaded.admin_token);
-        println!(
-            "sign in at http://{local}/sign-in with company {:?}:",
+        banner.push_str(&format!(
+            "demo company {:?}: {} sessions ({} newly loaded)\nadmin API token, shown once:\n{}\n\
+             sign in at http://{local}/sign-in with company {:?}:\n",
+            loaded.company,
+            loaded.sessions,
+            loaded.newly_stored,
+            loaded.admin_token,
             loaded.company
-        );
+        ));
         for (email, role, password) in &loaded.sign_ins {
-            println!("  {role}: {email} / {password}");
+            banner.push_str(&format!("  {role}: {email} / {password}\n"));
         }
+    }
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout
+            .write_all(banner.as_bytes())
+            .and_then(|()| stdout.flush());
     }
     let llm =
         debrief_llm::configure::Backends::build(&settings.llm).context("the [llm] settings")?;

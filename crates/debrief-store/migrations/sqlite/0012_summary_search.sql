@@ -6,6 +6,8 @@ alter table summaries add column supporter_id text;
 alter table summaries add column title text not null default '';
 alter table summaries add column search_text text not null default '';
 create index summaries_by_time on summaries (company_id, sort_at);
+-- The overview's counts by state and skip reason read this index alone.
+create index sessions_by_state on sessions (company_id, sort_at, summary_state, skip_reason);
 
 create table summary_tags (
     company_id text not null references companies (id),
