@@ -382,7 +382,7 @@ impl SummaryStore for SqlStore {
         .await?;
         if inserted.rows_affected() == 1 {
             SummaryIndex::of(summary)
-                .write(&mut *transaction, &job.company, &job.session_id)
+                .write(&mut transaction, &job.company, &job.session_id)
                 .await?;
             crate::webhooks::enqueue(
                 &mut *transaction,
@@ -467,7 +467,7 @@ impl SummaryStore for SqlStore {
         .execute(&mut *transaction)
         .await?;
         SummaryIndex::of(body)
-            .write(&mut *transaction, company, session_id)
+            .write(&mut transaction, company, session_id)
             .await?;
         crate::webhooks::enqueue(
             &mut *transaction,

@@ -327,7 +327,7 @@ async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
             if roll < 15 {
                 let reason = BENCH_SKIP_REASONS[(roll % 3) as usize];
                 store
-                    .skip_summary_job(job, reason, roll % 3 == 0, "allowed")
+                    .skip_summary_job(job, reason, roll.is_multiple_of(3), "allowed")
                     .await?;
                 continue;
             }
