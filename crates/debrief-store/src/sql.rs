@@ -32,14 +32,18 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Set on every SQLite connection: 16 KiB pages (taking effect when the file is created: a
 /// session body of a few KiB then shares a page instead of spilling to overflow pages),
-/// write-ahead log, enforced foreign keys, and waiting (not failing) while another connection
-/// writes.
-const SQLITE_PRAGMAS: [&str; 5] = [
+/// write-ahead log, enforced foreign keys, waiting (not failing) while another connection
+/// writes, and reads through a memory map with a 16 MiB page cache per connection (a scan of
+/// 100,000 summaries took 40 ms on one pooled connection and 250 ms on another with the
+/// default 2 MiB cache and no map; both take 40 ms with them).
+const SQLITE_PRAGMAS: [&str; 7] = [
     "pragma page_size = 16384",
     "pragma journal_mode = wal",
     "pragma synchronous = normal",
     "pragma foreign_keys = on",
     "pragma busy_timeout = 30000",
+    "pragma mmap_size = 1073741824",
+    "pragma cache_size = -16384",
 ];
 
 /// Which database a store runs on.

@@ -167,20 +167,6 @@ impl SummaryIndex {
     }
 }
 
-/// `text` as a `like` pattern that matches it anywhere, its wildcards escaped with `\`.
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for character in text.chars() {
-        if matches!(character, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(character);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// One edit of a summary: the text it replaced, who and when.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SummaryRevision {
@@ -749,12 +735,11 @@ impl SummaryStore for SqlStore {
         }
         for word in search.text.iter().flat_map(|text| text.split_whitespace()) {
             let parameter = filter.next_parameter();
-            filter
-                .clauses
-                .push(format!("m.search_text like ${parameter} escape '\\'"));
-            filter
-                .binds
-                .push(Bind::Text(contains_pattern(&word.to_lowercase())));
+            filter.clauses.push(format!(
+                "{}(m.search_text, ${parameter}) > 0",
+                self.backend().substring_position()
+            ));
+            filter.binds.push(Bind::Text(word.to_lowercase()));
         }
         let count_sql = format!(
             "select count(*) as total from {from} where {}",

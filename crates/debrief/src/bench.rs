@@ -183,26 +183,29 @@ async fn llm(
     Ok(())
 }
 
+/// A new premium company named after `now`, in UTC, its term starting today.
+async fn bench_company(
+    store: &dyn debrief_store::Store,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<debrief_store::CreatedCompany> {
+    use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
+    let company = NewCompany {
+        name: CompanyName::parse(&format!("bench-{}", now.timestamp_micros()))?,
+        tier: LicenseTier::Premium,
+        time_zone: TimeZoneName::parse("UTC")?,
+        term_start: now.date_naive(),
+    };
+    Ok(store.create_company(&company, "Bench").await?)
+}
+
 /// Fills a company's credit ledger with `entries` charged sessions and times balance reads.
 async fn credits(entries: u64, reads: u32, db: &str) -> anyhow::Result<()> {
     use debrief_core::billing::OutOfCredits;
-    use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
     use debrief_store::{CreditSource, NewGrant};
 
     let store = debrief_store::connect(db).await?;
     let start = Utc::now();
-    let company = store
-        .create_company(
-            &NewCompany {
-                name: CompanyName::parse(&format!("bench-{}", start.timestamp_micros()))?,
-                tier: LicenseTier::Premium,
-                time_zone: TimeZoneName::parse("UTC")?,
-                term_start: start.date_naive(),
-            },
-            "Bench",
-        )
-        .await?
-        .company;
+    let company = bench_company(store.as_ref(), start).await?.company;
     store
         .grant_credits(
             &company.id,
@@ -272,22 +275,11 @@ const BENCH_SKIP_REASONS: [&str; 3] = [
 async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
     use axum::body::Body;
     use axum::http::{header, Request};
-    use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
     use tower::ServiceExt;
 
     let store = debrief_store::connect(db).await?;
     let now = Utc::now();
-    let created = store
-        .create_company(
-            &NewCompany {
-                name: CompanyName::parse(&format!("bench-{}", now.timestamp_micros()))?,
-                tier: LicenseTier::Premium,
-                time_zone: TimeZoneName::parse("UTC")?,
-                term_start: now.date_naive(),
-            },
-            "Bench",
-        )
-        .await?;
+    let created = bench_company(store.as_ref(), now).await?;
     let company = created.company.id.clone();
     let mut generator = SessionGenerator::new(7);
     let filling = Instant::now();
@@ -371,6 +363,7 @@ async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
     let router = debrief_server::router(state);
     let cookie = format!("debrief_session={}", created.admin_token.secret.expose());
     let bearer = format!("Bearer {}", created.admin_token.secret.expose());
+    let since = (now - Duration::days(90)).format("%Y-%m-%dT%H:%M:%SZ");
     let pages = [
         ("insights, last 30 days", "/insights".to_string()),
         ("insights, last 90 days", "/insights?period=90".to_string()),
@@ -385,17 +378,15 @@ async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
         ("side panel open", "/insights?open=bench-10".to_string()),
         (
             "API overview, 90 days",
-            format!(
-                "/api/v1/insights/overview?from={}",
-                (now - Duration::days(90)).format("%Y-%m-%dT%H:%M:%SZ")
-            ),
+            format!("/api/v1/insights/overview?from={since}"),
         ),
         (
             "API list, 90 days",
-            format!(
-                "/api/v1/summaries?from={}",
-                (now - Duration::days(90)).format("%Y-%m-%dT%H:%M:%SZ")
-            ),
+            format!("/api/v1/summaries?from={since}"),
+        ),
+        (
+            "API search, 90 days",
+            format!("/api/v1/summaries?q=printer+offline&from={since}"),
         ),
     ];
     println!("| page | median ms | p95 ms | max ms |");

@@ -61,6 +61,11 @@ impl InsightsQuery {
         serde_urlencoded::to_string(self).unwrap_or_default()
     }
 
+    /// The state of the page a form came from (its `back` field).
+    fn from_back(back: &str) -> InsightsQuery {
+        serde_urlencoded::from_str(back.trim_start_matches("/insights?")).unwrap_or_default()
+    }
+
     /// The list's state without the panel's.
     fn list_only(&self) -> InsightsQuery {
         InsightsQuery {
@@ -331,8 +336,7 @@ pub async fn edit(
             .api
             .call(Method::PATCH, &format!("/sessions/{}/summary", url_escape(&id)), Some(&change))
             .await?;
-        let query: InsightsQuery = serde_urlencoded::from_str(form.back.trim_start_matches("/insights?"))
-            .unwrap_or_default();
+        let query = InsightsQuery::from_back(&form.back);
         match reply.status {
             status if status.is_success() => {
                 let mut state = query.opened(&id);
@@ -386,9 +390,7 @@ pub async fn delete(
             .await?;
         match reply.status {
             status if status.is_success() => {
-                let query: InsightsQuery =
-                    serde_urlencoded::from_str(form.back.trim_start_matches("/insights?"))
-                        .unwrap_or_default();
+                let query = InsightsQuery::from_back(&form.back);
                 let mut state = query.list_only();
                 state.notice = Some("deleted".into());
                 Ok(Redirect::to(&format!("/insights?{}", state.encode())).into_response())

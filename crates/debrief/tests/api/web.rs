@@ -291,6 +291,42 @@ async fn pages_need_a_session_a_form_token_and_the_permission() {
         "the API refuses the viewer's delete"
     );
 
+    // The usage page says what is missing until a plan exists, then shows the month.
+    let usage = page("/usage", &admin)
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("html");
+    assert!(usage.contains("data-testid=\"usage-unavailable\""));
+    let plan = json!({"plan": "team", "full_seats": 2, "overage_unit_price": "1.50", "at_limit": "continue"});
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            "/api/v1/ai-agents/plan",
+            &app.token,
+            Some(plan),
+        )
+        .await;
+    assert!(status < 300, "{body}");
+    let usage = page("/usage", &admin)
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("html");
+    assert!(usage.contains("data-testid=\"usage-totals\"") && !usage.contains("usage-unavailable"));
+    let credits = page("/credits", &admin)
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        credits.contains("data-testid=\"credit-balance\">4<"),
+        "10 free credits, 6 used"
+    );
+
     // Signing out revokes the token behind the cookie.
     let signed_out = client
         .post(format!("{}/sign-out", app.address))
