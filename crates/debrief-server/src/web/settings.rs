@@ -17,6 +17,8 @@ use super::{Visitor, WebError};
 /// What a section holds.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    /// The AI settings as a form.
+    AiForm,
     /// One JSON document read and replaced at an API path.
     Document,
     /// JSON documents by id under an API path.
@@ -41,7 +43,7 @@ const SECTIONS: [Section; 9] = [
         key: "ai",
         label: "settings_ai",
         path: "/settings/ai",
-        kind: Kind::Document,
+        kind: Kind::AiForm,
         permission: Some("ai.settings.manage"),
     },
     Section {
@@ -150,6 +152,7 @@ async fn render(
         visitor.require(permission)?;
     }
     let mut content = json!({"kind": match current.kind {
+        Kind::AiForm => "ai_form",
         Kind::Document => "document",
         Kind::Collection => "collection",
         Kind::Roles => "roles",
@@ -157,6 +160,9 @@ async fn render(
         Kind::Language => "language",
     }});
     match current.kind {
+        Kind::AiForm => {
+            content["settings"] = visitor.api.read(current.path).await?;
+        }
         Kind::Document => {
             let mut document = visitor.api.read(current.path).await?;
             if current.key == "taxonomy" {
@@ -266,6 +272,18 @@ pub async fn save(
                 format!("{}/{}", current.path, url_escape(id)),
                 None,
             ),
+            "ai_form" => {
+                let mut settings = visitor.api.read(current.path).await?;
+                let on = |name: &str| json!(field(&fields, name) == "on");
+                settings["ai"]["enabled"] = on("ai_enabled");
+                for direction in ["outgoing", "incoming"] {
+                    let insights = &mut settings["insights"][direction];
+                    insights["enabled"] = on(&format!("{direction}_enabled"));
+                    insights["scope"] = json!(field(&fields, &format!("{direction}_scope")));
+                }
+                settings["insights"]["language"] = json!(field(&fields, "language"));
+                (Method::PUT, current.path.to_string(), Some(settings))
+            }
             "role" => {
                 let permissions: Vec<&str> = fields
                     .iter()

@@ -4,6 +4,11 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
     select.addEventListener("change", () => select.form.submit());
   });
+  // Picking a date means a custom period.
+  const custom = document.querySelector(".period input[value=custom]");
+  document.querySelectorAll(".period input[type=date]").forEach((input) => {
+    input.addEventListener("change", () => { if (custom) custom.checked = true; });
+  });
   // An open side panel takes the focus, and Escape closes it.
   const panel = document.querySelector("[data-testid=panel]");
   if (panel) {

@@ -211,6 +211,63 @@ async fn pages_need_a_session_a_form_token_and_the_permission() {
         "six summaries in the overview"
     );
 
+    // The AI settings form saves through the API; a refused document comes back as typed.
+    let csrf = csrf_in(&html);
+    let post = |path: &str, cookie: &str, fields: Vec<(&str, &str)>| {
+        client
+            .post(format!("{}{path}", app.address))
+            .header(COOKIE, cookie.to_string())
+            .form(&fields)
+            .send()
+    };
+    let saved = post(
+        "/settings/ai",
+        &admin,
+        vec![
+            ("csrf", &csrf),
+            ("action", "ai_form"),
+            ("ai_enabled", "on"),
+            ("outgoing_enabled", "on"),
+            ("outgoing_scope", "custom_modules_only"),
+            ("incoming_scope", "all_devices"),
+            ("language", "de"),
+        ],
+    )
+    .await
+    .expect("answered");
+    assert_eq!(saved.status().as_u16(), 303);
+    let (_, settings) = app
+        .call(Method::GET, "/api/v1/settings/ai", &app.token, None)
+        .await;
+    assert_eq!(
+        settings["insights"]["outgoing"]["scope"],
+        "custom_modules_only"
+    );
+    assert_eq!(
+        (
+            settings["insights"]["incoming"]["enabled"].as_bool(),
+            settings["insights"]["language"].as_str()
+        ),
+        (Some(false), Some("de"))
+    );
+    let refused = post(
+        "/settings/engine",
+        &admin,
+        vec![
+            ("csrf", &csrf),
+            ("action", "save"),
+            ("document", "{\"summaries\": \"nonsense\"}"),
+        ],
+    )
+    .await
+    .expect("answered");
+    assert_eq!(refused.status().as_u16(), 422);
+    let sent_back = refused.text().await.expect("html");
+    assert!(
+        sent_back.contains("role=\"alert\"") && sent_back.contains("nonsense"),
+        "the reason and the text typed are shown"
+    );
+
     // A form without its token changes nothing.
     let forged = client
         .post(format!("{}/insights/web-0/delete", app.address))
@@ -795,6 +852,23 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
         );
         screenshots(&browser, name).await;
     }
+    browser
+        .goto(&format!("{}/settings/ai", app.address))
+        .await
+        .expect("opens");
+    assert!(
+        browser
+            .find(Locator::Css(
+                "[data-testid=ai-form] input[name=ai_enabled]:checked"
+            ))
+            .await
+            .is_ok(),
+        "the AI switch is a checked box"
+    );
+    browser
+        .goto(&format!("{}/usage", app.address))
+        .await
+        .expect("opens");
     assert!(
         text_of(&browser, "[data-testid=usage-unavailable]")
             .await
