@@ -123,7 +123,7 @@ pub async fn change_credits(
             status if status.is_success() => {
                 Ok(Redirect::to("/credits?notice=saved").into_response())
             }
-            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(reply.failure()),
             _ => {
                 let refused = json!({"packs": field("packs"), "document": field("document")});
                 render_credits(&visitor, None, Some((refused, reply.problem()))).await
@@ -234,7 +234,7 @@ pub async fn override_verdict(
         };
         match reply.status {
             status if status.is_success() => Ok(back("saved")),
-            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(reply.failure()),
             _ => Ok(back(&reply.problem())),
         }
     }

@@ -59,6 +59,19 @@ impl Reply {
     }
 }
 
+impl Reply {
+    /// What a refusal means for a page that cannot do better: sign in again, the 403 or 404
+    /// page, or the error page with the API's reason.
+    pub fn failure(&self) -> WebError {
+        match self.status {
+            StatusCode::UNAUTHORIZED => WebError::SignIn,
+            StatusCode::FORBIDDEN => WebError::Forbidden(self.problem()),
+            StatusCode::NOT_FOUND => WebError::NotFound,
+            _ => WebError::Api(self.problem()),
+        }
+    }
+}
+
 impl Api {
     /// The API router (routes without the `/api/v1` prefix) called with `token`.
     pub fn new(router: Router, token: &str) -> Self {
@@ -108,12 +121,10 @@ impl Api {
     /// 404 is the page's own, anything else unexpected is an error page.
     pub async fn read(&self, path: &str) -> Result<Value, WebError> {
         let reply = self.call(Method::GET, path, None).await?;
-        match reply.status {
-            status if status.is_success() => Ok(reply.json()),
-            StatusCode::UNAUTHORIZED => Err(WebError::SignIn),
-            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
-            StatusCode::NOT_FOUND => Err(WebError::NotFound),
-            _ => Err(WebError::Api(reply.problem())),
+        if reply.status.is_success() {
+            Ok(reply.json())
+        } else {
+            Err(reply.failure())
         }
     }
 
@@ -123,11 +134,10 @@ impl Api {
         let reply = self.call(Method::GET, path, None).await?;
         match reply.status {
             status if status.is_success() => Ok(Ok(reply.json())),
-            StatusCode::UNAUTHORIZED => Err(WebError::SignIn),
             StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::CONFLICT => {
                 Ok(Err(reply.problem()))
             }
-            _ => Err(WebError::Api(reply.problem())),
+            _ => Err(reply.failure()),
         }
     }
 }

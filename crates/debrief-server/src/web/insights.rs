@@ -281,8 +281,7 @@ async fn panel(
             panel["summary"] = summary;
             panel["revisions"] = revisions["items"].clone();
         }
-        StatusCode::NOT_FOUND => return Err(WebError::NotFound),
-        StatusCode::UNAUTHORIZED => return Err(WebError::SignIn),
+        StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED => return Err(reply.failure()),
         _ => panel["state"] = reply.json(),
     }
     Ok(panel)
@@ -343,8 +342,7 @@ pub async fn edit(
                 state.notice = Some("saved".into());
                 Ok(Redirect::to(&format!("/insights?{}", state.encode())).into_response())
             }
-            StatusCode::UNAUTHORIZED => Err(WebError::SignIn),
-            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(reply.failure()),
             _ => {
                 let draft = Draft {
                     fields: json!({
@@ -395,9 +393,7 @@ pub async fn delete(
                 state.notice = Some("deleted".into());
                 Ok(Redirect::to(&format!("/insights?{}", state.encode())).into_response())
             }
-            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
-            StatusCode::NOT_FOUND => Err(WebError::NotFound),
-            _ => Err(WebError::Api(reply.problem())),
+            _ => Err(reply.failure()),
         }
     }
     .await;
@@ -431,8 +427,7 @@ pub async fn export(
                 }
                 Ok(response)
             }
-            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
-            _ => Err(WebError::Api(reply.problem())),
+            _ => Err(reply.failure()),
         }
     }
     .await;

@@ -567,7 +567,7 @@ async fn set_language(visitor: Visitor, Form(form): Form<LanguageForm>) -> Respo
             )
             .await?;
         if !reply.status.is_success() {
-            return Err(WebError::Api(reply.problem()));
+            return Err(reply.failure());
         }
         Ok(Redirect::to(&local_path(form.back.as_deref(), "/insights")).into_response())
     }

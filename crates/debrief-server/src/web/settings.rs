@@ -339,8 +339,7 @@ pub async fn save(
             status if status.is_success() => {
                 Ok(Redirect::to(&format!("/settings/{key}?saved=1")).into_response())
             }
-            StatusCode::UNAUTHORIZED => Err(WebError::SignIn),
-            StatusCode::FORBIDDEN => Err(WebError::Forbidden(reply.problem())),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(reply.failure()),
             _ => refuse(&visitor, &key, &fields, reply.problem()).await,
         }
     }

@@ -516,6 +516,26 @@ async fn screenshots(browser: &Client, name: &str) {
     browser.set_window_size(1280, 900).await.expect("resize");
 }
 
+/// Clicks the element `css` finds.
+async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("{css}: {error}"))
+        .click()
+        .await
+        .unwrap_or_else(|error| panic!("clicking {css}: {error}"));
+}
+
+/// Waits for the element `css` finds.
+async fn wait_for(browser: &Client, css: &str) -> fantoccini::elements::Element {
+    browser
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("waited in vain for {css}: {error}"))
+}
+
 /// Waits until the page's URL satisfies `ready`.
 async fn wait_for_url(browser: &Client, ready: impl Fn(&str) -> bool, what: &str) {
     for _ in 0..100 {
@@ -552,11 +572,7 @@ async fn sign_in_with_browser(browser: &Client, app: &TestApp, email: &str, pass
         .await
         .expect("password");
     form.submit().await.expect("submitted");
-    browser
-        .wait()
-        .for_element(Locator::Css("[data-testid=totals]"))
-        .await
-        .expect("the insights page");
+    wait_for(browser, "[data-testid=totals]").await;
 }
 
 #[tokio::test]
@@ -615,13 +631,7 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
         .await
         .expect("filter");
     select.select_by_value(&issue_type).await.expect("chosen");
-    browser
-        .find(Locator::Css("form[role=search] button[type=submit]"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("filtered");
+    click(&browser, "form[role=search] button[type=submit]").await;
     wait_for_url(&browser, |url| url.contains("issue_type="), "filtered page").await;
     let (_, listed) = app
         .call(
@@ -656,11 +666,7 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
         .expect("attr")
         .expect("session id");
     first.click().await.expect("opened");
-    browser
-        .wait()
-        .for_element(Locator::Css("[data-testid=panel]"))
-        .await
-        .expect("the panel");
+    wait_for(&browser, "[data-testid=panel]").await;
     let (_, summary) = app
         .call(
             Method::GET,
@@ -676,18 +682,8 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
     screenshots(&browser, "summary-panel").await;
 
     // Edit it; after a reload the edit is there, and the original is in the history.
-    browser
-        .find(Locator::Css("[data-testid=edit]"))
-        .await
-        .expect("edit")
-        .click()
-        .await
-        .expect("edit form");
-    browser
-        .wait()
-        .for_element(Locator::Css("[data-testid=edit-form]"))
-        .await
-        .expect("the form");
+    click(&browser, "[data-testid=edit]").await;
+    wait_for(&browser, "[data-testid=edit-form]").await;
     let title = browser
         .find(Locator::Css("[data-testid=edit-form] input[name=title]"))
         .await
@@ -704,11 +700,7 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
         .submit()
         .await
         .expect("saved");
-    browser
-        .wait()
-        .for_element(Locator::Css("[data-testid=revisions]"))
-        .await
-        .expect("history");
+    wait_for(&browser, "[data-testid=revisions]").await;
     browser.refresh().await.expect("reloaded");
     assert_eq!(
         text_of(&browser, "[data-testid=panel-title]").await,
@@ -790,19 +782,12 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
         .expect("attr")
         .expect("id");
     links[links.len() - 1].click().await.expect("opened");
-    browser
-        .wait()
-        .for_element(Locator::Css("[data-testid=delete]"))
+    wait_for(&browser, "[data-testid=delete]")
         .await
-        .expect("delete")
         .click()
         .await
         .expect("asks");
-    let confirm = browser
-        .wait()
-        .for_element(Locator::Css("[data-testid=confirm-delete]"))
-        .await
-        .expect("confirmation");
+    let confirm = wait_for(&browser, "[data-testid=confirm-delete]").await;
     screenshots(&browser, "delete-confirmation").await;
     confirm
         .find(Locator::Css("button[type=submit]"))
@@ -811,11 +796,7 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
         .click()
         .await
         .expect("deleted");
-    browser
-        .wait()
-        .for_element(Locator::Css(".notice"))
-        .await
-        .expect("the notice");
+    wait_for(&browser, ".notice").await;
     let after: u64 = text_of(&browser, "[data-testid=result-count] strong")
         .await
         .parse()
@@ -888,11 +869,7 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
         .select_by_value("de")
         .await
         .expect("chosen");
-    browser
-        .wait()
-        .for_element(Locator::Css("html[lang=de]"))
-        .await
-        .expect("German page");
+    wait_for(&browser, "html[lang=de]").await;
     assert_eq!(
         text_of(&browser, "nav a[aria-current=page]").await,
         "Einblicke"
@@ -905,31 +882,11 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
     screenshots(&browser, "insights-de").await;
 
     // A viewer sees no edit or delete.
-    browser
-        .find(Locator::Css("[data-testid=sign-out]"))
-        .await
-        .expect("sign out")
-        .click()
-        .await
-        .expect("signed out");
-    browser
-        .wait()
-        .for_element(Locator::Css("form[action='/sign-in']"))
-        .await
-        .expect("the sign-in page");
+    click(&browser, "[data-testid=sign-out]").await;
+    wait_for(&browser, "form[action='/sign-in']").await;
     sign_in_with_browser(&browser, &app, "victor@acme.example", VIEWER_PASSWORD).await;
-    browser
-        .find(Locator::Css(".summary-link"))
-        .await
-        .expect("a summary")
-        .click()
-        .await
-        .expect("opened");
-    browser
-        .wait()
-        .for_element(Locator::Css("[data-testid=panel-title]"))
-        .await
-        .expect("the panel");
+    click(&browser, ".summary-link").await;
+    wait_for(&browser, "[data-testid=panel-title]").await;
     assert!(browser
         .find_all(Locator::Css(
             "[data-testid=edit], [data-testid=delete], [data-testid=export-form]"
