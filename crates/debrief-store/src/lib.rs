@@ -263,7 +263,8 @@ pub trait Store:
     async fn ping(&self) -> Result<()>;
 
     /// Readies the database for reading after a bulk load: SQLite folds its write-ahead log
-    /// into the database file and refreshes the planner's statistics; PostgreSQL analyzes.
+    /// into the database file and refreshes the planner's statistics; PostgreSQL vacuums and
+    /// analyzes.
     async fn settle(&self) -> Result<()>;
 }
 

@@ -703,7 +703,8 @@ impl Store for SqlStore {
     async fn settle(&self) -> Result<()> {
         let statements: &[&str] = match self.backend {
             Backend::Sqlite => &["pragma wal_checkpoint(truncate)", "pragma optimize"],
-            Backend::Postgres => &["analyze"],
+            // Vacuum marks the pages all-visible, so index-only scans stay index-only.
+            Backend::Postgres => &["vacuum (analyze)"],
         };
         for statement in statements {
             sqlx::query(statement).execute(&self.pool).await?;

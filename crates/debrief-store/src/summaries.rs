@@ -128,41 +128,40 @@ impl SummaryIndex {
         }
     }
 
-    /// Writes the index of one stored summary, replacing what it had.
-    async fn write(
+    /// Replaces a stored summary's tags (its session's time is `sort_at`) with one statement.
+    async fn write_tags(
         &self,
         connection: &mut sqlx::AnyConnection,
         company: &CompanyId,
         session_id: &str,
+        sort_at: i64,
     ) -> Result<()> {
-        sqlx::query(
-            "update summaries set title = $3, search_text = $4 \
-             where company_id = $1 and session_id = $2",
-        )
-        .bind(&company.0)
-        .bind(session_id)
-        .bind(&self.title)
-        .bind(&self.search_text)
-        .execute(&mut *connection)
-        .await?;
         sqlx::query("delete from summary_tags where company_id = $1 and session_id = $2")
             .bind(&company.0)
             .bind(session_id)
             .execute(&mut *connection)
             .await?;
-        for (kind, name) in &self.tags {
-            sqlx::query(
-                "insert into summary_tags (company_id, session_id, kind, name, sort_at) \
-                 select company_id, session_id, $3, $4, sort_at from summaries \
-                 where company_id = $1 and session_id = $2",
-            )
+        if self.tags.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<String> = (0..self.tags.len())
+            .map(|row| {
+                let first = row * 2 + 4;
+                format!("($1, $2, ${first}, ${}, $3)", first + 1)
+            })
+            .collect();
+        let sql = format!(
+            "insert into summary_tags (company_id, session_id, kind, name, sort_at) values {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql)
             .bind(&company.0)
             .bind(session_id)
-            .bind(*kind)
-            .bind(name.as_str())
-            .execute(&mut *connection)
-            .await?;
+            .bind(sort_at);
+        for (kind, name) in &self.tags {
+            query = query.bind(*kind).bind(name.as_str());
         }
+        query.execute(&mut *connection).await?;
         Ok(())
     }
 }
@@ -351,11 +350,12 @@ impl SummaryStore for SqlStore {
     ) -> Result<bool> {
         let now = micros(Utc::now());
         let mut transaction = self.pool().begin().await?;
+        let index = SummaryIndex::of(summary);
         let inserted = sqlx::query(
             "insert into summaries (company_id, session_id, body, engine, language, created_at, updated_at, \
-             sort_at, supporter_id) \
-             select $1, $2, $3, $4, $5, $6, $6, sort_at, supporter_id from sessions where seq = $7 \
-             on conflict (company_id, session_id) do nothing",
+             sort_at, supporter_id, title, search_text) \
+             select $1, $2, $3, $4, $5, $6, $6, sort_at, supporter_id, $8, $9 from sessions where seq = $7 \
+             on conflict (company_id, session_id) do nothing returning sort_at",
         )
         .bind(&job.company.0)
         .bind(job.session_id.as_str())
@@ -364,11 +364,18 @@ impl SummaryStore for SqlStore {
         .bind(language)
         .bind(now)
         .bind(job.seq)
-        .execute(&mut *transaction)
+        .bind(&index.title)
+        .bind(&index.search_text)
+        .fetch_optional(&mut *transaction)
         .await?;
-        if inserted.rows_affected() == 1 {
-            SummaryIndex::of(summary)
-                .write(&mut transaction, &job.company, &job.session_id)
+        if let Some(row) = &inserted {
+            index
+                .write_tags(
+                    &mut transaction,
+                    &job.company,
+                    &job.session_id,
+                    row.try_get("sort_at")?,
+                )
                 .await?;
             crate::webhooks::enqueue(
                 &mut *transaction,
@@ -389,7 +396,7 @@ impl SummaryStore for SqlStore {
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
-        Ok(inserted.rows_affected() == 1)
+        Ok(inserted.is_some())
     }
 
     async fn skip_summary_job(
@@ -441,19 +448,23 @@ impl SummaryStore for SqlStore {
         .bind(micros(at))
         .execute(&mut *transaction)
         .await?;
-        sqlx::query(
-            "update summaries set body = $3, edited_by = $4, edited_at = $5, updated_at = $5 \
-             where company_id = $1 and session_id = $2",
+        let index = SummaryIndex::of(body);
+        let sort_at: i64 = sqlx::query(
+            "update summaries set body = $3, edited_by = $4, edited_at = $5, updated_at = $5, \
+             title = $6, search_text = $7 where company_id = $1 and session_id = $2 returning sort_at",
         )
         .bind(&company.0)
         .bind(session_id)
         .bind(body)
         .bind(edited_by)
         .bind(micros(at))
-        .execute(&mut *transaction)
-        .await?;
-        SummaryIndex::of(body)
-            .write(&mut transaction, company, session_id)
+        .bind(&index.title)
+        .bind(&index.search_text)
+        .fetch_one(&mut *transaction)
+        .await?
+        .try_get("sort_at")?;
+        index
+            .write_tags(&mut transaction, company, session_id, sort_at)
             .await?;
         crate::webhooks::enqueue(
             &mut *transaction,

@@ -9,8 +9,11 @@ create index summaries_by_time on summaries (company_id, sort_at);
 -- The overview's counts by state and skip reason read this index alone.
 create index sessions_by_state on sessions (company_id, sort_at, summary_state, skip_reason);
 
+-- Derived rows, written and deleted with their summary in its transaction; no foreign key to
+-- companies (the summary has one): on PostgreSQL that check per tag row cost more than the
+-- insert itself and grew with the table.
 create table summary_tags (
-    company_id text not null references companies (id),
+    company_id text not null,
     session_id text not null,
     -- 'issue_type' or 'application'
     kind text not null,
