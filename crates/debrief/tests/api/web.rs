@@ -409,6 +409,11 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A test that failed before closing its session leaves Chromium running without its
+        // driver: its processes are the ones using this test's profile.
+        let _ = Command::new("pkill")
+            .args(["-f", &self.profile.path().display().to_string()])
+            .status();
     }
 }
 
