@@ -159,6 +159,13 @@ pub trait CreditStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<LedgerEntry>>;
 
+    /// The company's newest `limit` ledger entries, newest first.
+    async fn latest_credit_ledger(
+        &self,
+        company: &CompanyId,
+        limit: u32,
+    ) -> Result<Vec<LedgerEntry>>;
+
     /// Add-on packs stop renewing from `at` (recorded as an `addon_cancel` line of the
     /// company's billing timeline in the same transaction).
     async fn cancel_addon_renewal(&self, company: &CompanyId, at: DateTime<Utc>) -> Result<()>;
@@ -555,6 +562,24 @@ impl CreditStore for SqlStore {
         )
         .bind(&company.0)
         .bind(after_seq.unwrap_or(0))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(entry_from_row)
+        .collect()
+    }
+
+    async fn latest_credit_ledger(
+        &self,
+        company: &CompanyId,
+        limit: u32,
+    ) -> Result<Vec<LedgerEntry>> {
+        sqlx::query(
+            "select seq, at, kind, amount, source, session_id, valid_until, reason from credit_ledger \
+             where company_id = $1 order by seq desc limit $2",
+        )
+        .bind(&company.0)
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?

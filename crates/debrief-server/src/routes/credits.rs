@@ -60,10 +60,12 @@ pub struct LedgerQuery {
     after: Option<i64>,
     limit: Option<u32>,
     format: Option<String>,
+    /// `newest`: the last `limit` entries, newest first (no paging).
+    order: Option<String>,
 }
 
 /// `GET /api/v1/credits/ledger?after=SEQ&limit=N[&format=csv]`: entries oldest first; a page
-/// answers `next_after` while more follow.
+/// answers `next_after` while more follow. `?order=newest&limit=N`: the newest N, newest first.
 #[utoipa::path(
     get, path = "/api/v1/credits/ledger", tag = "credits", operation_id = "credits_get_ledger",
     responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
@@ -75,10 +77,26 @@ pub async fn get_ledger(
     Query(query): Query<LedgerQuery>,
 ) -> ApiResult<Response> {
     let limit = query.limit.unwrap_or(100).clamp(1, MAX_LEDGER_PAGE);
-    let entries = state
-        .store
-        .credit_ledger(&principal.company.id, query.after, limit)
-        .await?;
+    let newest = match query.order.as_deref() {
+        None | Some("oldest") => false,
+        Some("newest") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "order: {other:?} is neither oldest nor newest"
+            )))
+        }
+    };
+    let entries = if newest {
+        state
+            .store
+            .latest_credit_ledger(&principal.company.id, limit)
+            .await?
+    } else {
+        state
+            .store
+            .credit_ledger(&principal.company.id, query.after, limit)
+            .await?
+    };
     if query.format.as_deref() == Some("csv") {
         let mut writer = csv::Writer::from_writer(Vec::new());
         let csv_error = |error: csv::Error| ApiError::Internal(format!("ledger csv: {error}"));
@@ -116,7 +134,7 @@ pub async fn get_ledger(
             .map_err(|error| ApiError::Internal(format!("ledger csv: {error}")))?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
     }
-    let next_after = (entries.len() == limit as usize)
+    let next_after = (!newest && entries.len() == limit as usize)
         .then(|| entries.last().map(|entry| entry.seq))
         .flatten();
     Ok(Json(json!({"items": entries, "next_after": next_after})).into_response())

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::insights::url_escape;
-use super::{Visitor, WebError};
+use super::{form_field, Visitor, WebError};
 
 /// Ledger entries the credits page lists, newest first.
 const LEDGER_ROWS: u32 = 50;
@@ -40,12 +40,10 @@ async fn render_credits(
     let credits = visitor.api.read("/credits").await?;
     let ledger = visitor
         .api
-        .read(&format!("/credits/ledger?limit={LEDGER_ROWS}"))
+        .read(&format!("/credits/ledger?order=newest&limit={LEDGER_ROWS}"))
         .await?;
     let alerts = visitor.api.read("/credits/alerts").await?;
     let settings = visitor.api.read_part("/credits/settings").await?;
-    let mut entries = ledger["items"].as_array().cloned().unwrap_or_default();
-    entries.reverse();
     let status = if problem.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -58,7 +56,7 @@ async fn render_credits(
         "credits",
         context! {
             credits => credits,
-            ledger => entries,
+            ledger => ledger["items"],
             alerts => alerts["items"],
             settings_text => settings.ok().map(|settings| serde_json::to_string_pretty(&settings).unwrap_or_default()),
             notice => notice,
@@ -74,17 +72,12 @@ pub async fn change_credits(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let result = async {
-        let field = |name: &str| {
-            fields
-                .iter()
-                .find(|(key, _)| key == name)
-                .map_or(String::new(), |(_, value)| value.clone())
-        };
-        visitor.check_csrf(&field("csrf"))?;
+        let field = |name: &str| form_field(&fields, name);
+        visitor.check_csrf(field("csrf"))?;
         visitor.require("billing.manage")?;
-        let (path, body) = match field("action").as_str() {
+        let (method, path, body) = match field("action") {
             "purchase" => match field("packs").trim().parse::<i64>() {
-                Ok(packs) => ("/credits/purchases", json!({"packs": packs})),
+                Ok(packs) => (Method::POST, "/credits/purchases", json!({"packs": packs})),
                 Err(_) => {
                     return render_credits(
                         &visitor,
@@ -97,8 +90,8 @@ pub async fn change_credits(
                     .await
                 }
             },
-            "settings" => match serde_json::from_str::<Value>(&field("document")) {
-                Ok(document) => ("/credits/settings", document),
+            "settings" => match serde_json::from_str::<Value>(field("document")) {
+                Ok(document) => (Method::PUT, "/credits/settings", document),
                 Err(error) => {
                     return render_credits(
                         &visitor,
@@ -112,11 +105,6 @@ pub async fn change_credits(
                 }
             },
             _ => return Err(WebError::NotFound),
-        };
-        let method = if path == "/credits/settings" {
-            Method::PUT
-        } else {
-            Method::POST
         };
         let reply = visitor.api.call(method, path, Some(&body)).await?;
         match reply.status {

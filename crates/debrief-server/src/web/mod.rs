@@ -358,6 +358,14 @@ impl Visitor {
     }
 }
 
+/// The value of a form field sent as name–value pairs (`""` when absent).
+fn form_field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map_or("", |(_, value)| value.as_str())
+}
+
 /// The languages of the language menus: code and own name.
 const LANGUAGES: [(&str, &str); 5] = [
     ("en", "English"),

@@ -12,7 +12,7 @@ use minijinja::context;
 use serde_json::{json, Value};
 
 use super::insights::url_escape;
-use super::{Visitor, WebError};
+use super::{form_field as field, Visitor, WebError};
 
 /// What a section holds.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -224,14 +224,6 @@ async fn render(
         "settings",
         context! { sections => sections, section => current.key, section_label => current.label, content => content },
     )
-}
-
-/// The value of a form field.
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(key, _)| key == name)
-        .map_or("", |(_, value)| value.as_str())
 }
 
 /// `POST /settings/{section}`: `action` says what — `save` a document, `put` or `delete` one

@@ -107,6 +107,14 @@ async fn sessions_cost_one_credit_and_summaries_stop_when_none_is_left() {
             None,
         )
         .await;
+    let (_, newest) = app
+        .call(
+            Method::GET,
+            "/api/v1/credits/ledger?order=newest&limit=3",
+            &app.token,
+            None,
+        )
+        .await;
     let csv = app
         .client
         .get(format!(
@@ -156,6 +164,18 @@ async fn sessions_cost_one_credit_and_summaries_stop_when_none_is_left() {
     assert_eq!(credits["renewing_packs"], 2);
     assert_eq!(ledger["items"].as_array().map(Vec::len), Some(5));
     assert!(ledger["next_after"].is_number());
+    let seqs: Vec<i64> = newest["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["seq"].as_i64())
+        .collect();
+    assert_eq!(seqs.len(), 3);
+    assert!(
+        seqs.windows(2).all(|pair| pair[0] > pair[1]),
+        "newest first: {seqs:?}"
+    );
+    assert!(newest["next_after"].is_null());
     assert!(csv.starts_with("seq,at,kind,amount,source,session_id,valid_until,reason\n"));
     let ledger_sum: i64 = csv
         .lines()
