@@ -37,7 +37,7 @@ pub const MAX_ALLOWANCE_PER_YEAR: i64 = 10_000;
 pub const MIN_COMMITMENT_UNITS: i64 = 100;
 
 /// An automated-resolution plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResolutionPlan {
     Team,
@@ -58,7 +58,7 @@ impl ResolutionPlan {
 }
 
 /// What happens to resolutions once the pool and the commitment are used up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AtLimit {
     /// Keep going; the excess is overage.
@@ -68,7 +68,7 @@ pub enum AtLimit {
 }
 
 /// What happens to an AI action when no credit is left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OutOfCredits {
     /// Refuse the action.
     Stop,
@@ -77,26 +77,63 @@ pub enum OutOfCredits {
 }
 
 /// The add-on pack an account can buy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddonPack {
     pub credits: i64,
+    #[serde(with = "decimal_text")]
     pub annual_price: Decimal,
 }
 
 /// The account event that starts a timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
+    #[serde(with = "zone_name")]
     pub time_zone: Tz,
     pub tier: LicenseTier,
+    /// Free credits a month instead of the tier's; `None` is the tier's number at each grant.
+    pub free_monthly_credits: Option<i64>,
     /// The 1st of a month; license terms are consecutive years from here.
     pub term_start: NaiveDate,
     pub addon: AddonPack,
     pub out_of_credits: OutOfCredits,
     pub plan: ResolutionPlan,
     pub full_seats: i64,
+    #[serde(with = "decimal_text")]
     pub overage_unit_price: Decimal,
     pub at_limit: AtLimit,
     pub monthly_cap: Option<i64>,
+}
+
+/// A decimal amount kept as its exact text in a meter snapshot.
+mod decimal_text {
+    use std::str::FromStr;
+
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(amount: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&amount.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        Decimal::from_str(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A time zone kept as its IANA name in a meter snapshot.
+mod zone_name {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(zone: &Tz, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(zone.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tz, D::Error> {
+        let name = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// One event of a billing timeline.
@@ -125,6 +162,22 @@ pub enum TimelineEvent {
         at_limit: Option<AtLimit>,
         /// `Some(None)` removes the cap.
         monthly_cap: Option<Option<i64>>,
+    },
+    /// A new automated-resolution plan, from the next month's allowance growth on.
+    Plan {
+        plan: ResolutionPlan,
+    },
+    /// A new license tier, from the next month's free credits on.
+    Tier {
+        tier: LicenseTier,
+    },
+    /// Changed credit settings, each field only when given, from this instant on (FORMATS.md
+    /// section 6, second edition: history is never re-priced).
+    CreditSettings {
+        addon: Option<AddonPack>,
+        out_of_credits: Option<OutOfCredits>,
+        /// `Some(None)` returns to the tier's number.
+        free_monthly_credits: Option<Option<i64>>,
     },
 }
 
@@ -192,6 +245,10 @@ struct RawTimelineEvent<'a> {
     at_limit: Option<AtLimit>,
     #[serde(default, deserialize_with = "present_or_null")]
     monthly_cap: Option<Option<i64>>,
+    #[serde(default)]
+    plan: Option<ResolutionPlan>,
+    #[serde(default, deserialize_with = "present_or_null")]
+    free_monthly_credits: Option<Option<i64>>,
 }
 
 /// Tells a field set to `null` (`Some(None)`) from an absent one (`None`).
@@ -224,6 +281,38 @@ fn non_negative(value: i64, field: &str) -> Result<i64, RecordError> {
     Ok(value)
 }
 
+fn addon_pack(raw: RawAddon) -> Result<AddonPack, RecordError> {
+    Ok(AddonPack {
+        credits: non_negative(raw.credits, "addon.credits")?,
+        annual_price: money(&raw.annual_price, "addon.annual_price")?,
+    })
+}
+
+fn out_of_credits(raw: RawOutOfCredits) -> Result<OutOfCredits, RecordError> {
+    match raw.mode.as_str() {
+        "stop" => Ok(OutOfCredits::Stop),
+        "allow_negative" => Ok(OutOfCredits::AllowNegative {
+            limit: non_negative(
+                required(raw.limit, "out_of_credits.limit")?,
+                "out_of_credits.limit",
+            )?,
+        }),
+        other => Err(RecordError::invalid(
+            "out_of_credits.mode",
+            format!("unknown value {other:?}; expected stop or allow_negative"),
+        )),
+    }
+}
+
+/// `free_monthly_credits` as given: absent, null (the tier's number) or a number.
+fn free_credits(raw: Option<Option<i64>>) -> Result<Option<Option<i64>>, RecordError> {
+    raw.map(|free| {
+        free.map(|free| non_negative(free, "free_monthly_credits"))
+            .transpose()
+    })
+    .transpose()
+}
+
 impl TimedEvent {
     /// Parses and validates one timeline line.
     pub fn parse_json(text: &str) -> Result<TimedEvent, RecordError> {
@@ -241,32 +330,16 @@ impl TimedEvent {
                         "must be the 1st of a month",
                     ));
                 }
-                let addon = required(raw.addon, "addon")?;
-                let out = required(raw.out_of_credits, "out_of_credits")?;
-                let out_of_credits = match out.mode.as_str() {
-                    "stop" => OutOfCredits::Stop,
-                    "allow_negative" => OutOfCredits::AllowNegative {
-                        limit: non_negative(
-                            required(out.limit, "out_of_credits.limit")?,
-                            "out_of_credits.limit",
-                        )?,
-                    },
-                    other => {
-                        return Err(RecordError::invalid(
-                            "out_of_credits.mode",
-                            format!("unknown value {other:?}; expected stop or allow_negative"),
-                        ))
-                    }
-                };
+                let addon = addon_pack(required(raw.addon, "addon")?)?;
+                let out_of_credits =
+                    out_of_credits(required(raw.out_of_credits, "out_of_credits")?)?;
                 let resolutions = required(raw.resolutions, "resolutions")?;
                 TimelineEvent::Account(Box::new(Account {
                     time_zone,
                     tier: required(raw.tier, "tier")?,
+                    free_monthly_credits: free_credits(raw.free_monthly_credits)?.flatten(),
                     term_start,
-                    addon: AddonPack {
-                        credits: non_negative(addon.credits, "addon.credits")?,
-                        annual_price: money(&addon.annual_price, "addon.annual_price")?,
-                    },
+                    addon,
                     out_of_credits,
                     plan: resolutions.plan,
                     full_seats: non_negative(resolutions.full_seats, "resolutions.full_seats")?,
@@ -321,6 +394,17 @@ impl TimedEvent {
                     .map(|cap| cap.map(|cap| non_negative(cap, "monthly_cap")).transpose())
                     .transpose()?,
             },
+            "plan" => TimelineEvent::Plan {
+                plan: required(raw.plan, "plan")?,
+            },
+            "tier" => TimelineEvent::Tier {
+                tier: required(raw.tier, "tier")?,
+            },
+            "credit_settings" => TimelineEvent::CreditSettings {
+                addon: raw.addon.map(addon_pack).transpose()?,
+                out_of_credits: raw.out_of_credits.map(out_of_credits).transpose()?,
+                free_monthly_credits: free_credits(raw.free_monthly_credits)?,
+            },
             other => {
                 return Err(RecordError::invalid(
                     "type",
@@ -373,7 +457,7 @@ fn serialize_utc<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::
 }
 
 /// Credits of one month.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditLine {
     pub granted_free: i64,
     pub granted_addon: i64,
@@ -384,7 +468,7 @@ pub struct CreditLine {
 }
 
 /// An add-on purchase or renewal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddonCharge {
     #[serde(serialize_with = "serialize_utc")]
     pub at: DateTime<Utc>,
@@ -395,7 +479,7 @@ pub struct AddonCharge {
 }
 
 /// Why an add-on was charged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AddonChargeKind {
     Purchase,
@@ -403,7 +487,7 @@ pub enum AddonChargeKind {
 }
 
 /// Automated resolutions of one month.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolutionLine {
     pub allowance_added: i64,
     pub from_allowance: i64,
@@ -416,7 +500,7 @@ pub struct ResolutionLine {
 }
 
 /// A commitment bought in the month.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitmentLine {
     #[serde(serialize_with = "serialize_utc")]
     pub at: DateTime<Utc>,
@@ -425,7 +509,7 @@ pub struct CommitmentLine {
 }
 
 /// One month of a statement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonthStatement {
     /// `YYYY-MM` in the account's time zone.
     pub month: String,
@@ -456,6 +540,8 @@ pub enum BillingError {
     BeforeAccount,
     #[error("the account is created before its term start")]
     CreatedBeforeTermStart,
+    #[error("the event comes before one already applied")]
+    OutOfOrder,
 }
 
 impl BillingError {
@@ -463,21 +549,31 @@ impl BillingError {
     pub fn field(&self) -> &'static str {
         match self {
             BillingError::NoAccount | BillingError::SecondAccount => "type",
-            BillingError::BeforeAccount => "at",
+            BillingError::BeforeAccount | BillingError::OutOfOrder => "at",
             BillingError::CreatedBeforeTermStart => "term_start",
         }
     }
 }
 
 /// Replays a timeline through the billing rules.
+///
+/// It serializes into a snapshot (the server's per-company meter, kept in the transaction of
+/// each billing event) without the months already closed, which [`Simulator::take_closed_months`]
+/// hands out to be stored once, and without the set of charged sessions, which only a replay
+/// of AI actions fills: the server's meter is fed no AI actions (its store's
+/// `charged_sessions` is that set).
+#[derive(Serialize, Deserialize)]
 pub struct Simulator {
     account: Account,
+    /// The time of the last event applied (the account's at first).
+    position: DateTime<Utc>,
     /// Start (UTC) of the open month and its local first day.
     month_start: NaiveDate,
     next_boundary: DateTime<Utc>,
     grants: Vec<GrantView>,
     grant_sequence: u64,
     debt: i64,
+    #[serde(skip)]
     charged_sessions: HashSet<String>,
     renewing_packs: i64,
     ai_agents_enabled: bool,
@@ -486,6 +582,7 @@ pub struct Simulator {
     added_this_year: i64,
     resolutions_this_month: i64,
     row: MonthStatement,
+    #[serde(skip)]
     statements: Vec<MonthStatement>,
 }
 
@@ -521,6 +618,7 @@ impl Simulator {
         }
         let month_start = local_day.with_day(1).unwrap_or(local_day);
         let mut simulator = Simulator {
+            position: at,
             next_boundary: local_midnight(account.time_zone, first_of_next_month(month_start)),
             month_start,
             grants: Vec::new(),
@@ -582,7 +680,10 @@ impl Simulator {
             self.row.credits.granted_addon += credits;
             self.grant(at, until, credits);
         }
-        let free = free_monthly_credits(self.account.tier);
+        let free = self
+            .account
+            .free_monthly_credits
+            .unwrap_or_else(|| free_monthly_credits(self.account.tier));
         self.row.credits.granted_free += free;
         self.grant(at, self.next_boundary, free);
         self.resolutions_this_month = 0;
@@ -635,7 +736,11 @@ impl Simulator {
 
     /// Applies one event (not the account) at its time; events come in time order.
     pub fn apply(&mut self, event: &TimedEvent) -> Result<(), BillingError> {
+        if event.at < self.position {
+            return Err(BillingError::OutOfOrder);
+        }
         self.advance_to(event.at);
+        self.position = event.at;
         match &event.event {
             TimelineEvent::Account(_) => return Err(BillingError::SecondAccount),
             TimelineEvent::Seats { full } => self.account.full_seats = *full,
@@ -661,6 +766,23 @@ impl Simulator {
                 }
                 if let Some(cap) = monthly_cap {
                     self.account.monthly_cap = *cap;
+                }
+            }
+            TimelineEvent::Plan { plan } => self.account.plan = *plan,
+            TimelineEvent::Tier { tier } => self.account.tier = *tier,
+            TimelineEvent::CreditSettings {
+                addon,
+                out_of_credits,
+                free_monthly_credits,
+            } => {
+                if let Some(addon) = addon {
+                    self.account.addon = *addon;
+                }
+                if let Some(out_of_credits) = out_of_credits {
+                    self.account.out_of_credits = *out_of_credits;
+                }
+                if let Some(free) = free_monthly_credits {
+                    self.account.free_monthly_credits = *free;
                 }
             }
         }
@@ -760,9 +882,19 @@ impl Simulator {
         self.commitment
     }
 
-    /// The months closed so far.
+    /// The months closed so far (and not yet taken).
     pub fn closed_months(&self) -> &[MonthStatement] {
         &self.statements
+    }
+
+    /// Takes the months closed so far, to be stored once: a snapshot keeps only the open one.
+    pub fn take_closed_months(&mut self) -> Vec<MonthStatement> {
+        std::mem::take(&mut self.statements)
+    }
+
+    /// The time of the last event applied: a later event may not come before it.
+    pub fn position(&self) -> DateTime<Utc> {
+        self.position
     }
 
     /// Whether AI agents may resolve conversations now, and if not, why.

@@ -11,7 +11,7 @@ use crate::billing::{local_midnight, Money, OutOfCredits};
 use crate::tenancy::{add_years, term_end_after};
 
 /// A grant as the consumption rule reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantView {
     /// Grants made at one moment are ordered by this number.
     pub sequence: u64,

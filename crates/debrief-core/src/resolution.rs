@@ -99,6 +99,8 @@ pub enum EventKind {
     ArticleShared {
         article: Option<String>,
         via: Option<Via>,
+        /// The article's title, when given: what the LLM check reads for relevance.
+        title: Option<String>,
     },
     ArticleClick {
         article: Option<String>,
@@ -175,6 +177,8 @@ struct RawEvent<'a> {
     article: Option<Cow<'a, str>>,
     #[serde(default)]
     via: Option<Via>,
+    #[serde(default, borrow)]
+    title: Option<Cow<'a, str>>,
     #[serde(default)]
     value: Option<FeedbackValue>,
     /// A status for `status_changed`; free text for `escalated`.
@@ -235,6 +239,7 @@ impl RawEvent<'_> {
             "article_shared" => EventKind::ArticleShared {
                 article: self.article.map(Cow::into_owned),
                 via: self.via,
+                title: self.title.map(Cow::into_owned),
             },
             "article_click" => EventKind::ArticleClick {
                 article: self.article.map(Cow::into_owned),
@@ -1014,7 +1019,7 @@ fn clicked_after_share(
             return false;
         };
         events[..index].iter().any(|earlier| {
-            matches!(&earlier.kind, EventKind::ArticleShared { article: Some(shared), via } if shared == article && via_matches(*via))
+            matches!(&earlier.kind, EventKind::ArticleShared { article: Some(shared), via, .. } if shared == article && via_matches(*via))
         })
     })
 }

@@ -9,7 +9,7 @@
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use debrief_core::resolution::{Conversation, EventKind, Sender};
+use debrief_core::resolution::{Conversation, Rule};
 
 /// Who said a line of a dialogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,9 +104,21 @@ impl Judge {
         self.judge(&session_lines(session))
     }
 
-    /// Judges a metered conversation from its public messages.
-    pub fn judge_conversation(self, conversation: &Conversation) -> Judgement {
-        self.judge(&conversation_lines(conversation))
+    /// The version of the automated-resolution check, recorded with each verdict.
+    pub fn check_version(self) -> &'static str {
+        match self {
+            Judge::AlwaysPass | Judge::AlwaysFail => "fixed-1",
+            Judge::Builtin => "veto-1",
+        }
+    }
+
+    /// The automated-resolution check (SPEC section 7) of a conversation the rules would count
+    /// under `rule`: the built-in one is the veto of [`crate::veto`].
+    pub fn check_conversation(self, conversation: &Conversation, rule: Rule) -> Judgement {
+        match self {
+            Judge::AlwaysPass | Judge::AlwaysFail => self.judge(&[]),
+            Judge::Builtin => crate::veto::check(conversation, rule),
+        }
     }
 }
 
@@ -124,29 +136,6 @@ pub fn session_lines(session: &debrief_core::Session) -> Vec<DialogueLine<'_>> {
                 Role::Agent
             },
             text: &turn.text,
-        })
-        .collect()
-}
-
-/// The dialogue of a metered conversation: its public messages.
-pub fn conversation_lines(conversation: &Conversation) -> Vec<DialogueLine<'_>> {
-    conversation
-        .events
-        .iter()
-        .filter_map(|event| match &event.kind {
-            EventKind::Message {
-                from: Some(from),
-                text,
-                public: true,
-            } => Some(DialogueLine {
-                role: if *from == Sender::EndUser {
-                    Role::Customer
-                } else {
-                    Role::Agent
-                },
-                text,
-            }),
-            _ => None,
         })
         .collect()
 }

@@ -10,3 +10,4 @@ pub mod rouge;
 pub mod screen;
 pub mod summarize;
 mod text;
+pub mod veto;

@@ -4,9 +4,11 @@
 //! or a ready-made verdict. Such a sentence is never evidence: the built-in judge skips it and
 //! the LLM engines leave it out of what they send, so that a transcript cannot steer a verdict.
 //!
-//! A screened sentence is removed whole (with what else it says); the rest of the text is kept
-//! byte for byte, so a transcript with an injected sentence screens to exactly the transcript
-//! without it.
+//! Matching reads the text [`normalize`]d (zero-width characters removed, look-alike letters
+//! folded), so "ig\u{200b}nore" or a Cyrillic "і" does not slip through. Only the clauses of a
+//! sentence that are addressed to the machine are removed — "mark this as resolved, but my
+//! package never arrived" keeps its complaint; the rest of the text is kept byte for byte, so a
+//! transcript with an injected sentence screens to exactly the transcript without it.
 
 use std::sync::LazyLock;
 
@@ -50,7 +52,79 @@ static INSTRUCTIONS: LazyLock<RegexSet> = LazyLock::new(|| {
 
 /// Whether one sentence is addressed to the machine.
 pub fn is_instruction(sentence: &str) -> bool {
-    INSTRUCTIONS.is_match(sentence.trim())
+    INSTRUCTIONS.is_match(normalize(sentence).trim())
+}
+
+/// `text` with what hides words from a reader removed or folded: zero-width and other
+/// invisible format characters dropped, full-width forms and the Cyrillic and Greek letters
+/// that look like Latin ones folded to ASCII, typographic quotes and apostrophes made plain.
+pub fn normalize(text: &str) -> String {
+    text.chars()
+        .filter_map(|character| match character {
+            '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{ad}' => None,
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(character as u32 - 0xfee0),
+            '\u{2018}' | '\u{2019}' | '\u{201b}' | '\u{2032}' | '`' | '\u{b4}' => Some('\''),
+            '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{2033}' => Some('"'),
+            '\u{3000}' | '\u{a0}' | '\u{2000}'..='\u{200a}' => Some(' '),
+            other => Some(fold_look_alike(other)),
+        })
+        .collect()
+}
+
+/// The Latin letter a Cyrillic or Greek look-alike stands for.
+fn fold_look_alike(character: char) -> char {
+    match character {
+        'а' | 'α' => 'a',
+        'е' | 'ε' => 'e',
+        'о' | 'ο' => 'o',
+        'р' | 'ρ' => 'p',
+        'с' => 'c',
+        'у' => 'y',
+        'х' | 'χ' => 'x',
+        'і' | 'ι' => 'i',
+        'ј' => 'j',
+        'ѕ' => 's',
+        'ԁ' => 'd',
+        'ν' => 'v',
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'Е' | 'Ε' => 'E',
+        'К' | 'Κ' => 'K',
+        'М' | 'Μ' => 'M',
+        'Н' | 'Η' => 'H',
+        'О' | 'Ο' => 'O',
+        'Р' | 'Ρ' => 'P',
+        'С' => 'C',
+        'Т' | 'Τ' => 'T',
+        'Х' | 'Χ' => 'X',
+        'І' | 'Ι' => 'I',
+        other => other,
+    }
+}
+
+/// The clauses of a sentence, each with what follows it up to the next: split after `,`, `:`
+/// and before a contrasting conjunction ("but", "aber", "mas", "pero", "mais"), so that
+/// concatenating them gives the sentence back.
+pub fn clauses(sentence: &str) -> Vec<&str> {
+    let lowered = sentence.to_lowercase();
+    let mut cuts = vec![0];
+    if lowered.len() == sentence.len() {
+        for (at, character) in sentence.char_indices() {
+            if matches!(character, ',' | ':') {
+                cuts.push(at + 1);
+            }
+        }
+        for conjunction in [" but ", " aber ", " mas ", " pero ", " mais ", " however "] {
+            cuts.extend(lowered.match_indices(conjunction).map(|(at, _)| at + 1));
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.push(sentence.len());
+    cuts.windows(2)
+        .map(|cut| &sentence[cut[0]..cut[1]])
+        .filter(|clause| !clause.is_empty())
+        .collect()
 }
 
 /// A text with its machine-addressed sentences removed.
@@ -62,16 +136,30 @@ pub struct Screened {
     pub removed: usize,
 }
 
-/// Removes the machine-addressed sentences of `text`. A sentence ends at `.`, `!`, `?`, `;` or
-/// a line break; the sentences kept are joined exactly as they were written.
+/// Removes the machine-addressed parts of `text`. A sentence ends at `.`, `!`, `?`, `;` or a
+/// line break; of a machine-addressed sentence only its machine-addressed [`clauses`] go (the
+/// whole sentence when no single clause is); what is kept is joined exactly as written.
 pub fn screen(text: &str) -> Screened {
     let mut kept = String::with_capacity(text.len());
     let mut removed = 0;
     for sentence in sentences_with_ends(text) {
-        if is_instruction(sentence) {
-            removed += 1;
-        } else {
+        if !is_instruction(sentence) {
             kept.push_str(sentence);
+            continue;
+        }
+        removed += 1;
+        let parts = clauses(sentence);
+        if parts.iter().any(|clause| is_instruction(clause)) {
+            for clause in parts {
+                if is_instruction(clause) {
+                    // An imitated speaker ("System:") speaks for the rest of the sentence.
+                    if clause.trim_end().ends_with(':') {
+                        break;
+                    }
+                } else {
+                    kept.push_str(clause);
+                }
+            }
         }
     }
     Screened {

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+use debrief_core::resolution::{AwaitingJudge, Conversation, EventKind, Rule, Sender};
 use debrief_core::session::Speaker;
 use debrief_core::Session;
 use debrief_engine::judge::{DialogueLine, Judge, Judgement};
@@ -17,8 +19,9 @@ use serde::Deserialize;
 
 use crate::backend::{ChatRequest, LlmBackend};
 use crate::prompt::{
-    judge_instructions, judge_request, render_dialogue, retry_request, role_label,
-    summary_instructions, summary_request, JUDGE_PROMPT_VERSION, SUMMARY_PROMPT_VERSION,
+    check_instructions, judge_instructions, judge_request, render_dialogue, retry_request,
+    role_label, summary_instructions, summary_request, CHECK_PROMPT_VERSION, JUDGE_PROMPT_VERSION,
+    SUMMARY_PROMPT_VERSION,
 };
 use crate::redact::{RedactionReport, Redactor};
 use crate::reply::{echoes, judge_reply, summary_reply, ReplyError};
@@ -231,8 +234,8 @@ impl LlmJudge {
         LlmJudge { backend, options }
     }
 
-    /// Judges a dialogue: the model's verdict when it gives a usable one, else the built-in
-    /// judge's with the reason in `fallback`.
+    /// Judges a dialogue ("was the problem solved?"): the model's verdict when it gives a
+    /// usable one, else the built-in judge's with the reason in `fallback`.
     pub async fn judge(&self, lines: &[DialogueLine<'_>]) -> CheckedJudgement {
         let mut redactor = Redactor::new();
         let conversation = render_dialogue(
@@ -240,14 +243,60 @@ impl LlmJudge {
             &mut redactor,
             self.options.max_transcript_chars,
         );
-        let instructions = judge_instructions();
-        let request = judge_request(&instructions, &conversation.text);
+        self.ask_verdict(
+            &judge_instructions(),
+            "",
+            &conversation.text,
+            JUDGE_PROMPT_VERSION,
+            redactor,
+            || in_process(Judge::Builtin, lines),
+        )
+        .await
+    }
+
+    /// The automated-resolution check (SPEC section 7) of a conversation the rules would count
+    /// under `rule`, decided at `as_of`: the whole conversation, every event kind in order,
+    /// and the end user's silence after the last event, are put to the model; the built-in
+    /// check answers when the model cannot.
+    pub async fn check(
+        &self,
+        conversation: &Conversation,
+        rule: Rule,
+        as_of: DateTime<Utc>,
+    ) -> CheckedJudgement {
+        let mut redactor = Redactor::new();
+        let rendered = render_events(conversation, as_of, &mut redactor, &self.options);
+        let preface = format!(
+            "Rule that would count it: {rule} (agent {}).\n",
+            conversation.agent.family()
+        );
+        self.ask_verdict(
+            &check_instructions(),
+            &preface,
+            &rendered,
+            CHECK_PROMPT_VERSION,
+            redactor,
+            || in_process_check(Judge::Builtin, conversation, rule),
+        )
+        .await
+    }
+
+    async fn ask_verdict(
+        &self,
+        instructions: &str,
+        preface: &str,
+        conversation: &str,
+        prompt_version: &str,
+        redactor: Redactor,
+        fallback: impl FnOnce() -> CheckedJudgement,
+    ) -> CheckedJudgement {
+        let request = judge_request(instructions, preface, conversation);
         match ask(self.backend.as_ref(), &request, judge_reply).await {
             Ok(reply) => CheckedJudgement {
                 judgement: Judgement {
                     resolved: reply.resolved,
                     confidence: reply.confidence,
-                    rationale: if echoes(&instructions, &reply.rationale) {
+                    rationale: if echoes(instructions, &reply.rationale) {
                         WITHHELD_RATIONALE.to_string()
                     } else if reply.rationale.is_empty() {
                         "the model gave no rationale".to_string()
@@ -257,18 +306,113 @@ impl LlmJudge {
                 },
                 judge: "llm".to_string(),
                 model: self.backend.model_id(),
-                prompt_version: JUDGE_PROMPT_VERSION.to_string(),
+                prompt_version: prompt_version.to_string(),
                 fallback: None,
                 redactions: redactor.report().clone(),
             },
             Err(reason) => {
                 tracing::warn!(%reason, "LLM check fell back to the built-in judge");
-                let mut checked = in_process(Judge::Builtin, lines);
+                let mut checked = fallback();
                 checked.fallback = Some(format!("{}: {reason}", self.backend.model_id()));
                 checked.redactions = redactor.report().clone();
                 checked
             }
         }
+    }
+}
+
+/// A conversation's events as lines for the model (FORMATS.md section 3): each message with its
+/// sender and visibility, and every other event kind described, screened and redacted, then the
+/// end user's silence from the last event to `as_of`.
+fn render_events(
+    conversation: &Conversation,
+    as_of: DateTime<Utc>,
+    redactor: &mut Redactor,
+    options: &LlmOptions,
+) -> String {
+    let lines: Vec<(&str, String)> = conversation
+        .events
+        .iter()
+        .map(|event| event_line(&event.kind))
+        .collect();
+    let mut text = render_dialogue(
+        lines.iter().map(|(label, text)| (*label, text.as_str())),
+        redactor,
+        options.max_transcript_chars,
+    )
+    .text;
+    if let Some(last) = conversation.events.last() {
+        let hours = (as_of - last.at).num_hours().max(0);
+        text.push_str(&format!(
+            "\n(no event after this: the end user stayed silent for {hours} hours)"
+        ));
+    }
+    text
+}
+
+/// The label and text of one event as the model reads it.
+fn event_line(kind: &EventKind) -> (&'static str, String) {
+    let id = |article: &Option<String>| article.clone().unwrap_or_else(|| "an article".into());
+    match kind {
+        EventKind::Message { from, text, public } => (
+            match (from, public) {
+                (Some(Sender::EndUser), _) => "End user",
+                (Some(Sender::AiAgent), true) => "AI agent (public)",
+                (Some(Sender::AiAgent), false) => "AI agent (internal)",
+                (Some(Sender::HumanAgent), true) => "Human agent (public)",
+                (Some(Sender::HumanAgent), false) => "Human agent (internal note)",
+                (None, _) => "Unknown sender",
+            },
+            text.clone(),
+        ),
+        EventKind::InternalNote { text } => ("Internal note", text.clone()),
+        EventKind::ArticleShared {
+            article,
+            via,
+            title,
+        } => (
+            "Article shared",
+            format!(
+                "{} ({}){}",
+                id(article),
+                via.map_or("unknown way", |via| match via {
+                    debrief_core::resolution::Via::Recommendation => "recommendation",
+                    debrief_core::resolution::Via::FlowStep => "answer-flow step",
+                    debrief_core::resolution::Via::Generative => "inside a generative reply",
+                    debrief_core::resolution::Via::Autoreply => "autoreply",
+                }),
+                title
+                    .as_ref()
+                    .map(|title| format!(", title \"{title}\""))
+                    .unwrap_or_default()
+            ),
+        ),
+        EventKind::ArticleClick { article } => ("Event", format!("the end user opened {}", id(article))),
+        EventKind::Feedback { positive } => (
+            "Feedback",
+            match positive {
+                Some(true) => "positive (yes, problem solved)".into(),
+                Some(false) => "negative (no, I still need help)".into(),
+                None => "given without a value".into(),
+            },
+        ),
+        EventKind::CloseRequestClick => ("Event", "the end user clicked \"yes, close my request\"".into()),
+        EventKind::FlowFinalStep => ("Event", "the end user reached the final step of an answer flow".into()),
+        EventKind::Escalated => ("Event", "handed to a human agent".into()),
+        EventKind::LiveChatStarted => ("Event", "the end user started a live chat".into()),
+        EventKind::ContactFormSubmitted => ("Event", "the end user submitted a contact form".into()),
+        EventKind::CallbackRequested => ("Event", "the end user asked for a callback".into()),
+        EventKind::NotUnderstood => ("Event", "the AI agent did not understand the request".into()),
+        EventKind::Autoreply => ("Event", "an automatic reply was added".into()),
+        EventKind::StatusChanged { to } => (
+            "Status",
+            format!(
+                "changed to {}",
+                to.map_or_else(|| "an unknown status".to_string(), |to| format!("{to:?}"))
+            ),
+        ),
+        EventKind::SessionClosed => ("Event", "the end user closed the widget".into()),
+        EventKind::Other => ("Event", "another event".into()),
     }
 }
 
@@ -286,22 +430,56 @@ impl ResolutionCheck {
             ResolutionCheck::InProcess(judge) => (
                 judge.name().to_string(),
                 judge.model().to_string(),
-                judge.prompt_version().to_string(),
+                judge.check_version().to_string(),
             ),
             ResolutionCheck::Llm(judge) => (
                 "llm".to_string(),
                 judge.backend.model_id(),
-                JUDGE_PROMPT_VERSION.to_string(),
+                CHECK_PROMPT_VERSION.to_string(),
             ),
         }
     }
 
-    /// Judges a dialogue.
-    pub async fn check(&self, lines: &[DialogueLine<'_>]) -> CheckedJudgement {
+    /// The "was the problem solved?" reading of a dialogue (`debrief judge`, `eval judge`): a
+    /// different question from the automated-resolution check, needing positive evidence.
+    pub async fn judge_dialogue(&self, lines: &[DialogueLine<'_>]) -> CheckedJudgement {
         match self {
             ResolutionCheck::InProcess(judge) => in_process(*judge, lines),
             ResolutionCheck::Llm(judge) => judge.judge(lines).await,
         }
+    }
+
+    /// The check of a conversation that the rules would count: `awaiting` names the rule and
+    /// when the verdict is decided.
+    pub async fn check(
+        &self,
+        conversation: &Conversation,
+        awaiting: &AwaitingJudge,
+    ) -> CheckedJudgement {
+        let rule = awaiting.if_resolved.rule;
+        match self {
+            ResolutionCheck::InProcess(judge) => in_process_check(*judge, conversation, rule),
+            ResolutionCheck::Llm(judge) => {
+                let as_of = awaiting
+                    .if_resolved
+                    .decided_at
+                    .or_else(|| conversation.events.last().map(|event| event.at))
+                    .unwrap_or_else(Utc::now);
+                judge.check(conversation, rule, as_of).await
+            }
+        }
+    }
+}
+
+/// An in-process judge's automated-resolution check.
+fn in_process_check(judge: Judge, conversation: &Conversation, rule: Rule) -> CheckedJudgement {
+    CheckedJudgement {
+        judgement: judge.check_conversation(conversation, rule),
+        judge: judge.name().to_string(),
+        model: judge.model().to_string(),
+        prompt_version: judge.check_version().to_string(),
+        fallback: None,
+        redactions: RedactionReport::default(),
     }
 }
 

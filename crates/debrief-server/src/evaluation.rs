@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use debrief_core::resolution::{evaluate, Conversation, Evaluation, Verdict, VerdictKind};
-use debrief_engine::judge::conversation_lines;
 use debrief_llm::configure::Backends;
 use debrief_llm::engine::ResolutionCheck;
 use debrief_store::{ClaimedConversation, CompanyId, RecordedVerdict, Store, VerdictWrite};
@@ -102,7 +101,7 @@ pub async fn decide(
             String::from("the rules decided without the LLM check"),
         ),
         Evaluation::NeedsJudge(awaiting) => {
-            let checked = check.check(&conversation_lines(conversation)).await;
+            let checked = check.check(conversation, &awaiting).await;
             let rationale = match &checked.fallback {
                 Some(reason) => format!(
                     "{} (LLM check unavailable: {reason})",

@@ -152,7 +152,7 @@ pub fn judge_stream(
     check: &ResolutionCheck,
 ) -> anyhow::Result<u64> {
     let rejected = for_each_session(input, errors, |_, session| {
-        let judgement = wait(check.check(&session_lines(&session))).judgement;
+        let judgement = wait(check.judge_dialogue(&session_lines(&session))).judgement;
         let line = JudgeLine {
             id: &session.id,
             resolved: judgement.resolved,
@@ -189,7 +189,7 @@ pub fn eval_judge(
                 )
             ));
         };
-        let checked = wait(check.check(&session_lines(&session)));
+        let checked = wait(check.judge_dialogue(&session_lines(&session)));
         counts.add(checked.judgement.resolved, gold);
         Ok(())
     })?;

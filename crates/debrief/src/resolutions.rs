@@ -3,9 +3,8 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use debrief_core::resolution::{evaluate, Conversation};
+use debrief_core::resolution::{evaluate, Conversation, Evaluation};
 use debrief_core::RecordError;
-use debrief_engine::judge::conversation_lines;
 use debrief_llm::engine::ResolutionCheck;
 
 use crate::llm::wait;
@@ -82,11 +81,13 @@ pub fn evaluate_stream(
         });
         match conversation {
             Ok(conversation) => {
-                let verdict = evaluate(&conversation, as_of).resolve_with(|| {
-                    wait(check.check(&conversation_lines(&conversation)))
-                        .judgement
-                        .resolved
-                });
+                let verdict = match evaluate(&conversation, as_of) {
+                    Evaluation::Final(verdict) => verdict,
+                    Evaluation::NeedsJudge(awaiting) => {
+                        let checked = wait(check.check(&conversation, &awaiting));
+                        awaiting.decide(checked.judgement.resolved)
+                    }
+                };
                 // One write per verdict: serde_json writes token by token, and every write
                 // through `dyn Write` is a call that cannot be inlined.
                 line_out.clear();
