@@ -892,6 +892,11 @@ impl Simulator {
         std::mem::take(&mut self.statements)
     }
 
+    /// The account as it stands now, its changes applied.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
     /// The time of the last event applied: a later event may not come before it.
     pub fn position(&self) -> DateTime<Utc> {
         self.position

@@ -5,13 +5,16 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use debrief_core::billing::local_midnight;
-use debrief_core::credits::{prorate_addon, CreditMonth, CreditSettings, Proration};
-use debrief_core::tenancy::{add_years, term_end_after};
-use debrief_store::{
-    get_typed, Company, Consumption, CreditSource, NewGrant, ObjectKind, Store, StoreError,
-    SINGLETON,
+use debrief_core::billing::{local_midnight, timeline_time};
+use debrief_core::credits::{
+    prorate_addon, CreditMonth, CreditSettings, OutOfCreditsSettings, Proration,
 };
+use debrief_core::tenancy::{add_years, term_end_after, LicenseTier};
+use debrief_store::{
+    get_typed, Company, Consumption, CreditSource, NewBillingLine, NewGrant, ObjectKind,
+    RecordedChange, Store, StoreError, SINGLETON,
+};
+use serde_json::json;
 
 /// Why a summary is skipped when no credit is left.
 pub const NO_CREDITS: &str =
@@ -27,6 +30,103 @@ pub async fn settings(
             .await?
             .unwrap_or_default(),
     )
+}
+
+/// The timeline's `out_of_credits` field for a setting.
+fn out_of_credits_json(setting: OutOfCreditsSettings) -> serde_json::Value {
+    match setting {
+        OutOfCreditsSettings::Stop => json!({"mode": "stop"}),
+        OutOfCreditsSettings::AllowNegative { limit } => {
+            json!({"mode": "allow_negative", "limit": limit})
+        }
+    }
+}
+
+/// The `credit_settings` line that changes `from` into `to` at `at`, or `None` when nothing
+/// the billing rules read changed (alert thresholds are not billing).
+fn settings_line(
+    from: &CreditSettings,
+    to: &CreditSettings,
+    at: DateTime<Utc>,
+) -> Option<NewBillingLine> {
+    let mut line = json!({"at": timeline_time(at), "type": "credit_settings"});
+    if from.addon != to.addon {
+        line["addon"] = json!({"credits": to.addon.credits,
+                               "annual_price": format!("{:.2}", to.addon.annual_price.amount())});
+    }
+    if from.out_of_credits != to.out_of_credits {
+        line["out_of_credits"] = out_of_credits_json(to.out_of_credits);
+    }
+    if from.free_monthly_credits != to.free_monthly_credits {
+        line["free_monthly_credits"] = json!(to.free_monthly_credits);
+    }
+    (line.as_object().map_or(0, serde_json::Map::len) > 2).then(|| NewBillingLine {
+        at,
+        kind: "credit_settings".into(),
+        line: line.to_string(),
+    })
+}
+
+/// Changes the company's credit settings from `current` to `new` at `now`, recording the change
+/// in the billing timeline in the same transaction (history is never re-priced). The first
+/// recorded change also records, at the company's creation, the settings it had until then.
+pub async fn change_settings(
+    store: &dyn Store,
+    company: &Company,
+    current: &CreditSettings,
+    new: &CreditSettings,
+    now: DateTime<Utc>,
+) -> debrief_store::Result<()> {
+    let mut lines = Vec::new();
+    if let Some(change) = settings_line(current, new, now) {
+        let recorded = !store
+            .billing_events_of_kinds(&company.id, &["credit_settings"])
+            .await?
+            .is_empty();
+        if !recorded {
+            lines.extend(settings_line(
+                &CreditSettings::default(),
+                current,
+                company.created_at,
+            ));
+        }
+        lines.push(change);
+    }
+    let body = serde_json::to_string(new)
+        .map_err(|error| StoreError::Invalid(format!("credit settings: {error}")))?;
+    store
+        .record_change(
+            &company.id,
+            RecordedChange::Object {
+                kind: ObjectKind::CreditSettings,
+                id: SINGLETON,
+                body: &body,
+            },
+            &lines,
+        )
+        .await
+}
+
+/// Changes the company's license tier at `now`, recorded as a `tier` line (with the tier it
+/// had, the account's tier for the timeline) in the same transaction.
+pub async fn change_tier(
+    store: &dyn Store,
+    company: &Company,
+    tier: LicenseTier,
+    now: DateTime<Utc>,
+) -> debrief_store::Result<()> {
+    let line = json!({"at": timeline_time(now), "type": "tier", "tier": tier, "from": company.tier});
+    store
+        .record_change(
+            &company.id,
+            RecordedChange::Tier(tier),
+            &[NewBillingLine {
+                at: now,
+                kind: "tier".into(),
+                line: line.to_string(),
+            }],
+        )
+        .await
 }
 
 /// The company's time zone (UTC when the stored name is unknown).

@@ -303,19 +303,15 @@ async fn write_verdict(
         .await?;
         if inserted.rows_affected() == 1 {
             let decided = verdict.decided_at.unwrap_or_else(Utc::now);
-            sqlx::query(
-                "insert into billing_events (company_id, at, kind, line, conversation_id, created_at) \
-                 values ($1, $2, 'resolution', $3, $4, $5)",
-            )
-            .bind(&company.0)
-            .bind(micros(decided))
-            .bind(
-                serde_json::json!({"at": debrief_core::billing::timeline_time(decided), "type": "resolution"})
+            crate::billing::record_line(
+                transaction,
+                company,
+                decided,
+                "resolution",
+                &serde_json::json!({"at": debrief_core::billing::timeline_time(decided), "type": "resolution"})
                     .to_string(),
+                Some(id),
             )
-            .bind(id)
-            .bind(now)
-            .execute(&mut **transaction)
             .await?;
             sqlx::query(
                 "insert into resolution_month_counters (company_id, month, channel, counted) values ($1, $2, $3, 1) \
@@ -352,6 +348,8 @@ async fn write_verdict(
             .bind(id)
             .execute(&mut **transaction)
             .await?;
+            // History is rewritten: the meter is rebuilt from the timeline.
+            crate::billing::reset_meter(transaction, company).await?;
             sqlx::query(
                 "update resolution_month_counters set counted = counted - 1 \
                  where company_id = $1 and month = $2 and channel = $3",

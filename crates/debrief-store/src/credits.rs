@@ -599,15 +599,14 @@ impl CreditStore for SqlStore {
             "at": debrief_core::billing::timeline_time(at),
             "type": "addon_cancel",
         });
-        sqlx::query(
-            "insert into billing_events (company_id, at, kind, line, created_at) values ($1, $2, $3, $4, $5)",
+crate::billing::record_line(
+            &mut transaction,
+            company,
+            at,
+            "addon_cancel",
+            &line.to_string(),
+            None,
         )
-        .bind(&company.0)
-        .bind(micros(at))
-        .bind("addon_cancel")
-        .bind(line.to_string())
-        .bind(micros(Utc::now()))
-        .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
         Ok(())

@@ -30,7 +30,7 @@ use debrief_core::tenancy::{LicenseTier, NewCompany};
 use debrief_core::{Session, SessionRecord};
 use serde::Serialize;
 
-pub use billing::BillingStore;
+pub use billing::{BillingLine, BillingStore, NewBillingLine, RecordedChange};
 pub use conversations::{
     AuditEntry, ClaimedConversation, ConversationState, ConversationStore, ConversationWrite,
     MonthCount, RecordedVerdict, StoredConversation, UsageAlert, VerdictListing, VerdictSummary,

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 use debrief_core::tenancy::{first_of_month, CompanyName, LicenseTier, NewCompany, TimeZoneName};
 use debrief_server::{AppState, Limits};
@@ -351,6 +351,27 @@ enum AdminCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Set a company's free monthly AI credits (the operator's choice, not the company's): a
+    /// number, or `tier` for the tier's number; from the next month's grant on.
+    SetCredits {
+        #[arg(long)]
+        company: String,
+        /// Free credits a month, or `tier`.
+        #[arg(long)]
+        free_monthly: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Change a company's license tier; its free credits follow from the next month's grant.
+    SetTier {
+        #[arg(long)]
+        company: String,
+        /// standard, business, premium, corporate or tensor.
+        #[arg(long)]
+        tier: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -515,6 +536,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             admin_name,
             database,
         }) => {
+            if let Some(day) = term_start.filter(|day| day.day() != 1) {
+                anyhow::bail!(
+                    "--term-start {day} is not the 1st of a month: license terms run in whole \
+                     months from a 1st (try {})",
+                    first_of_month(day)
+                );
+            }
             let settings = load_settings(config, Some(&database), None)?;
             let new_company = NewCompany {
                 name: CompanyName::parse(&name)?,
@@ -539,6 +567,63 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 created.admin_user_id
             );
             println!("{}", created.admin_token.secret.expose());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(AdminCommand::SetCredits {
+            company,
+            free_monthly,
+            database,
+        }) => {
+            let free = match free_monthly.as_str() {
+                "tier" => None,
+                number => Some(
+                    number
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|free| *free >= 0)
+                        .with_context(|| {
+                            format!("--free-monthly {number:?} is neither a number of credits nor `tier`")
+                        })?,
+                ),
+            };
+            let (_, store, company) = open_company(config, &database, &company).await?;
+            let current = debrief_server::credits::settings(store.as_ref(), &company).await?;
+            let new = debrief_core::credits::CreditSettings {
+                free_monthly_credits: free,
+                ..current.clone()
+            };
+            debrief_server::credits::change_settings(
+                store.as_ref(),
+                &company,
+                &current,
+                &new,
+                Utc::now(),
+            )
+            .await?;
+            println!(
+                "company {}: free monthly credits {} from the next month's grant",
+                company.name,
+                free.map_or_else(|| format!("of tier {}", company.tier), |free| free.to_string())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(AdminCommand::SetTier {
+            company,
+            tier,
+            database,
+        }) => {
+            let tier = tier.parse::<LicenseTier>()?;
+            let (_, store, company) = open_company(config, &database, &company).await?;
+            if tier == company.tier {
+                println!("company {} is already tier {tier}", company.name);
+                return Ok(ExitCode::SUCCESS);
+            }
+            debrief_server::credits::change_tier(store.as_ref(), &company, tier, Utc::now())
+                .await?;
+            println!(
+                "company {}: tier {} → {tier}, free credits from the next month's grant",
+                company.name, company.tier
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Resolutions(ResolutionsCommand::Evaluate {

@@ -1,6 +1,6 @@
 //! `/api/v1/ai-agents` and `/api/v1/usage/resolutions`: the automated-resolution plan and its
-//! changes, whether AI agents run, and the month's usage — all read by replaying the company's
-//! billing timeline through the billing rules of debrief-core.
+//! changes, whether AI agents run, and the month's usage — all read from the company's billing
+//! meter (the billing rules' state kept with each timeline line), never by a replay.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -8,13 +8,13 @@ use axum::Json;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use debrief_core::billing::{AgentsStatus, MonthStatement, TimedEvent, TimelineEvent};
 use debrief_core::RecordError;
-use debrief_store::{Company, StoreError};
+use debrief_store::Company;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::auth::{need, Permitted};
 use crate::error::{ApiError, ApiResult};
-use crate::timeline::replay;
+use crate::timeline::meter;
 use crate::AppState;
 use debrief_core::billing::timeline_time;
 
@@ -31,9 +31,9 @@ fn json_body(body: &[u8]) -> ApiResult<Map<String, Value>> {
 /// Whether new AI-agent conversations are accepted now: the reason when they are not.
 pub async fn refusal_reason(state: &AppState, company: &Company) -> ApiResult<Option<String>> {
     Ok(
-        match replay(state.store.as_ref(), company, state.clock.now()).await? {
+        match meter(state.store.as_ref(), company, state.clock.now()).await? {
             None => None,
-            Some(simulator) => match simulator.agents_status() {
+            Some((simulator, _)) => match simulator.agents_status() {
                 AgentsStatus::Running => None,
                 AgentsStatus::Paused(reason) => Some(format!("AI agents are paused: {reason}")),
                 AgentsStatus::Disabled => {
@@ -58,13 +58,15 @@ fn account_line(company: &Company, plan: Map<String, Value>, now: DateTime<Utc>)
     })
 }
 
-/// `PUT /api/v1/ai-agents/plan`: sets the automated-resolution plan once (`plan`,
-/// `full_seats`, `overage_unit_price`, `at_limit`, optional `monthly_cap`); later changes go
-/// through `POST /api/v1/ai-agents/changes`.
+/// `PUT /api/v1/ai-agents/plan`: sets the automated-resolution plan (`plan`, `full_seats`,
+/// `overage_unit_price`, `at_limit`, optional `monthly_cap`): 201 the first time. Called again,
+/// each field that differs is recorded as a change from now on (200): a different `plan` from
+/// the next month's allowance (a `plan` line), `full_seats` as a `seats` change, `at_limit` and
+/// `monthly_cap` as `settings`; the overage price is the plan's contract and cannot change (422).
 #[utoipa::path(
     put, path = "/api/v1/ai-agents/plan", tag = "ai_agents", operation_id = "ai_agents_set_plan",
     request_body(content = serde_json::Value, content_type = "application/json"),
-    responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission billing.manage"), (status = 422, description = "a field is invalid: details name it")),
+    responses((status = 200, description = "the plan changed"), (status = 201, description = "the plan was set"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission billing.manage"), (status = 422, description = "a field is invalid: details name it")),
     security(("bearer" = []))
 )]
 pub async fn set_plan(
@@ -73,29 +75,52 @@ pub async fn set_plan(
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
     let plan = json_body(&body)?;
-    let line = account_line(&principal.company, plan, state.clock.now());
+    let now = state.clock.now();
+    let line = account_line(&principal.company, plan, now);
     let event = TimedEvent::parse_json(&line.to_string()).map_err(|mut error| {
         error.field = error
             .field
             .map(|field| field.trim_start_matches("resolutions.").to_string());
         ApiError::InvalidRecord(error)
     })?;
-    match state
-        .store
-        .append_billing_event(
-            &principal.company.id,
-            event.at,
-            "account",
-            &line.to_string(),
-        )
-        .await
-    {
-        Ok(()) => Ok(StatusCode::CREATED),
-        Err(StoreError::Conflict { .. }) => Err(ApiError::Conflict(
-            "the plan is already set: send seats, commitments and settings as changes".into(),
-        )),
-        Err(error) => Err(error.into()),
+    let TimelineEvent::Account(asked) = event.event else {
+        return Err(ApiError::Internal("a plan line is an account line".into()));
+    };
+    let Some((current, _)) = meter(state.store.as_ref(), &principal.company, now).await? else {
+        state
+            .store
+            .append_billing_event(&principal.company.id, event.at, "account", &line.to_string())
+            .await?;
+        return Ok(StatusCode::CREATED);
+    };
+    let current = current.account();
+    if asked.overage_unit_price != current.overage_unit_price {
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            "overage_unit_price",
+            "is fixed by the plan's contract and cannot change once the plan is set",
+        )));
     }
+    let at = timeline_time(now);
+    let mut changes = Vec::new();
+    if asked.plan != current.plan {
+        changes.push(("plan", json!({"at": at, "type": "plan", "plan": asked.plan})));
+    }
+    if asked.full_seats != current.full_seats {
+        changes.push(("seats", json!({"at": at, "type": "seats", "full": asked.full_seats})));
+    }
+    if asked.at_limit != current.at_limit || asked.monthly_cap != current.monthly_cap {
+        changes.push((
+            "settings",
+            json!({"at": at, "type": "settings", "at_limit": asked.at_limit, "monthly_cap": asked.monthly_cap}),
+        ));
+    }
+    for (kind, line) in changes {
+        state
+            .store
+            .append_billing_event(&principal.company.id, now, kind, &line.to_string())
+            .await?;
+    }
+    Ok(StatusCode::OK)
 }
 
 /// `POST /api/v1/ai-agents/changes`: a change from now on — `{"type": "seats", "full": N}`,
@@ -122,14 +147,15 @@ pub async fn add_change(
         TimelineEvent::Commitment { .. } => "commitment",
         TimelineEvent::Settings { .. } => "settings",
         TimelineEvent::AiAgents { .. } => "ai_agents",
+        TimelineEvent::Plan { .. } => "plan",
         _ => {
             return Err(ApiError::InvalidRecord(RecordError::invalid(
                 "type",
-                "a change is seats, commitment, settings or ai_agents",
+                "a change is seats, commitment, settings, ai_agents or plan",
             )))
         }
     };
-    if replay(state.store.as_ref(), &principal.company, now)
+    if meter(state.store.as_ref(), &principal.company, now)
         .await?
         .is_none()
     {
@@ -154,8 +180,8 @@ pub async fn get_status(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
 ) -> ApiResult<Json<Value>> {
-    let Some(simulator) =
-        replay(state.store.as_ref(), &principal.company, state.clock.now()).await?
+    let Some((simulator, _)) =
+        meter(state.store.as_ref(), &principal.company, state.clock.now()).await?
     else {
         return Ok(Json(
             json!({"state": "no_plan", "reason": "no automated-resolution plan is set"}),
@@ -209,7 +235,9 @@ pub async fn get_usage(
         .unwrap_or_else(|| today.format("%Y-%m").to_string());
     let first_day = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d")
         .map_err(|_| ApiError::BadRequest(format!("period: {period:?} is not YYYY-MM")))?;
-    let Some(simulator) = replay(state.store.as_ref(), &principal.company, now).await? else {
+    let Some((simulator, stored_months)) =
+        meter(state.store.as_ref(), &principal.company, now).await?
+    else {
         return Err(ApiError::Conflict(
             "no automated-resolution plan is set".into(),
         ));
@@ -221,6 +249,7 @@ pub async fn get_usage(
         simulator
             .closed_months()
             .iter()
+            .chain(&stored_months)
             .find(|month| month.month == period)
     };
     let Some(month) = month else {

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use debrief_core::credits::{CreditMonth, CreditSettings};
 use debrief_core::RecordError;
-use debrief_store::{put_typed, Consumption, ObjectKind, SINGLETON};
+use debrief_store::Consumption;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -232,7 +232,9 @@ pub async fn get_settings(
 
 /// `PUT /api/v1/credits/settings`: the add-on pack (`credits`, `annual_price`), the
 /// out-of-credits rule (`{"mode": "stop"}` or `{"mode": "allow_negative", "limit": N}`) and the
-/// alert thresholds.
+/// alert thresholds, from now on: each change is recorded in the billing timeline, so purchases
+/// and debt already made keep their price. `free_monthly_credits` is the operator's: a value
+/// other than the present one is a 403 naming it.
 #[utoipa::path(
     put, path = "/api/v1/credits/settings", tag = "credits", operation_id = "credits_put_settings",
     request_body(content = serde_json::Value, content_type = "application/json"),
@@ -244,7 +246,18 @@ pub async fn put_settings(
     Permitted(principal, _): Permitted<need::BillingManage>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<CreditSettings>> {
-    let settings: CreditSettings = json_body(&body)?;
+    let mut settings: CreditSettings = json_body(&body)?;
+    let current = crate::credits::settings(state.store.as_ref(), &principal.company).await?;
+    let names_free_credits = serde_json::from_slice::<Value>(&body)
+        .is_ok_and(|fields| fields.get("free_monthly_credits").is_some());
+    if !names_free_credits {
+        settings.free_monthly_credits = current.free_monthly_credits;
+    } else if settings.free_monthly_credits != current.free_monthly_credits {
+        return Err(ApiError::Forbidden(
+            "free_monthly_credits is set by the operator (debrief admin set-credits), not by the company"
+                .into(),
+        ));
+    }
     if settings.addon.credits < 1 {
         return Err(ApiError::InvalidRecord(RecordError::invalid(
             "addon.credits",
@@ -277,12 +290,12 @@ pub async fn put_settings(
             "a percentage from 0 to 100",
         )));
     }
-    put_typed(
+    crate::credits::change_settings(
         state.store.as_ref(),
-        &principal.company.id,
-        ObjectKind::CreditSettings,
-        SINGLETON,
+        &principal.company,
+        &current,
         &settings,
+        state.clock.now(),
     )
     .await?;
     Ok(Json(settings))
