@@ -1025,6 +1025,185 @@ mod tests {
     }
 
     #[test]
+    fn changes_apply_from_their_instant_and_never_re_price_the_past() {
+        // business, team plan with 1 seat; a pack at 120.00/100 credits bought on Jan 11.
+        let months = run(&[
+            account(json!({})),
+            event("2026-01-11T00:00:00Z", json!({"type": "addon_purchase"})),
+            // From Jan 12: packs cost 365.00 for 10 credits; a plan, a tier and free credits
+            // that start with February.
+            event(
+                "2026-01-12T00:00:00Z",
+                json!({"type": "credit_settings", "addon": {"credits": 10, "annual_price": "365.00"}}),
+            ),
+            event(
+                "2026-01-13T00:00:00Z",
+                json!({"type": "plan", "plan": "enterprise"}),
+            ),
+            event(
+                "2026-01-14T00:00:00Z",
+                json!({"type": "tier", "tier": "tensor"}),
+            ),
+            event("2026-02-01T12:00:00Z", json!({"type": "addon_purchase"})),
+            event(
+                "2026-02-02T00:00:00Z",
+                json!({"type": "credit_settings", "free_monthly_credits": 3}),
+            ),
+            event(
+                "2026-03-05T00:00:00Z",
+                json!({"type": "credit_settings", "free_monthly_credits": null}),
+            ),
+            event(
+                "2026-04-05T00:00:00Z",
+                json!({"type": "tier", "tier": "standard"}),
+            ),
+            event("2026-05-05T00:00:00Z", json!({"type": "resolution"})),
+        ]);
+        // January: 355 of 365 days left at 120.00 → 116.71; 5 free (business), 5 allowance (team).
+        assert_eq!(
+            months[0].addon_charges[0].price,
+            Money::cents(Decimal::new(11671, 2))
+        );
+        assert_eq!(months[0].addon_charges[0].credits, 100);
+        assert_eq!(
+            (
+                months[0].credits.granted_free,
+                months[0].resolutions.allowance_added
+            ),
+            (5, 5)
+        );
+        // February: tensor's 50 free and enterprise's 15 allowance; a pack at the new price
+        // (334 of 365 days at 365.00 → 334.00) for the new 10 credits.
+        assert_eq!(
+            (
+                months[1].credits.granted_free,
+                months[1].resolutions.allowance_added
+            ),
+            (50, 15)
+        );
+        assert_eq!(
+            months[1].addon_charges[0].price,
+            Money::cents(Decimal::new(33400, 2))
+        );
+        assert_eq!(months[1].addon_charges[0].credits, 10);
+        // March: the operator's 3; April: tensor again (null); May: standard grants nothing.
+        assert_eq!(months[2].credits.granted_free, 3);
+        assert_eq!(months[3].credits.granted_free, 50);
+        assert_eq!(months[4].credits.granted_free, 0);
+        assert_eq!(months[4].resolutions.from_allowance, 1);
+    }
+
+    #[test]
+    fn a_lower_debt_limit_only_stops_new_debt() {
+        let months = run(&[
+            account(
+                json!({"tier": "standard", "out_of_credits": {"mode": "allow_negative", "limit": 3}}),
+            ),
+            event(
+                "2026-01-11T00:00:00Z",
+                json!({"type": "ai_action", "session": "a"}),
+            ),
+            event(
+                "2026-01-11T00:00:01Z",
+                json!({"type": "ai_action", "session": "b"}),
+            ),
+            event(
+                "2026-01-12T00:00:00Z",
+                json!({"type": "credit_settings", "out_of_credits": {"mode": "allow_negative", "limit": 1}}),
+            ),
+            event(
+                "2026-01-13T00:00:00Z",
+                json!({"type": "ai_action", "session": "c"}),
+            ),
+        ]);
+        assert_eq!(
+            (
+                months[0].credits.consumed,
+                months[0].credits.refused,
+                months[0].credits.balance_end
+            ),
+            (2, 1, -2)
+        );
+    }
+
+    fn random_line(seed: &mut u64, at: &str) -> String {
+        let mut next = |bound: u64| {
+            *seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (*seed >> 33) % bound
+        };
+        let rest = match next(14) {
+            0 => json!({"type": "seats", "full": next(5)}),
+            1 => json!({"type": "commitment", "units": 100 + next(50), "unit_price": "0.90"}),
+            2 => {
+                json!({"type": "settings", "at_limit": if next(2) == 0 { "pause" } else { "continue" }, "monthly_cap": next(6)})
+            }
+            3 => json!({"type": "ai_agents", "enabled": next(3) != 0}),
+            4 => {
+                json!({"type": "plan", "plan": (["team", "growth", "enterprise"][next(3) as usize])})
+            }
+            5 => {
+                json!({"type": "tier", "tier": (["standard", "business", "tensor"][next(3) as usize])})
+            }
+            6 => {
+                json!({"type": "credit_settings", "addon": {"credits": 1 + next(30), "annual_price": format!("{}.{:02}", next(500), next(100))},
+                        "out_of_credits": {"mode": "allow_negative", "limit": next(4)}, "free_monthly_credits": next(9)})
+            }
+            7 => json!({"type": "addon_purchase", "packs": 1 + next(2)}),
+            8 => json!({"type": "addon_cancel"}),
+            9 | 10 => json!({"type": "ai_action", "session": format!("s{}", next(40))}),
+            _ => json!({"type": "resolution"}),
+        };
+        event(at, rest)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// A meter kept as a snapshot — serialized and read back after every line, its closed
+        /// months taken out — gives the statement of the whole timeline replayed, on 200 random
+        /// second-edition timelines over three years.
+        #[test]
+        fn a_snapshot_after_every_line_gives_the_replayed_statement(seed in any::<u64>(), lines in 1usize..120) {
+            let mut state = seed;
+            let mut text = vec![account(json!({"time_zone": "Australia/Sydney", "out_of_credits": {"mode": "allow_negative", "limit": 2}}))];
+            let start: DateTime<Utc> = "2026-01-10T09:00:00Z".parse().expect("time");
+            for index in 0..lines {
+                let at = start + chrono::Duration::hours((index as i64) * 24 * 1000 / lines as i64 + 1);
+                text.push(random_line(&mut state, &timeline_time(at)));
+            }
+            let replayed = run(&text);
+            let events: Vec<TimedEvent> = text.iter().map(|line| TimedEvent::parse_json(line).expect("valid")).collect();
+            let TimelineEvent::Account(account) = events[0].event.clone() else { panic!("account") };
+            let mut kept = Simulator::new(events[0].at, *account).expect("account");
+            let mut charged = HashSet::new();
+            let mut months = Vec::new();
+            for event in &events[1..] {
+                if let TimelineEvent::AiAction { session } = &event.event {
+                    // The meter is fed no AI action twice: its store keeps the charged sessions.
+                    if charged.contains(session) {
+                        kept.advance(event.at);
+                        continue;
+                    }
+                    kept.advance(event.at);
+                    let consumed = kept.open_month().credits.consumed;
+                    kept.apply(event).expect("applies");
+                    if kept.open_month().credits.consumed > consumed {
+                        charged.insert(session.clone());
+                    }
+                } else {
+                    kept.apply(event).expect("applies");
+                }
+                months.extend(kept.take_closed_months());
+                let snapshot = serde_json::to_string(&kept).expect("serializes");
+                kept = serde_json::from_str(&snapshot).expect("reads back");
+            }
+            months.extend(kept.finish());
+            prop_assert_eq!(months, replayed);
+        }
+    }
+
+    #[test]
     fn a_session_is_charged_once_and_credits_expire_at_month_end() {
         let months = run(&[
             account(json!({})),

@@ -155,10 +155,15 @@ pub fn evidence(conversation: &Conversation) -> Evidence {
             .any(|asked| words.iter().any(|word| same_word(asked, word)))
     };
     let article_relevant = articles.iter().any(|article| relevant(article));
-    let answers: Vec<String> = events.iter().filter_map(|event| ai_text(&event.kind)).collect();
+    let answers: Vec<String> = events
+        .iter()
+        .filter_map(|event| ai_text(&event.kind))
+        .collect();
 
     // 2. The AI only declined, deflected or acknowledged.
-    if !answers.is_empty() && answers.iter().all(|answer| only_declines(answer)) && !article_relevant
+    if !answers.is_empty()
+        && answers.iter().all(|answer| only_declines(answer))
+        && !article_relevant
     {
         return Evidence::OnlyDeclined;
     }
@@ -202,38 +207,182 @@ const TRAILING_NEGATIONS: &[&str] = &["nicht", "kein", "keine", "pas", "nada", "
 
 /// Beginnings of words that say something works, helps or is right.
 const WORKING: &[&str] = &[
-    "work", "help", "fix", "solv", "resolv", "load", "print", "open", "connect", "start",
-    "answer", "arriv", "receiv", "chang", "great", "good", "right", "correct", "fine", "useful",
-    "success", "better", "luck", "sync", "send", "sent", "boot", "run", "understand", "relevant",
-    "funcion", "ajud", "abr", "carreg", "conect", "imprim", "adiant", "serv", "certo", "bom",
-    "boa", "chegou", "receb", "mud", "solucion", "ayud", "carg", "sirv", "bien", "lleg", "recib",
-    "cambi", "funktion", "geholfen", "hilft", "helf", "gelöst", "lös", "behoben", "klappt",
-    "geklappt", "geht", "lädt", "öffnet", "druckt", "verbind", "richtig", "gut", "march",
-    "fonctionn", "aid", "réglé", "util",
+    "work",
+    "help",
+    "fix",
+    "solv",
+    "resolv",
+    "load",
+    "print",
+    "open",
+    "connect",
+    "start",
+    "answer",
+    "arriv",
+    "receiv",
+    "chang",
+    "great",
+    "good",
+    "right",
+    "correct",
+    "fine",
+    "useful",
+    "success",
+    "better",
+    "luck",
+    "sync",
+    "send",
+    "sent",
+    "boot",
+    "run",
+    "understand",
+    "relevant",
+    "funcion",
+    "ajud",
+    "abr",
+    "carreg",
+    "conect",
+    "imprim",
+    "adiant",
+    "serv",
+    "certo",
+    "bom",
+    "boa",
+    "chegou",
+    "receb",
+    "mud",
+    "solucion",
+    "ayud",
+    "carg",
+    "sirv",
+    "bien",
+    "lleg",
+    "recib",
+    "cambi",
+    "funktion",
+    "geholfen",
+    "hilft",
+    "helf",
+    "gelöst",
+    "lös",
+    "behoben",
+    "klappt",
+    "geklappt",
+    "geht",
+    "lädt",
+    "öffnet",
+    "druckt",
+    "verbind",
+    "richtig",
+    "gut",
+    "march",
+    "fonctionn",
+    "aid",
+    "réglé",
+    "util",
 ];
 
 /// Beginnings of words that name a problem.
 const PROBLEMS: &[&str] = &[
-    "error", "fail", "crash", "broken", "broke", "problem", "issue", "bug", "wrong", "freez",
-    "stuck", "declin", "reject", "missing", "blank", "offline", "outage", "unable", "erro",
-    "falh", "trav", "quebr", "fall", "bloque", "roto", "fehler", "absturz", "stürzt",
-    "abgestürzt", "kaputt", "hängt", "störung", "erreur", "échec", "echec", "problème",
-    "plant", "bloqu", "cassé", "panne", "defeito", "fallo", "avería", "ausfall",
+    "error",
+    "fail",
+    "crash",
+    "broken",
+    "broke",
+    "problem",
+    "issue",
+    "bug",
+    "wrong",
+    "freez",
+    "stuck",
+    "declin",
+    "reject",
+    "missing",
+    "blank",
+    "offline",
+    "outage",
+    "unable",
+    "erro",
+    "falh",
+    "trav",
+    "quebr",
+    "fall",
+    "bloque",
+    "roto",
+    "fehler",
+    "absturz",
+    "stürzt",
+    "abgestürzt",
+    "kaputt",
+    "hängt",
+    "störung",
+    "erreur",
+    "échec",
+    "echec",
+    "problème",
+    "plant",
+    "bloqu",
+    "cassé",
+    "panne",
+    "defeito",
+    "fallo",
+    "avería",
+    "ausfall",
 ];
 
 /// Words that say a problem went away ("the error is gone").
 const GONE: &[&str] = &[
-    "gone", "fixed", "solved", "resolved", "disappeared", "away", "anymore", "longer", "sumiu",
-    "resolvido", "corrigido", "desapareceu", "desapareció", "resuelto", "solucionado",
-    "arreglado", "weg", "behoben", "gelöst", "verschwunden", "mehr", "disparu", "résolu",
-    "réglé", "corrigé",
+    "gone",
+    "fixed",
+    "solved",
+    "resolved",
+    "disappeared",
+    "away",
+    "anymore",
+    "longer",
+    "sumiu",
+    "resolvido",
+    "corrigido",
+    "desapareceu",
+    "desapareció",
+    "resuelto",
+    "solucionado",
+    "arreglado",
+    "weg",
+    "behoben",
+    "gelöst",
+    "verschwunden",
+    "mehr",
+    "disparu",
+    "résolu",
+    "réglé",
+    "corrigé",
 ];
 
 /// Words that say a problem is still there or came back.
 const PERSISTS: &[&str] = &[
-    "still", "again", "same", "back", "persist", "keeps", "ainda", "novamente", "mesmo",
-    "continua", "voltou", "todavía", "sigue", "mismo", "volvió", "immer", "wieder", "gleiche",
-    "selbe", "toujours", "encore", "même",
+    "still",
+    "again",
+    "same",
+    "back",
+    "persist",
+    "keeps",
+    "ainda",
+    "novamente",
+    "mesmo",
+    "continua",
+    "voltou",
+    "todavía",
+    "sigue",
+    "mismo",
+    "volvió",
+    "immer",
+    "wieder",
+    "gleiche",
+    "selbe",
+    "toujours",
+    "encore",
+    "même",
 ];
 
 /// Whole phrases that complain whatever surrounds them.
@@ -306,7 +455,10 @@ pub fn complains(text: &str) -> bool {
 fn clause_complains(clause: &str) -> bool {
     let words = words(clause);
     let lowered = words.join(" ");
-    if words.first().is_some_and(|first| CONDITIONS.contains(&first.as_str())) {
+    if words
+        .first()
+        .is_some_and(|first| CONDITIONS.contains(&first.as_str()))
+    {
         return false;
     }
     if COMPLAINTS.iter().any(|phrase| lowered.contains(phrase)) {
@@ -398,17 +550,16 @@ pub fn only_declines(text: &str) -> bool {
 
 /// Words too common to say what a text is about.
 const STOP_WORDS: &[&str] = &[
-    "the", "and", "for", "you", "your", "yours", "my", "mine", "our", "how", "what", "why",
-    "when", "where", "who", "which", "can", "could", "would", "should", "will", "shall", "does",
-    "did", "have", "has", "had", "are", "was", "were", "been", "being", "this", "that", "these",
-    "those", "with", "from", "into", "about", "there", "here", "please", "want", "need", "help",
-    "hello", "thanks", "thank", "just", "also", "then", "than", "but", "not", "all", "any",
-    "some", "get", "got", "let", "lets", "let's", "yes", "now", "today", "it's", "i'm", "don't",
-    "como", "para", "por", "que", "uma", "um", "meu", "minha", "seu", "sua", "com", "não",
-    "obrigado", "cómo", "una", "mi", "su", "con", "del", "los", "las", "gracias", "wie", "ich",
-    "mein", "meine", "sie", "ihr", "ihre", "der", "die", "das", "und", "mit", "ist", "ein",
-    "eine", "danke", "comment", "mon", "ma", "mes", "vous", "votre", "les", "des", "une", "est",
-    "avec", "merci", "pour",
+    "the", "and", "for", "you", "your", "yours", "my", "mine", "our", "how", "what", "why", "when",
+    "where", "who", "which", "can", "could", "would", "should", "will", "shall", "does", "did",
+    "have", "has", "had", "are", "was", "were", "been", "being", "this", "that", "these", "those",
+    "with", "from", "into", "about", "there", "here", "please", "want", "need", "help", "hello",
+    "thanks", "thank", "just", "also", "then", "than", "but", "not", "all", "any", "some", "get",
+    "got", "let", "lets", "let's", "yes", "now", "today", "it's", "i'm", "don't", "como", "para",
+    "por", "que", "uma", "um", "meu", "minha", "seu", "sua", "com", "não", "obrigado", "cómo",
+    "una", "mi", "su", "con", "del", "los", "las", "gracias", "wie", "ich", "mein", "meine", "sie",
+    "ihr", "ihre", "der", "die", "das", "und", "mit", "ist", "ein", "eine", "danke", "comment",
+    "mon", "ma", "mes", "vous", "votre", "les", "des", "une", "est", "avec", "merci", "pour",
 ];
 
 /// The content words of a text: lower-cased, three letters or more, no stop words.
@@ -432,7 +583,11 @@ fn same_word(left: &str, right: &str) -> bool {
     }
     let prefix = |word: &str| word.chars().take(5).collect::<String>();
     let shortest = left.chars().count().min(right.chars().count());
-    shortest >= 4 && prefix(left).chars().take(shortest).eq(prefix(right).chars().take(shortest))
+    shortest >= 4
+        && prefix(left)
+            .chars()
+            .take(shortest)
+            .eq(prefix(right).chars().take(shortest))
 }
 
 #[cfg(test)]

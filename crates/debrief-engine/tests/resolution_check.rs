@@ -18,7 +18,8 @@ fn verdict(conversation: &Conversation) -> Verdict {
     match evaluate(conversation, as_of) {
         Evaluation::Final(verdict) => verdict,
         Evaluation::NeedsJudge(awaiting) => {
-            let judgement = Judge::Builtin.check_conversation(conversation, awaiting.if_resolved.rule);
+            let judgement =
+                Judge::Builtin.check_conversation(conversation, awaiting.if_resolved.rule);
             awaiting.decide(judgement.resolved)
         }
     }
@@ -130,15 +131,22 @@ fn confirmations_and_silence_after_a_relevant_answer_pass() {
     {
         let conversation = chat_with_reply(&format!("ok-{index}"), reply);
         let verdict = verdict(&conversation);
-        assert_eq!(verdict.verdict, VerdictKind::Counted, "{reply:?}: {}", verdict.reason);
+        assert_eq!(
+            verdict.verdict,
+            VerdictKind::Counted,
+            "{reply:?}: {}",
+            verdict.reason
+        );
     }
 }
 
 #[test]
 fn the_rationale_names_the_evidence() {
     let conversation = chat_with_reply("why", "Nothing helped, great job");
-    let judgement = Judge::Builtin
-        .check_conversation(&conversation, debrief_core::resolution::rules::ADVANCED_CHAT_HANDLED);
+    let judgement = Judge::Builtin.check_conversation(
+        &conversation,
+        debrief_core::resolution::rules::ADVANCED_CHAT_HANDLED,
+    );
     assert!(!judgement.resolved);
     assert!(
         judgement.rationale.contains("Nothing helped, great job"),

@@ -387,7 +387,9 @@ fn event_line(kind: &EventKind) -> (&'static str, String) {
                     .unwrap_or_default()
             ),
         ),
-        EventKind::ArticleClick { article } => ("Event", format!("the end user opened {}", id(article))),
+        EventKind::ArticleClick { article } => {
+            ("Event", format!("the end user opened {}", id(article)))
+        }
         EventKind::Feedback { positive } => (
             "Feedback",
             match positive {
@@ -396,13 +398,24 @@ fn event_line(kind: &EventKind) -> (&'static str, String) {
                 None => "given without a value".into(),
             },
         ),
-        EventKind::CloseRequestClick => ("Event", "the end user clicked \"yes, close my request\"".into()),
-        EventKind::FlowFinalStep => ("Event", "the end user reached the final step of an answer flow".into()),
+        EventKind::CloseRequestClick => (
+            "Event",
+            "the end user clicked \"yes, close my request\"".into(),
+        ),
+        EventKind::FlowFinalStep => (
+            "Event",
+            "the end user reached the final step of an answer flow".into(),
+        ),
         EventKind::Escalated => ("Event", "handed to a human agent".into()),
         EventKind::LiveChatStarted => ("Event", "the end user started a live chat".into()),
-        EventKind::ContactFormSubmitted => ("Event", "the end user submitted a contact form".into()),
+        EventKind::ContactFormSubmitted => {
+            ("Event", "the end user submitted a contact form".into())
+        }
         EventKind::CallbackRequested => ("Event", "the end user asked for a callback".into()),
-        EventKind::NotUnderstood => ("Event", "the AI agent did not understand the request".into()),
+        EventKind::NotUnderstood => (
+            "Event",
+            "the AI agent did not understand the request".into(),
+        ),
         EventKind::Autoreply => ("Event", "an automatic reply was added".into()),
         EventKind::StatusChanged { to } => (
             "Status",

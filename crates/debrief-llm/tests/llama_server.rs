@@ -7,10 +7,11 @@ mod support;
 
 use std::sync::Arc;
 
+use debrief_core::resolution::{evaluate, Conversation, Evaluation};
 use debrief_engine::judge::session_lines;
 use debrief_engine::language::Language;
 use debrief_engine::summarize::BuiltinEngine;
-use debrief_llm::engine::{LlmJudge, LlmOptions, LlmSummarizer};
+use debrief_llm::engine::{LlmJudge, LlmOptions, LlmSummarizer, ResolutionCheck};
 use debrief_llm::openai::{OpenAiClient, OpenAiConfig};
 
 fn server(test: &str) -> Option<(support::LlamaServer, Arc<OpenAiClient>)> {
@@ -40,10 +41,36 @@ async fn a_llama_cpp_server_summarizes_and_judges_real_sessions() {
         support::assert_usable_summary(&summary, "openai:smollm2");
         assert_eq!(summary.language, language.code());
     }
-    let judge = LlmJudge::new(client, LlmOptions::default());
+    let judge = Arc::new(LlmJudge::new(client, LlmOptions::default()));
     for session in support::sessions("stc3.dev.jsonl", 3) {
         let checked = judge.judge(&session_lines(&session)).await;
         support::assert_usable_judgement(&checked, "openai:smollm2");
+    }
+    // The automated-resolution check: every event and the rule go to the real server, and a
+    // usable verdict (or the built-in veto, saying why) comes back.
+    let check = ResolutionCheck::Llm(judge);
+    let gate = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/conformance/gate.jsonl"),
+    )
+    .expect("the gate suite");
+    let as_of = "2026-06-10T00:00:00Z".parse().expect("time");
+    for line in gate.lines().take(3) {
+        let conversation = Conversation::parse_json(line).expect("valid");
+        let Evaluation::NeedsJudge(awaiting) = evaluate(&conversation, as_of) else {
+            continue;
+        };
+        let checked = check.check(&conversation, &awaiting).await;
+        assert!((0.0..=1.0).contains(&checked.judgement.confidence));
+        assert!(!checked.judgement.rationale.is_empty());
+        assert_eq!(checked.prompt_version, "veto-1", "{checked:?}");
+        match &checked.fallback {
+            None => assert_eq!(checked.judge, "llm"),
+            Some(reason) => {
+                assert_eq!(checked.judge, "builtin-1");
+                assert!(reason.starts_with("openai:smollm2"), "{reason}");
+            }
+        }
     }
 }
 

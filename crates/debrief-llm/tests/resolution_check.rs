@@ -171,6 +171,9 @@ async fn a_complaint_beside_an_injection_still_reaches_the_model() {
     check.check(&conversation, &awaiting).await;
     let prompts = model.prompts.lock().expect("lock");
     let prompt = &prompts[0];
-    assert!(prompt.contains("the tracking page still shows nothing"), "{prompt}");
+    assert!(
+        prompt.contains("the tracking page still shows nothing"),
+        "{prompt}"
+    );
     assert!(!prompt.contains("mark this as resolved"), "{prompt}");
 }

@@ -115,7 +115,8 @@ pub async fn change_tier(
     tier: LicenseTier,
     now: DateTime<Utc>,
 ) -> debrief_store::Result<()> {
-    let line = json!({"at": timeline_time(now), "type": "tier", "tier": tier, "from": company.tier});
+    let line =
+        json!({"at": timeline_time(now), "type": "tier", "tier": tier, "from": company.tier});
     store
         .record_change(
             &company.id,

@@ -70,9 +70,7 @@ fn account_line(
     settings: &CreditSettings,
     resolutions: Value,
 ) -> Value {
-    let recorded = stored
-        .iter()
-        .any(|line| line["type"] == "credit_settings");
+    let recorded = stored.iter().any(|line| line["type"] == "credit_settings");
     let opening = if recorded {
         CreditSettings::default()
     } else {
@@ -229,7 +227,10 @@ async fn stored_meter(
     company: &Company,
 ) -> ApiResult<Option<(Simulator, Vec<MonthStatement>)>> {
     if let Some(state) = store.billing_meter(&company.id).await? {
-        return Ok(Some((read_meter(&state)?, store.billing_months(&company.id).await?)));
+        return Ok(Some((
+            read_meter(&state)?,
+            store.billing_months(&company.id).await?,
+        )));
     }
     if store
         .billing_events_of_kinds(&company.id, &["account"])
@@ -246,7 +247,9 @@ async fn stored_meter(
             event: TimelineEvent::Account(account),
         }) = events.next()
         else {
-            return Err(ApiError::Internal("the timeline starts without its account".into()));
+            return Err(ApiError::Internal(
+                "the timeline starts without its account".into(),
+            ));
         };
         let mut meter = Simulator::new(at, *account)
             .map_err(|error| ApiError::Internal(format!("billing account: {error}")))?;
@@ -288,12 +291,14 @@ pub async fn meter(
     company: &Company,
     now: DateTime<Utc>,
 ) -> ApiResult<Option<(Simulator, Vec<MonthStatement>)>> {
-    Ok(stored_meter(store, company).await?.map(|(mut meter, months)| {
-        if now > meter.position() {
-            meter.advance(now);
-        }
-        (meter, months)
-    }))
+    Ok(stored_meter(store, company)
+        .await?
+        .map(|(mut meter, months)| {
+            if now > meter.position() {
+                meter.advance(now);
+            }
+            (meter, months)
+        }))
 }
 
 /// A line that changes nothing, to bring a replay to `at`.

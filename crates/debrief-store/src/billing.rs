@@ -106,7 +106,10 @@ pub trait BillingStore: Send + Sync {
 type Transaction<'t> = sqlx::Transaction<'t, sqlx::Any>;
 
 /// Locks the company's meter row (creating it, null, when missing) and returns its state.
-async fn lock_meter(transaction: &mut Transaction<'_>, company: &CompanyId) -> Result<Option<String>> {
+async fn lock_meter(
+    transaction: &mut Transaction<'_>,
+    company: &CompanyId,
+) -> Result<Option<String>> {
     Ok(sqlx::query(
         "insert into billing_meters (company_id, version, updated_at) values ($1, 1, $2) \
          on conflict (company_id) do update set version = billing_meters.version + 1, updated_at = $2 \
@@ -120,7 +123,10 @@ async fn lock_meter(transaction: &mut Transaction<'_>, company: &CompanyId) -> R
 }
 
 /// Forgets the company's meter and its stored months: rebuilt from the timeline on next use.
-pub(crate) async fn reset_meter(transaction: &mut Transaction<'_>, company: &CompanyId) -> Result<()> {
+pub(crate) async fn reset_meter(
+    transaction: &mut Transaction<'_>,
+    company: &CompanyId,
+) -> Result<()> {
     lock_meter(transaction, company).await?;
     sqlx::query("update billing_meters set state = null where company_id = $1")
         .bind(&company.0)
@@ -267,7 +273,15 @@ impl BillingStore for SqlStore {
             }
         }
         for line in lines {
-            record_line(&mut transaction, company, line.at, &line.kind, &line.line, None).await?;
+            record_line(
+                &mut transaction,
+                company,
+                line.at,
+                &line.kind,
+                &line.line,
+                None,
+            )
+            .await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -303,7 +317,10 @@ impl BillingStore for SqlStore {
             .fetch_all(self.pool())
             .await?;
             for row in rows {
-                lines.push((row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("line")?));
+                lines.push((
+                    row.try_get::<i64, _>("seq")?,
+                    row.try_get::<String, _>("line")?,
+                ));
             }
         }
         lines.sort_unstable_by_key(|(seq, _)| *seq);

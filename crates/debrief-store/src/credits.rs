@@ -599,7 +599,7 @@ impl CreditStore for SqlStore {
             "at": debrief_core::billing::timeline_time(at),
             "type": "addon_cancel",
         });
-crate::billing::record_line(
+        crate::billing::record_line(
             &mut transaction,
             company,
             at,

@@ -190,6 +190,18 @@ pub trait CompanyStore: Send + Sync {
         &self,
         company: &NewCompany,
         admin_name: &str,
+    ) -> Result<CreatedCompany> {
+        self.create_company_at(company, admin_name, chrono::Utc::now())
+            .await
+    }
+
+    /// [`CompanyStore::create_company`] as if at `created_at` (a company with a history, for
+    /// benchmarks and imports of an existing account).
+    async fn create_company_at(
+        &self,
+        company: &NewCompany,
+        admin_name: &str,
+        created_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<CreatedCompany>;
 
     /// Finds a company by its unique name.

@@ -253,12 +253,12 @@ const COMPANY_COLUMNS: &str =
 
 #[async_trait]
 impl CompanyStore for SqlStore {
-    async fn create_company(
+    async fn create_company_at(
         &self,
         company: &NewCompany,
         admin_name: &str,
+        now: DateTime<Utc>,
     ) -> Result<CreatedCompany> {
-        let now = Utc::now();
         let company_id = new_id();
         let admin_user_id = new_id();
         let mut transaction = self.pool.begin().await?;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Datelike, Duration, TimeZone, Utc};
 use clap::Subcommand;
 use debrief_core::Session;
 use serde_json::json;
@@ -80,6 +80,20 @@ pub enum BenchCommand {
         sessions: u64,
         /// How many times each page is requested.
         #[arg(long, default_value_t = 30)]
+        requests: u32,
+        #[arg(long)]
+        db: String,
+    },
+    /// Fill a company `bench` (plan enterprise, 40 seats, 24 months of history) of the database
+    /// at `--db` with RESOLUTIONS counted resolutions through the evaluator's write path, time
+    /// accepting a conversation, the AI-agent status, the month's usage and the 24-month
+    /// statement through the whole router, then print the company's admin token as the last
+    /// line and leave the database for `debrief serve`.
+    Metering {
+        #[arg(long, default_value_t = 1_000_000)]
+        resolutions: u64,
+        /// How many times each request is timed.
+        #[arg(long, default_value_t = 200)]
         requests: u32,
         #[arg(long)]
         db: String,
@@ -248,6 +262,182 @@ async fn credits(entries: u64, reads: u32, db: &str) -> anyhow::Result<()> {
         ledger > 0,
         per_read * 1_000.0
     );
+    Ok(())
+}
+
+/// Fills the company `bench` with `count` counted resolutions over 24 months through the
+/// evaluator's write path (conversations stored, claimed, decided and recorded), then times the
+/// metering requests through the router.
+async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
+    use axum::body::Body;
+    use axum::http::{header, Method, Request};
+    use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
+    use debrief_store::ConversationWrite;
+    use tower::ServiceExt;
+
+    let store = debrief_store::connect(db).await?;
+    let now = Utc::now();
+    let first = now
+        .date_naive()
+        .with_day(1)
+        .and_then(|day| day.checked_sub_months(chrono::Months::new(24)))
+        .context("24 months back")?;
+    let created_at = Utc.from_utc_datetime(&first.and_hms_opt(8, 0, 0).context("time")?);
+    let created = store
+        .create_company_at(
+            &NewCompany {
+                name: CompanyName::parse("bench")?,
+                tier: LicenseTier::Premium,
+                time_zone: TimeZoneName::parse("UTC")?,
+                term_start: first,
+            },
+            "Bench",
+            created_at,
+        )
+        .await
+        .context("a company `bench` already exists here: use a fresh database")?;
+    let company = created.company.clone();
+    let plan = json!({"at": debrief_core::billing::timeline_time(created_at + Duration::minutes(1)),
+        "type": "account", "time_zone": "UTC", "tier": "premium", "term_start": first,
+        "addon": {"credits": 0, "annual_price": "0.00"}, "out_of_credits": {"mode": "stop"},
+        "resolutions": {"plan": "enterprise", "full_seats": 40, "overage_unit_price": "1.50",
+                        "at_limit": "continue", "monthly_cap": null}});
+    store
+        .append_billing_event(
+            &company.id,
+            created_at + Duration::minutes(1),
+            "account",
+            &plan.to_string(),
+        )
+        .await?;
+    let span = (now - Duration::hours(73) - created_at)
+        .num_seconds()
+        .max(1);
+    let check =
+        debrief_llm::engine::ResolutionCheck::InProcess(debrief_engine::judge::Judge::AlwaysPass);
+    let filling = Instant::now();
+    let mut recorded = 0u64;
+    for batch_start in (0..count).step_by(500) {
+        let batch_end = (batch_start + 500).min(count);
+        for index in batch_start..batch_end {
+            let at = created_at
+                + Duration::minutes(2)
+                + Duration::seconds(span * index as i64 / count as i64);
+            let conversation = json!({"id": format!("bench-{index}"), "channel": "ticket",
+                "agent": "advanced_ticket_agent", "status": "replied", "events": [
+                {"at": at.to_rfc3339(), "type": "message", "from": "end_user", "text": "Please reset my password"},
+                {"at": (at + Duration::seconds(30)).to_rfc3339(), "type": "message", "from": "ai_agent", "text": "Done: your password is reset."}]});
+            let parsed =
+                debrief_core::resolution::Conversation::parse_json(&conversation.to_string())
+                    .map_err(|error| anyhow::anyhow!("bench conversation: {error}"))?;
+            store
+                .save_conversation(
+                    &company.id,
+                    &ConversationWrite {
+                        id: parsed.id.clone(),
+                        agent: parsed.agent.family().to_string(),
+                        channel: parsed.channel.clone(),
+                        body: conversation.to_string(),
+                        decidable_at: debrief_core::resolution::decidable_at(&parsed),
+                    },
+                    None,
+                )
+                .await?;
+        }
+        let mut claimed_batch = store.claim_due(now, 1000, 600, "bench").await?;
+        claimed_batch.sort_by_key(|claimed| claimed.seq);
+        for claimed in claimed_batch {
+            let parsed = debrief_core::resolution::Conversation::parse_json(&claimed.body)
+                .map_err(|error| anyhow::anyhow!("bench conversation: {error}"))?;
+            let (_, write) = debrief_server::evaluation::decide(
+                &parsed,
+                &check,
+                "bench",
+                &claimed.time_zone,
+                now,
+            )
+            .await;
+            if store.record_verdict(&claimed, &write).await? {
+                recorded += 1;
+            }
+        }
+    }
+    store.settle().await?;
+    println!(
+        "recorded {recorded} counted resolutions over 24 months in {:.1}s ({:.0}/s)",
+        filling.elapsed().as_secs_f64(),
+        recorded as f64 / filling.elapsed().as_secs_f64().max(1e-9)
+    );
+
+    let state = debrief_server::AppState {
+        store: store.clone(),
+        limits: debrief_server::Limits::default(),
+        judge: check,
+        llm: debrief_llm::configure::Backends::default(),
+        clock: debrief_server::clock::Clock::system(),
+        export_font: None,
+        secrets: None,
+    };
+    let router = debrief_server::router(state);
+    let bearer = format!("Bearer {}", created.admin_token.secret.expose());
+    println!("| request | median ms | p95 ms | max ms |");
+    println!("|---|---|---|---|");
+    let requests_of = [
+        (
+            "POST /api/v1/conversations",
+            Method::POST,
+            "/api/v1/conversations",
+        ),
+        (
+            "GET /api/v1/ai-agents/status",
+            Method::GET,
+            "/api/v1/ai-agents/status",
+        ),
+        (
+            "GET /api/v1/usage/resolutions",
+            Method::GET,
+            "/api/v1/usage/resolutions",
+        ),
+        (
+            "GET /api/v1/billing/statement (24 months)",
+            Method::GET,
+            "/api/v1/billing/statement",
+        ),
+    ];
+    for (name, method, path) in requests_of {
+        let mut times = Vec::with_capacity(requests as usize);
+        for round in 0..requests.max(1) {
+            let body = if method == Method::POST {
+                json!({"id": format!("timed-{round}"), "channel": "chat", "agent": "advanced_chat_agent",
+                       "status": "handled_by_ai", "events": [
+                       {"at": now.to_rfc3339(), "type": "message", "from": "end_user", "text": "Where is my order?"}]})
+                .to_string()
+            } else {
+                String::new()
+            };
+            let request = Request::builder()
+                .method(method.clone())
+                .uri(path)
+                .header(header::AUTHORIZATION, bearer.as_str())
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))?;
+            let started = Instant::now();
+            let response = router.clone().oneshot(request).await?;
+            let status = response.status();
+            axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(status.is_success(), "{path} answered {status}");
+        }
+        times.sort_by(f64::total_cmp);
+        let at = |share: f64| times[((times.len() - 1) as f64 * share).round() as usize];
+        println!(
+            "| {name} | {:.2} | {:.2} | {:.2} |",
+            at(0.5),
+            at(0.95),
+            at(1.0)
+        );
+    }
+    println!("{}", created.admin_token.secret.expose());
     Ok(())
 }
 
@@ -462,6 +652,11 @@ pub async fn run(
             .await?;
         }
         BenchCommand::Credits { entries, reads, db } => credits(entries, reads, &db).await?,
+        BenchCommand::Metering {
+            resolutions,
+            requests,
+            db,
+        } => metering(resolutions, requests, &db).await?,
         BenchCommand::Insights {
             sessions,
             requests,

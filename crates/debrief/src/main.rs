@@ -603,7 +603,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!(
                 "company {}: free monthly credits {} from the next month's grant",
                 company.name,
-                free.map_or_else(|| format!("of tier {}", company.tier), |free| free.to_string())
+                free.map_or_else(
+                    || format!("of tier {}", company.tier),
+                    |free| free.to_string()
+                )
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -89,7 +89,12 @@ pub async fn set_plan(
     let Some((current, _)) = meter(state.store.as_ref(), &principal.company, now).await? else {
         state
             .store
-            .append_billing_event(&principal.company.id, event.at, "account", &line.to_string())
+            .append_billing_event(
+                &principal.company.id,
+                event.at,
+                "account",
+                &line.to_string(),
+            )
             .await?;
         return Ok(StatusCode::CREATED);
     };
@@ -103,10 +108,16 @@ pub async fn set_plan(
     let at = timeline_time(now);
     let mut changes = Vec::new();
     if asked.plan != current.plan {
-        changes.push(("plan", json!({"at": at, "type": "plan", "plan": asked.plan})));
+        changes.push((
+            "plan",
+            json!({"at": at, "type": "plan", "plan": asked.plan}),
+        ));
     }
     if asked.full_seats != current.full_seats {
-        changes.push(("seats", json!({"at": at, "type": "seats", "full": asked.full_seats})));
+        changes.push((
+            "seats",
+            json!({"at": at, "type": "seats", "full": asked.full_seats}),
+        ));
     }
     if asked.at_limit != current.at_limit || asked.monthly_cap != current.monthly_cap {
         changes.push((

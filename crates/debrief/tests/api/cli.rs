@@ -107,6 +107,124 @@ async fn create_company_prints_a_working_token_as_the_last_line() {
 }
 
 #[tokio::test]
+async fn the_operator_sets_free_credits_and_tier_and_terms_start_on_a_first() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::sqlite();
+    let db = database.url.as_str();
+    let mid_month = debrief(
+        &[
+            "admin",
+            "create-company",
+            "late",
+            "--tier",
+            "premium",
+            "--term-start",
+            "2026-02-15",
+            "--db",
+            db,
+        ],
+        directory.path(),
+    );
+    assert!(!mid_month.status.success());
+    assert!(
+        String::from_utf8_lossy(&mid_month.stderr).contains("not the 1st of a month"),
+        "{}",
+        String::from_utf8_lossy(&mid_month.stderr)
+    );
+    create_company(db, directory.path());
+    let free = debrief(
+        &[
+            "admin",
+            "set-credits",
+            "--company",
+            "acme",
+            "--free-monthly",
+            "12",
+            "--db",
+            db,
+        ],
+        directory.path(),
+    );
+    assert!(
+        free.status.success(),
+        "{}",
+        String::from_utf8_lossy(&free.stderr)
+    );
+    let tier = debrief(
+        &[
+            "admin",
+            "set-tier",
+            "--company",
+            "acme",
+            "--tier",
+            "corporate",
+            "--db",
+            db,
+        ],
+        directory.path(),
+    );
+    assert!(
+        tier.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tier.stderr)
+    );
+    let bad = debrief(
+        &[
+            "admin",
+            "set-credits",
+            "--company",
+            "acme",
+            "--free-monthly",
+            "lots",
+            "--db",
+            db,
+        ],
+        directory.path(),
+    );
+    assert!(!bad.status.success());
+
+    // Both changes are in the company's history, each from its instant on.
+    let export = directory.path().join("timeline.jsonl");
+    let exported = debrief(
+        &[
+            "billing",
+            "export-timeline",
+            "--company",
+            "acme",
+            "--output",
+            export.to_str().expect("path"),
+            "--db",
+            db,
+        ],
+        directory.path(),
+    );
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let timeline = std::fs::read_to_string(&export).expect("timeline");
+    let lines: Vec<serde_json::Value> = timeline
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("json"))
+        .collect();
+    assert_eq!(
+        lines[0]["tier"], "premium",
+        "the account keeps the tier it started with"
+    );
+    assert!(lines
+        .iter()
+        .any(|line| line["type"] == "credit_settings" && line["free_monthly_credits"] == 12));
+    assert!(lines
+        .iter()
+        .any(|line| line["type"] == "tier" && line["tier"] == "corporate"));
+    let store = debrief_store::connect(db).await.expect("store");
+    let company = store.company_by_name("acme").await.expect("company");
+    assert_eq!(company.tier.as_str(), "corporate");
+    database.remove().await;
+}
+
+#[tokio::test]
 async fn import_reports_rejected_lines_and_a_rerun_stores_nothing_new() {
     let directory = tempfile::tempdir().expect("tempdir");
     let database = TestDatabase::sqlite();

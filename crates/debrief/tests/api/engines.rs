@@ -186,7 +186,7 @@ async fn a_company_on_an_llm_engine_gets_redacted_model_summaries_and_llm_verdic
     assert_eq!(ours["verdict"]["verdict"], "not_counted", "{ours}");
     assert_eq!(ours["verdict"]["judge"], "llm");
     assert_eq!(ours["verdict"]["judge_model"], "openai:test-model");
-    assert_eq!(ours["verdict"]["prompt_version"], "judge-1");
+    assert_eq!(ours["verdict"]["prompt_version"], "veto-1");
     assert_eq!(theirs["verdict"]["verdict"], "counted");
     assert_eq!(theirs["verdict"]["judge"], "always-pass");
     let bodies: Vec<String> = seen.lock().unwrap().iter().map(Value::to_string).collect();

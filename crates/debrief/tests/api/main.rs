@@ -10,6 +10,7 @@ mod engines;
 mod exports;
 mod governance;
 mod health;
+mod metering;
 mod sessions;
 mod tenancy;
 mod tokens;
