@@ -102,19 +102,32 @@ fn fold_look_alike(character: char) -> char {
     }
 }
 
-/// The clauses of a sentence, each with what follows it up to the next: split after `,`, `:`
-/// and before a contrasting conjunction ("but", "aber", "mas", "pero", "mais"), so that
-/// concatenating them gives the sentence back.
+/// The clauses of a sentence, each with what follows it up to the next: split after `,`, `:`,
+/// a dash, and before a spaced hyphen or a contrasting conjunction ("but", "aber", "mas",
+/// "pero", "mais"), so that concatenating them gives the sentence back.
 pub fn clauses(sentence: &str) -> Vec<&str> {
     let lowered = sentence.to_lowercase();
     let mut cuts = vec![0];
     if lowered.len() == sentence.len() {
         for (at, character) in sentence.char_indices() {
-            if matches!(character, ',' | ':') {
-                cuts.push(at + 1);
+            if matches!(character, ',' | ':' | '—' | '–') {
+                cuts.push(at + character.len_utf8());
             }
         }
-        for conjunction in [" but ", " aber ", " mas ", " pero ", " mais ", " however "] {
+        // French "mais" is "but"; Portuguese "não … mais" is "no more".
+        let portuguese_no_more = lowered.contains("não") || lowered.contains("nao ");
+        for conjunction in [
+            " but ",
+            " aber ",
+            " mas ",
+            " pero ",
+            " mais ",
+            " however ",
+            " - ",
+        ] {
+            if conjunction == " mais " && portuguese_no_more {
+                continue;
+            }
             cuts.extend(lowered.match_indices(conjunction).map(|(at, _)| at + 1));
         }
     }

@@ -198,12 +198,14 @@ const NEGATIONS: &[&str] = &[
     "not", "no", "never", "nothing", "none", "nobody", "cannot", "neither", "nor", "não", "nao",
     "nada", "nunca", "nenhum", "nem", "ningún", "ninguna", "ni", "nicht", "kein", "keine",
     "keinen", "keiner", "nie", "nichts", "ne", "pas", "jamais", "rien", "aucun", "sin", "sem",
-    "ohne", "sans",
+    "ohne", "sans", "n", "nich", "aucune", "nunca",
 ];
 
 /// Negations that may also stand after the word they negate ("funktioniert nicht", "ça marche
 /// pas").
-const TRAILING_NEGATIONS: &[&str] = &["nicht", "kein", "keine", "pas", "nada", "rien", "nie"];
+const TRAILING_NEGATIONS: &[&str] = &[
+    "nicht", "nich", "kein", "keine", "nichts", "pas", "nada", "nd", "rien", "nie",
+];
 
 /// Beginnings of words that say something works, helps or is right.
 const WORKING: &[&str] = &[
@@ -280,6 +282,20 @@ const WORKING: &[&str] = &[
     "aid",
     "réglé",
     "util",
+    "got",
+    "get",
+    "happen",
+    "pasa",
+    "passiert",
+    "passe",
+    "acontece",
+    "bekommen",
+    "erhalten",
+    "reçu",
+    "recu",
+    "sert",
+    "bringt",
+    "wrok",
 ];
 
 /// Beginnings of words that name a problem.
@@ -328,6 +344,12 @@ const PROBLEMS: &[&str] = &[
     "fallo",
     "avería",
     "ausfall",
+    "eror",
+    "feler",
+    "desconect",
+    "déconnect",
+    "getrennt",
+    "hors",
 ];
 
 /// Words that say a problem went away ("the error is gone").
@@ -357,6 +379,8 @@ const GONE: &[&str] = &[
     "résolu",
     "réglé",
     "corrigé",
+    "plus",
+    "ya",
 ];
 
 /// Words that say a problem is still there or came back.
@@ -383,6 +407,10 @@ const PERSISTS: &[&str] = &[
     "toujours",
     "encore",
     "même",
+    "stil",
+    "imer",
+    "sigue",
+    "continua",
 ];
 
 /// Whole phrases that complain whatever surrounds them.
@@ -416,6 +444,65 @@ const COMPLAINTS: &[&str] = &[
     "pas disparu",
     "não sumiu",
     "no desapareció",
+    " still the same ",
+    " the same ",
+    " same thing ",
+    " for nothing ",
+    " not what i ",
+    " sadly no ",
+    " nothing happens ",
+    " nothing changed ",
+    " continua igual ",
+    " mesma coisa ",
+    " igual ",
+    " por nada ",
+    " não era isso ",
+    " não é isso ",
+    " nada mudou ",
+    " nada acontece ",
+    " infelizmente não ",
+    " lo mismo ",
+    " no es lo que ",
+    " no era eso ",
+    " no pasa nada ",
+    " nada cambió ",
+    " lamentablemente no ",
+    " wie vorher ",
+    " für nichts ",
+    " leider nein ",
+    " leider nicht ",
+    " nicht das was ",
+    " passiert nichts ",
+    " nichts geändert ",
+    " bringt nichts ",
+    "gleiche",
+    " pareil ",
+    " pour rien ",
+    " pas ça ",
+    " rien ne ",
+    " se passe rien ",
+    " malheureusement non ",
+    " est revenu",
+    "👎",
+    "😡",
+    "😠",
+    "🙄",
+    "😤",
+    "😞",
+    "🤬",
+];
+
+/// Phrases that confirm although they hold a negation ("never been better").
+const CONFIRMATIONS: &[&str] = &[
+    " never been better ",
+    " never had it ",
+    " could not be better ",
+    " can not complain ",
+    " no complaints ",
+    " nunca estuvo mejor ",
+    " nunca esteve melhor ",
+    " nie besser ",
+    " jamais été aussi ",
 ];
 
 /// Words that open a condition: "if it does not work I will write again" is no complaint.
@@ -430,9 +517,9 @@ fn words(clause: &str) -> Vec<String> {
         .replace("n't", " not")
         .replace("n'", "ne ");
     lowered
-        .split(|character: char| !(character.is_alphanumeric() || character == '\''))
+        .split(|character: char| !character.is_alphanumeric())
         .filter(|word| !word.is_empty())
-        .map(|word| word.trim_matches('\'').to_string())
+        .map(str::to_string)
         .collect()
 }
 
@@ -445,27 +532,39 @@ pub fn complains(text: &str) -> bool {
     normalize(text)
         .split(['.', '!', '?', ';', '\n', '…'])
         .any(|sentence| {
-            clauses(sentence)
+            let kept: Vec<&str> = clauses(sentence)
                 .into_iter()
                 .filter(|clause| !is_instruction(clause))
-                .any(clause_complains)
+                .collect();
+            names_a_complaint(&kept.concat()) || kept.into_iter().any(clause_complains)
         })
+}
+
+/// Whether a text holds one of the [`COMPLAINTS`] phrases (read across its clauses: "das ist
+/// nicht das, was ich gefragt habe").
+fn names_a_complaint(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    let raw = text.to_lowercase();
+    COMPLAINTS
+        .iter()
+        .any(|phrase| joined.contains(phrase) || raw.contains(phrase.trim()))
 }
 
 fn clause_complains(clause: &str) -> bool {
     let words = words(clause);
-    let lowered = words.join(" ");
+    let joined = format!(" {} ", words.join(" "));
     if words
         .first()
         .is_some_and(|first| CONDITIONS.contains(&first.as_str()))
+        || CONFIRMATIONS.iter().any(|phrase| joined.contains(phrase))
     {
         return false;
     }
-    if COMPLAINTS.iter().any(|phrase| lowered.contains(phrase)) {
+    if names_a_complaint(clause) {
         return true;
     }
     let negated_at = |index: usize| {
-        words[index.saturating_sub(3)..index]
+        words[index.saturating_sub(4)..index]
             .iter()
             .any(|word| NEGATIONS.contains(&word.as_str()))
     };
@@ -495,13 +594,13 @@ fn clause_complains(clause: &str) -> bool {
 /// Patterns of a sentence that only declines, deflects or acknowledges.
 const DECLINES: &[&str] = &[
     r"\b(can ?not|can't|unable to|not able to|not allowed to|ne peux pas|ne pouvons pas|não (posso|consigo|podemos)|no (puedo|podemos)|kann .{0,20}nicht|können .{0,20}nicht)\b",
-    r"\b(please )?(contact|reach out to|call|write to|get in touch with)\b.{0,40}\b(team|support|department|courier|bank|provider|us|store|seller|office)\b",
-    r"\b(entre em contato|contate|p[óo]ngase en contacto|contacte|wenden sie sich|kontaktieren sie|contactez)\b",
+    r"\b(please )?(contact\w*|reach out to|call|write to|get in touch with)\b.{0,40}\b(team|support|department|courier|bank|provider|us|store|seller|office)\b",
+    r"\b(entre em contato|contate|contat[ea]|p[óo]ngase en contacto|contact[aeo]\w*|wenden sie sich|kontaktier\w*|contactez|veuillez contacter)\b",
     r"\b(i|we) (do not|don't) know\b|\bnão sei\b|\bno (lo )?sé\b|\bweiß (ich )?nicht\b|\bje ne sais pas\b",
     r"\b(get|come) back to you\b|\bwill (contact|reply|respond|follow up)\b|\bretornaremos\b|\bnos pondremos en contacto\b|\bmelden uns\b|\breviendrons vers vous\b",
     r"\b(received|got) your (request|message|ticket|email|inquiry)\b|\brecebemos\b|\bhemos recibido\b|\berhalten\b.{0,20}\banfrage\b|\bavons (bien )?reçu\b",
     r"\b(ticket|case|reference|request|protocol) (number|id|#)\b|\bnúmero d[eo] (chamado|ticket|caso|protocolo)\b|\bticketnummer\b|\bnuméro de (ticket|dossier)\b",
-    r"\b(rephrase|clarify|repeat)\b|\breformul|\bumformulieren\b",
+    r"\b(rephrase|clarify|repeat)\b|\breformul|\bumformulieren\b|\banders formulieren\b|\bformuler autrement\b|\bdecirlo de otra\b",
     r"\b(did not|didn't) understand\b|\bnão entendi\b|\bno entendí\b|\bnicht verstanden\b|\bpas compris\b",
     r"\b(hand|transfer|forward|pass) (you|this|it)\b.{0,20}\b(to|over)\b",
     r"\b(someone|an agent|a colleague|our team) will\b",
@@ -512,7 +611,7 @@ const DECLINES: &[&str] = &[
 
 /// Sentences that carry no answer either way.
 const PLEASANTRIES: &[&str] = &[
-    r"^\W*(thank(s| you)( very much)?( for .{0,40})?|sorry|i'?m sorry|apolog.{0,40}|hello|hi|hey|obrigad[oa].{0,40}|desculpe.{0,40}|gracias.{0,40}|lo siento.{0,40}|danke.{0,40}|entschuldigung.{0,40}|merci.{0,40}|désolée?.{0,40}|hallo|olá|hola|bonjour)\W*$",
+    r"^\W*(thank(s| you)( very much)?( for .{0,40})?|sorry|i'?m sorry|apolog.{0,40}|hello|hi|hey|obrigad[oa].{0,40}|desculpe.{0,40}|gracias.{0,40}|lo siento.{0,40}|(vielen |herzlichen )?dank(e)?.{0,40}|entschuldigung.{0,40}|merci.{0,40}|désolée?.{0,40}|hallo|olá|hola|bonjour)\W*$",
     r"^\W*(have a (nice|good|great) day|best regards|kind regards)\W*$",
     r"^\W*$",
 ];

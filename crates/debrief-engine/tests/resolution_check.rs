@@ -154,3 +154,45 @@ fn the_rationale_names_the_evidence() {
         judgement.rationale
     );
 }
+
+/// An outside audit's conversations (`tests/data/veto-audit.jsonl`, written by someone who did
+/// not read this code): complaints dressed in politeness, sarcasm, typos, emoji, injections and
+/// look-alike letters; confirmations with negations; declines; in five languages, each as an
+/// advanced chat and as a messaging conversation. Every complaint is vetoed and every
+/// confirmation counted; of the relevance cases (a messaging answer about something else that
+/// shares a word with the question, such as "second" in "a second user" and "within a second")
+/// at most the few that share a word stem may pass.
+#[test]
+fn the_outside_audit_cases_get_a_sound_checks_verdict() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/veto-audit.jsonl");
+    let text = std::fs::read_to_string(&path).expect("the audit cases");
+    let mut wrong = Vec::new();
+    let mut relevance_misses = 0;
+    let mut total = 0;
+    for line in text.lines() {
+        let record: Value = serde_json::from_str(line).expect("JSON");
+        let conversation = Conversation::parse_json(line).expect("valid");
+        let verdict = serde_json::to_value(verdict(&conversation)).expect("json");
+        total += 1;
+        if (&verdict["verdict"], &verdict["rule"])
+            != (&record["expect"]["verdict"], &record["expect"]["rule"])
+        {
+            if record["group"]
+                .as_str()
+                .is_some_and(|group| group.starts_with('X'))
+            {
+                relevance_misses += 1;
+            } else {
+                wrong.push(format!("{}: {}", conversation.id, verdict["reason"]));
+            }
+        }
+    }
+    assert!(total >= 500, "{total} cases");
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert!(relevance_misses <= 7, "{relevance_misses} relevance misses");
+}

@@ -316,51 +316,70 @@ async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
     let check =
         debrief_llm::engine::ResolutionCheck::InProcess(debrief_engine::judge::Judge::AlwaysPass);
     let filling = Instant::now();
-    let mut recorded = 0u64;
-    for batch_start in (0..count).step_by(500) {
-        let batch_end = (batch_start + 500).min(count);
-        for index in batch_start..batch_end {
-            let at = created_at
-                + Duration::minutes(2)
-                + Duration::seconds(span * index as i64 / count as i64);
-            let conversation = json!({"id": format!("bench-{index}"), "channel": "ticket",
-                "agent": "advanced_ticket_agent", "status": "replied", "events": [
-                {"at": at.to_rfc3339(), "type": "message", "from": "end_user", "text": "Please reset my password"},
-                {"at": (at + Duration::seconds(30)).to_rfc3339(), "type": "message", "from": "ai_agent", "text": "Done: your password is reset."}]});
-            let parsed =
-                debrief_core::resolution::Conversation::parse_json(&conversation.to_string())
+    // PostgreSQL takes several evaluators at once (they claim with SKIP LOCKED); SQLite has one
+    // writer.
+    let writers: u64 = match store.backend() {
+        debrief_store::Backend::Postgres => 4,
+        debrief_store::Backend::Sqlite => 1,
+    };
+    let batches = count.div_ceil(500);
+    let mut tasks = Vec::new();
+    for writer in 0..writers {
+        let (store, company, check) = (store.clone(), company.id.clone(), check.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut recorded = 0u64;
+            for batch in (writer..batches).step_by(writers as usize) {
+                let range = batch * 500..((batch + 1) * 500).min(count);
+                for index in range {
+                    let at = created_at
+                        + Duration::minutes(2)
+                        + Duration::seconds(span * index as i64 / count as i64);
+                    let conversation = json!({"id": format!("bench-{index}"), "channel": "ticket",
+                        "agent": "advanced_ticket_agent", "status": "replied", "events": [
+                        {"at": at.to_rfc3339(), "type": "message", "from": "end_user", "text": "Please reset my password"},
+                        {"at": (at + Duration::seconds(30)).to_rfc3339(), "type": "message", "from": "ai_agent", "text": "Done: your password is reset."}]});
+                    let parsed = debrief_core::resolution::Conversation::parse_json(
+                        &conversation.to_string(),
+                    )
                     .map_err(|error| anyhow::anyhow!("bench conversation: {error}"))?;
-            store
-                .save_conversation(
-                    &company.id,
-                    &ConversationWrite {
-                        id: parsed.id.clone(),
-                        agent: parsed.agent.family().to_string(),
-                        channel: parsed.channel.clone(),
-                        body: conversation.to_string(),
-                        decidable_at: debrief_core::resolution::decidable_at(&parsed),
-                    },
-                    None,
-                )
-                .await?;
-        }
-        let mut claimed_batch = store.claim_due(now, 1000, 600, "bench").await?;
-        claimed_batch.sort_by_key(|claimed| claimed.seq);
-        for claimed in claimed_batch {
-            let parsed = debrief_core::resolution::Conversation::parse_json(&claimed.body)
-                .map_err(|error| anyhow::anyhow!("bench conversation: {error}"))?;
-            let (_, write) = debrief_server::evaluation::decide(
-                &parsed,
-                &check,
-                "bench",
-                &claimed.time_zone,
-                now,
-            )
-            .await;
-            if store.record_verdict(&claimed, &write).await? {
-                recorded += 1;
+                    store
+                        .save_conversation(
+                            &company,
+                            &ConversationWrite {
+                                id: parsed.id.clone(),
+                                agent: parsed.agent.family().to_string(),
+                                channel: parsed.channel.clone(),
+                                body: conversation.to_string(),
+                                decidable_at: debrief_core::resolution::decidable_at(&parsed),
+                            },
+                            None,
+                        )
+                        .await?;
+                }
+                let mut claimed_batch = store.claim_due(now, 1000, 600, "bench").await?;
+                claimed_batch.sort_by_key(|claimed| claimed.seq);
+                for claimed in claimed_batch {
+                    let parsed = debrief_core::resolution::Conversation::parse_json(&claimed.body)
+                        .map_err(|error| anyhow::anyhow!("bench conversation: {error}"))?;
+                    let (_, write) = debrief_server::evaluation::decide(
+                        &parsed,
+                        &check,
+                        "bench",
+                        &claimed.time_zone,
+                        now,
+                    )
+                    .await;
+                    if store.record_verdict(&claimed, &write).await? {
+                        recorded += 1;
+                    }
+                }
             }
-        }
+            anyhow::Ok(recorded)
+        }));
+    }
+    let mut recorded = 0u64;
+    for task in tasks {
+        recorded += task.await??;
     }
     store.settle().await?;
     println!(
