@@ -161,8 +161,13 @@ pub fn evidence(conversation: &Conversation) -> Evidence {
         .collect();
 
     // 2. The AI only declined, deflected or acknowledged.
-    if !answers.is_empty()
-        && answers.iter().all(|answer| only_declines(answer))
+    let substantive: Vec<Reply> = answers
+        .iter()
+        .map(|answer| reply_kind(answer))
+        .filter(|kind| *kind != Reply::Pleasantry)
+        .collect();
+    if !substantive.is_empty()
+        && substantive.iter().all(|kind| *kind == Reply::Declines)
         && !article_relevant
     {
         return Evidence::OnlyDeclined;
@@ -482,7 +487,6 @@ const COMPLAINTS: &[&str] = &[
     " rien ne ",
     " se passe rien ",
     " malheureusement non ",
-    " est revenu",
     "👎",
     "😡",
     "😠",
@@ -490,6 +494,22 @@ const COMPLAINTS: &[&str] = &[
     "😤",
     "😞",
     "🤬",
+    " nope ",
+    " e nada ",
+    " y nada ",
+    " ni nada ",
+    " und nichts ",
+    " et rien ",
+    " no es eso ",
+    " das ist es nicht ",
+    " pas fait ",
+    " not done ",
+    " nicht erledigt ",
+    " no está hecho ",
+    " não está feito ",
+    " super hilfe ",
+    " así no me vale ",
+    " de jeito nenhum ",
 ];
 
 /// Phrases that confirm although they hold a negation ("never been better").
@@ -504,6 +524,66 @@ const CONFIRMATIONS: &[&str] = &[
     " nie besser ",
     " jamais été aussi ",
 ];
+
+/// Markers of an earlier attempt: "at first it did not work, then it did" is no complaint.
+const EARLIER_ATTEMPT: &[&str] = &[
+    " at first ",
+    " first time ",
+    " first try ",
+    " na primeira vez ",
+    " no começo ",
+    " al principio ",
+    " la primera vez ",
+    " du premier coup ",
+    " au début ",
+    " zuerst ",
+    " beim ersten mal ",
+    " anfangs ",
+];
+
+/// Words that say something is still (or anyway) the case: with no good state beside them
+/// ("I still get 'session expired'", "sigue pitando") they complain.
+const STILL: &[&str] = &[
+    "still",
+    "stil",
+    "weiterhin",
+    "trotzdem",
+    "immer",
+    "sigue",
+    "seguía",
+    "continua",
+    "continúa",
+    "ainda",
+    "toujours",
+    "continuam",
+];
+
+/// Beginnings of words of a good state ("still printing fine", "ainda bem").
+const GOOD_STATE: &[&str] = &[
+    "fine",
+    "ok",
+    "good",
+    "well",
+    "normal",
+    "perfect",
+    "smooth",
+    "great",
+    "bien",
+    "bem",
+    "gut",
+    "läuft",
+    "work",
+    "funcion",
+    "fonction",
+    "marche",
+    "funktion",
+    "problemlos",
+    "bom",
+    "bueno",
+];
+
+/// Words that begin like a problem and say the opposite.
+const NO_PROBLEM: &[&str] = &["problemlos", "problemfrei", "fehlerfrei"];
 
 /// Words that open a condition: "if it does not work I will write again" is no complaint.
 const CONDITIONS: &[&str] = &["if", "se", "si", "wenn", "falls", "caso", "unless"];
@@ -557,6 +637,7 @@ fn clause_complains(clause: &str) -> bool {
         .first()
         .is_some_and(|first| CONDITIONS.contains(&first.as_str()))
         || CONFIRMATIONS.iter().any(|phrase| joined.contains(phrase))
+        || EARLIER_ATTEMPT.iter().any(|phrase| joined.contains(phrase))
     {
         return false;
     }
@@ -578,9 +659,20 @@ fn clause_complains(clause: &str) -> bool {
         if starts_any(word, WORKING) && (negated_at(index) || negated_after(index)) {
             return true;
         }
-        if starts_any(word, PROBLEMS) && !negated_at(index) && !negated_after(index) && !gone {
+        if starts_any(word, PROBLEMS)
+            && !NO_PROBLEM.contains(&word.as_str())
+            && !negated_at(index)
+            && !negated_after(index)
+            && !gone
+        {
             return true;
         }
+    }
+    let good_state = words.iter().enumerate().any(|(index, word)| {
+        starts_any(word, GOOD_STATE) && !negated_at(index) && !negated_after(index)
+    });
+    if words.iter().any(|word| STILL.contains(&word.as_str())) && !good_state && !gone {
+        return true;
     }
     // "Still not" with nothing it negates ("still nothing", "immer noch nicht").
     let persists = words.iter().any(|word| PERSISTS.contains(&word.as_str()));
@@ -593,8 +685,14 @@ fn clause_complains(clause: &str) -> bool {
 
 /// Patterns of a sentence that only declines, deflects or acknowledges.
 const DECLINES: &[&str] = &[
-    r"\b(can ?not|can't|unable to|not able to|not allowed to|ne peux pas|ne pouvons pas|não (posso|consigo|podemos)|no (puedo|podemos)|kann .{0,20}nicht|können .{0,20}nicht)\b",
-    r"\b(please )?(contact\w*|reach out to|call|write to|get in touch with)\b.{0,40}\b(team|support|department|courier|bank|provider|us|store|seller|office)\b",
+    r"\b(can ?not|can't|unable to|not able to|not allowed to|ne peux pas|ne pouvons pas|não (posso|consigo|podemos)|no (puedo|podemos)|kann .{0,40}nicht|können .{0,40}nicht)\b",
+    r"\b(please )?(contact|reach out to|get in touch with|write to)\b",
+    r"\bcall (us|our|the)\b|\bescrib[ae] a\b|\bllam[ae] al?\b|\bligue para\b|\bfale com\b|\brufen sie\b|\bappelez\b|\bauprès du service\b",
+    r"\b(a member of (our|the) team|our (\w+ )?team will|um membro|nossa equipe (vai|irá)|nuestro equipo|el equipo de \w+ revisará|unser \w*team|notre équipe|un conseiller)\b",
+    r"\b(don't|do not) have (that|this|any) information\b|\bno dispongo de\b|\bnão tenho essa informação\b|\bkeine informationen\b|\bje n'ai pas cette information\b",
+    r"\b(noted|registered|logged|recorded) your (request|question|message|case)\b|\bregistramos\b|\bhemos registrado\b|\b(bien )?été enregistrée\b|\banfrage (wurde )?(erfasst|registriert)\b",
+    r"\b(will|to) review your (request|case)\b|\bvai analisar\b|\brevisará\b|\bprüft ihre anfrage\b|\bétudier votre demande\b",
+    r"\b(ticket|incident|case|reference|protocol) (number|id)\b|\bseu protocolo\b|\bnúmero de incidencia\b|\bticketnummer\b|\bnuméro de ticket\b",
     r"\b(entre em contato|contate|contat[ea]|p[óo]ngase en contacto|contact[aeo]\w*|wenden sie sich|kontaktier\w*|contactez|veuillez contacter)\b",
     r"\b(i|we) (do not|don't) know\b|\bnão sei\b|\bno (lo )?sé\b|\bweiß (ich )?nicht\b|\bje ne sais pas\b",
     r"\b(get|come) back to you\b|\bwill (contact|reply|respond|follow up)\b|\bretornaremos\b|\bnos pondremos en contacto\b|\bmelden uns\b|\breviendrons vers vous\b",
@@ -613,6 +711,8 @@ const DECLINES: &[&str] = &[
 const PLEASANTRIES: &[&str] = &[
     r"^\W*(thank(s| you)( very much)?( for .{0,40})?|sorry|i'?m sorry|apolog.{0,40}|hello|hi|hey|obrigad[oa].{0,40}|desculpe.{0,40}|gracias.{0,40}|lo siento.{0,40}|(vielen |herzlichen )?dank(e)?.{0,40}|entschuldigung.{0,40}|merci.{0,40}|désolée?.{0,40}|hallo|olá|hola|bonjour)\W*$",
     r"^\W*(have a (nice|good|great) day|best regards|kind regards)\W*$",
+    r"^\W*(is there anything else|anything else i can|posso ajudar em algo mais|hay algo más|kann ich sonst noch|puis-je vous aider pour autre chose)",
+    r"^\W*(i understand|entendo que|entiendo que|ich verstehe|je comprends que|i'm sorry to hear|sinto muito|das tut mir leid|lamento)\b",
     r"^\W*$",
 ];
 
@@ -631,20 +731,67 @@ static PLEASANTRY_SET: std::sync::LazyLock<regex::RegexSet> = std::sync::LazyLoc
         .expect("pleasantry patterns compile")
 });
 
-/// Whether an AI message only declines, deflects or acknowledges: every sentence does, or is a
-/// pleasantry, and at least one does.
-pub fn only_declines(text: &str) -> bool {
-    let text = normalize(text);
-    let sentences: Vec<&str> = text
-        .split(['.', '!', '?', ';', '\n'])
+/// What an AI message does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// It only declines, deflects or acknowledges (pleasantries besides).
+    Declines,
+    /// Nothing but pleasantries ("Is there anything else I can help you with?").
+    Pleasantry,
+    /// It says something else: an answer.
+    Answers,
+}
+
+/// The sentences of a text: ended by `.`, `!`, `?` or `;` before white space or the end (so
+/// "example.com" stays whole), or by a line break.
+fn sentences(text: &str) -> Vec<&str> {
+    let mut sentences = Vec::new();
+    let mut start = 0;
+    let mut characters = text.char_indices().peekable();
+    while let Some((at, character)) = characters.next() {
+        let next = characters.peek().map(|(_, next)| *next);
+        let ends = character == '\n'
+            || (matches!(character, '.' | '!' | '?' | ';') && next.is_none_or(char::is_whitespace));
+        if ends {
+            sentences.push(&text[start..at]);
+            start = at + character.len_utf8();
+        }
+    }
+    sentences.push(&text[start..]);
+    sentences
+        .into_iter()
         .map(str::trim)
-        .filter(|sentence| !sentence.is_empty())
-        .collect();
+        .filter(|sentence| {
+            !sentence
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .is_empty()
+        })
+        .collect()
+}
+
+/// What an AI message does: every sentence declines, deflects or acknowledges or is a
+/// pleasantry, and at least one declines ([`Reply::Declines`]); all are pleasantries
+/// ([`Reply::Pleasantry`]); or it answers.
+pub fn reply_kind(text: &str) -> Reply {
+    let text = normalize(text);
+    let sentences = sentences(&text);
     let declines = |sentence: &&str| DECLINE_SET.is_match(sentence);
-    sentences.iter().any(declines)
-        && sentences
-            .iter()
-            .all(|sentence| declines(sentence) || PLEASANTRY_SET.is_match(sentence))
+    let pleasant = |sentence: &&str| PLEASANTRY_SET.is_match(sentence);
+    if sentences.iter().all(pleasant) {
+        Reply::Pleasantry
+    } else if sentences
+        .iter()
+        .all(|sentence| declines(sentence) || pleasant(sentence))
+    {
+        Reply::Declines
+    } else {
+        Reply::Answers
+    }
+}
+
+/// Whether an AI message only declines, deflects or acknowledges.
+pub fn only_declines(text: &str) -> bool {
+    reply_kind(text) == Reply::Declines
 }
 
 /// Words too common to say what a text is about.

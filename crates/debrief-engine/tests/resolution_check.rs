@@ -162,6 +162,29 @@ fn the_rationale_names_the_evidence() {
 /// confirmation counted; of the relevance cases (a messaging answer about something else that
 /// shares a word with the question, such as "second" in "a second user" and "within a second")
 /// at most the few that share a word stem may pass.
+/// The second outside audit (`tests/data/veto-audit-2.jsonl`, 200 realistic chats in five
+/// languages, first measured held out at 145 of 200): at most 5 of its cases are still wrong —
+/// a customer who blames their own earlier mistake ("you're right, wrong email"), "at first it
+/// did not work" said without a marker, a complaint next to "straight away".
+#[test]
+fn the_second_outside_audit_is_at_least_97_percent_right() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/veto-audit-2.jsonl");
+    let text = std::fs::read_to_string(&path).expect("the audit cases");
+    let mut wrong = Vec::new();
+    for line in text.lines() {
+        let record: Value = serde_json::from_str(line).expect("JSON");
+        let conversation = Conversation::parse_json(line).expect("valid");
+        let verdict = serde_json::to_value(verdict(&conversation)).expect("json");
+        if (&verdict["verdict"], &verdict["rule"])
+            != (&record["expect"]["verdict"], &record["expect"]["rule"])
+        {
+            wrong.push(conversation.id.clone());
+        }
+    }
+    assert_eq!(text.lines().count(), 200);
+    assert!(wrong.len() <= 5, "{} wrong: {wrong:?}", wrong.len());
+}
+
 #[test]
 fn the_outside_audit_cases_get_a_sound_checks_verdict() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/veto-audit.jsonl");
