@@ -250,18 +250,7 @@ impl BillingStore for SqlStore {
         let mut transaction = self.pool().begin().await?;
         match change {
             RecordedChange::Object { kind, id, body } => {
-                sqlx::query(
-                    "insert into company_objects (company_id, kind, id, body, updated_at) \
-                     values ($1, $2, $3, $4, $5) on conflict (company_id, kind, id) \
-                     do update set body = excluded.body, updated_at = excluded.updated_at",
-                )
-                .bind(&company.0)
-                .bind(kind.as_str())
-                .bind(id)
-                .bind(body)
-                .bind(micros(Utc::now()))
-                .execute(&mut *transaction)
-                .await?;
+                crate::objects::upsert_object(&mut *transaction, company, kind, id, body).await?;
             }
             RecordedChange::Tier(tier) => {
                 sqlx::query("update companies set tier = $2, updated_at = $3 where id = $1")

@@ -108,6 +108,32 @@ pub trait ObjectStore: Send + Sync {
     async fn delete_object(&self, company: &CompanyId, kind: ObjectKind, id: &str) -> Result<()>;
 }
 
+/// Creates or replaces one company object.
+pub(crate) async fn upsert_object<'c, E>(
+    executor: E,
+    company: &CompanyId,
+    kind: ObjectKind,
+    id: &str,
+    body: &str,
+) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "insert into company_objects (company_id, kind, id, body, updated_at) \
+         values ($1, $2, $3, $4, $5) on conflict (company_id, kind, id) \
+         do update set body = excluded.body, updated_at = excluded.updated_at",
+    )
+    .bind(&company.0)
+    .bind(kind.as_str())
+    .bind(id)
+    .bind(body)
+    .bind(micros(Utc::now()))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 /// Puts the company's sessions skipped for a reason that can change back in the queue.
 pub(crate) async fn requeue_skipped<'c, E>(executor: E, company: &CompanyId) -> Result<u64>
 where
@@ -168,18 +194,7 @@ impl ObjectStore for SqlStore {
         body: &str,
     ) -> Result<()> {
         let mut transaction = self.pool().begin().await?;
-        sqlx::query(
-            "insert into company_objects (company_id, kind, id, body, updated_at) \
-             values ($1, $2, $3, $4, $5) on conflict (company_id, kind, id) \
-             do update set body = excluded.body, updated_at = excluded.updated_at",
-        )
-        .bind(&company.0)
-        .bind(kind.as_str())
-        .bind(id)
-        .bind(body)
-        .bind(micros(Utc::now()))
-        .execute(&mut *transaction)
-        .await?;
+        upsert_object(&mut *transaction, company, kind, id, body).await?;
         if kind.decides_eligibility() {
             requeue_skipped(&mut *transaction, company).await?;
         }

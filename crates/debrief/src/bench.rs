@@ -273,7 +273,6 @@ async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
     use axum::http::{header, Method, Request};
     use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
     use debrief_store::ConversationWrite;
-    use tower::ServiceExt;
 
     let store = debrief_store::connect(db).await?;
     let now = Utc::now();
@@ -424,8 +423,9 @@ async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
         ),
     ];
     for (name, method, path) in requests_of {
-        let mut times = Vec::with_capacity(requests as usize);
-        for round in 0..requests.max(1) {
+        let mut round = 0;
+        let times = time_requests(&router, requests, || {
+            round += 1;
             let body = if method == Method::POST {
                 json!({"id": format!("timed-{round}"), "channel": "chat", "agent": "advanced_chat_agent",
                        "status": "handled_by_ai", "events": [
@@ -434,26 +434,17 @@ async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
             } else {
                 String::new()
             };
-            let request = Request::builder()
+            Ok(Request::builder()
                 .method(method.clone())
                 .uri(path)
                 .header(header::AUTHORIZATION, bearer.as_str())
                 .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body))?;
-            let started = Instant::now();
-            let response = router.clone().oneshot(request).await?;
-            let status = response.status();
-            axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
-            anyhow::ensure!(status.is_success(), "{path} answered {status}");
-        }
-        times.sort_by(f64::total_cmp);
-        let at = |share: f64| times[((times.len() - 1) as f64 * share).round() as usize];
+                .body(Body::from(body))?)
+        })
+        .await?;
         println!(
             "| {name} | {:.2} | {:.2} | {:.2} |",
-            at(0.5),
-            at(0.95),
-            at(1.0)
+            times.0, times.1, times.2
         );
     }
     println!("{}", created.admin_token.secret.expose());
@@ -484,7 +475,6 @@ const BENCH_SKIP_REASONS: [&str; 3] = [
 async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
     use axum::body::Body;
     use axum::http::{header, Request};
-    use tower::ServiceExt;
 
     let store = debrief_store::connect(db).await?;
     let now = Utc::now();
@@ -601,30 +591,45 @@ async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
     println!("| page | median ms | p95 ms | max ms |");
     println!("|---|---|---|---|");
     for (name, path) in pages {
-        let mut times = Vec::with_capacity(requests as usize);
-        for _ in 0..requests.max(1) {
-            let request = Request::builder()
+        let times = time_requests(&router, requests, || {
+            Ok(Request::builder()
                 .uri(path.as_str())
                 .header(header::COOKIE, cookie.as_str())
                 .header(header::AUTHORIZATION, bearer.as_str())
-                .body(Body::empty())?;
-            let started = Instant::now();
-            let response = router.clone().oneshot(request).await?;
-            let status = response.status();
-            axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
-            anyhow::ensure!(status.is_success(), "{path} answered {status}");
-        }
-        times.sort_by(f64::total_cmp);
-        let at = |share: f64| times[((times.len() - 1) as f64 * share).round() as usize];
+                .body(Body::empty())?)
+        })
+        .await?;
         println!(
             "| {name} | {:.1} | {:.1} | {:.1} |",
-            at(0.5),
-            at(0.95),
-            at(1.0)
+            times.0, times.1, times.2
         );
     }
     Ok(())
+}
+
+/// Sends `rounds` requests made by `request` through the router, each answered in full and
+/// successfully: the median, 95th percentile and maximum in milliseconds.
+async fn time_requests(
+    router: &axum::Router,
+    rounds: u32,
+    mut request: impl FnMut() -> anyhow::Result<axum::http::Request<axum::body::Body>>,
+) -> anyhow::Result<(f64, f64, f64)> {
+    use tower::ServiceExt;
+
+    let mut times = Vec::with_capacity(rounds as usize);
+    for _ in 0..rounds.max(1) {
+        let request = request()?;
+        let path = request.uri().to_string();
+        let started = Instant::now();
+        let response = router.clone().oneshot(request).await?;
+        let status = response.status();
+        axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(status.is_success(), "{path} answered {status}");
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |share: f64| times[((times.len() - 1) as f64 * share).round() as usize];
+    Ok((at(0.5), at(0.95), at(1.0)))
 }
 
 /// Writes `count` JSON lines made by `line` to `path`.
