@@ -301,6 +301,16 @@ const WORKING: &[&str] = &[
     "sert",
     "bringt",
     "wrok",
+    "recogn",
+    "valid",
+    "válid",
+    "gültig",
+    "explic",
+    "respond",
+    "passt",
+    "coming",
+    "aparec",
+    "encontr",
 ];
 
 /// Beginnings of words that name a problem.
@@ -355,6 +365,17 @@ const PROBLEMS: &[&str] = &[
     "déconnect",
     "getrennt",
     "hors",
+    "refus",
+    "abgelehnt",
+    "rechaz",
+    "recusad",
+    "leer",
+    "empty",
+    "vazi",
+    "vací",
+    "vide",
+    "expir",
+    "abgelaufen",
 ];
 
 /// Words that say a problem went away ("the error is gone").
@@ -385,7 +406,6 @@ const GONE: &[&str] = &[
     "réglé",
     "corrigé",
     "plus",
-    "ya",
 ];
 
 /// Words that say a problem is still there or came back.
@@ -510,6 +530,12 @@ const COMPLAINTS: &[&str] = &[
     " super hilfe ",
     " así no me vale ",
     " de jeito nenhum ",
+    " tampoco ",
+    " dasselbe ",
+    " same as before ",
+    " i asked about ",
+    " i asked for ",
+    " não explica ",
 ];
 
 /// Phrases that confirm although they hold a negation ("never been better").
@@ -556,6 +582,9 @@ const STILL: &[&str] = &[
     "ainda",
     "toujours",
     "continuam",
+    "continuo",
+    "sigo",
+    "seguimos",
 ];
 
 /// Beginnings of words of a good state ("still printing fine", "ainda bem").
@@ -655,8 +684,15 @@ fn clause_complains(clause: &str) -> bool {
             .any(|word| TRAILING_NEGATIONS.contains(&word.as_str()))
     };
     let gone = words.iter().any(|word| GONE.contains(&word.as_str()));
+    // "Não aparece mais o erro": the negation is the problem's, not the remedy's.
+    let problem_negated = words.iter().enumerate().any(|(index, word)| {
+        starts_any(word, PROBLEMS) && (negated_at(index) || negated_after(index))
+    });
     for (index, word) in words.iter().enumerate() {
-        if starts_any(word, WORKING) && (negated_at(index) || negated_after(index)) {
+        if starts_any(word, WORKING)
+            && !problem_negated
+            && (negated_at(index) || negated_after(index))
+        {
             return true;
         }
         if starts_any(word, PROBLEMS)
@@ -689,6 +725,10 @@ const DECLINES: &[&str] = &[
     r"\b(please )?(contact|reach out to|get in touch with|write to)\b",
     r"\bcall (us|our|the)\b|\bescrib[ae] a\b|\bllam[ae] al?\b|\bligue para\b|\bfale com\b|\brufen sie\b|\bappelez\b|\bauprès du service\b",
     r"\b(a member of (our|the) team|our (\w+ )?team will|um membro|nossa equipe (vai|irá)|nuestro equipo|el equipo de \w+ revisará|unser \w*team|notre équipe|un conseiller)\b",
+    r"\b(someone|a colleague|an? (agent|specialist|advisor)|um colega|un compañero|ein kollege|eine kollegin|un collègue|la equipe responsável|equipe responsável|the responsible team)\b.{0,40}\b(will|vai|irá|retornará|se pondrá|revisará|wird|va|reviendra)\b",
+    r"\b(passed|forwarded|handed) (your|the) (request|question|case|message)\b|\bencaminh|\bweitergeleitet\b|\btransmis\b|\btrasladado\b",
+    r"\b(entrar em contato|entrará em contato|se pondrá en contacto|pondremos en contacto|wir melden uns|wird sich bei ihnen melden|melden uns bei ihnen|vous recontacter|reviendra vers vous)\b",
+    r"\b(please )?(send|email|e-mail) (your|the) (request|question)\b|\bvorgangsnummer\b|\bacud[ae] a\b|\bno podemos tramitar\b|\bnão tenho acesso\b|\bkann ich leider nichts sagen\b|\bweiß ich leider nicht\b|\bno tengo acceso\b|\bje n'ai pas accès\b",
     r"\b(don't|do not) have (that|this|any) information\b|\bno dispongo de\b|\bnão tenho essa informação\b|\bkeine informationen\b|\bje n'ai pas cette information\b",
     r"\b(noted|registered|logged|recorded) your (request|question|message|case)\b|\bregistramos\b|\bhemos registrado\b|\b(bien )?été enregistrée\b|\banfrage (wurde )?(erfasst|registriert)\b",
     r"\b(will|to) review your (request|case)\b|\bvai analisar\b|\brevisará\b|\bprüft ihre anfrage\b|\bétudier votre demande\b",

@@ -162,27 +162,41 @@ fn the_rationale_names_the_evidence() {
 /// confirmation counted; of the relevance cases (a messaging answer about something else that
 /// shares a word with the question, such as "second" in "a second user" and "within a second")
 /// at most the few that share a word stem may pass.
-/// The second outside audit (`tests/data/veto-audit-2.jsonl`, 200 realistic chats in five
-/// languages, first measured held out at 145 of 200): at most 5 of its cases are still wrong —
-/// a customer who blames their own earlier mistake ("you're right, wrong email"), "at first it
-/// did not work" said without a marker, a complaint next to "straight away".
-#[test]
-fn the_second_outside_audit_is_at_least_97_percent_right() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/veto-audit-2.jsonl");
+/// The cases of an audit file whose verdict differs from the one expected (`expect.verdict`,
+/// and `expect.rule` when given).
+fn audit_misses(file: &str) -> (usize, Vec<String>) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file);
     let text = std::fs::read_to_string(&path).expect("the audit cases");
     let mut wrong = Vec::new();
     for line in text.lines() {
         let record: Value = serde_json::from_str(line).expect("JSON");
         let conversation = Conversation::parse_json(line).expect("valid");
         let verdict = serde_json::to_value(verdict(&conversation)).expect("json");
-        if (&verdict["verdict"], &verdict["rule"])
-            != (&record["expect"]["verdict"], &record["expect"]["rule"])
-        {
+        let rule_differs =
+            !record["expect"]["rule"].is_null() && verdict["rule"] != record["expect"]["rule"];
+        if verdict["verdict"] != record["expect"]["verdict"] || rule_differs {
             wrong.push(conversation.id.clone());
         }
     }
-    assert_eq!(text.lines().count(), 200);
+    (text.lines().count(), wrong)
+}
+
+/// The second and third outside audits (`veto-audit-2.jsonl`, 200 realistic chats; and
+/// `veto-audit-3.jsonl`, 150 multi-turn chats of telecoms, airlines, shops and banks; in five
+/// languages), first measured held out at 145 / 200 and 111 / 150, then used to widen the
+/// lexicons: what is still wrong is bounded. The misses left are a customer who blames their
+/// own earlier mistake, reports that a step failed without saying so ("It is on. Has been the
+/// whole time."), or answers with an unrelated confirmation.
+#[test]
+fn the_later_outside_audits_stay_mostly_right() {
+    let (total, wrong) = audit_misses("veto-audit-2.jsonl");
+    assert_eq!(total, 200);
     assert!(wrong.len() <= 5, "{} wrong: {wrong:?}", wrong.len());
+    let (total, wrong) = audit_misses("veto-audit-3.jsonl");
+    assert_eq!(total, 150);
+    assert!(wrong.len() <= 13, "{} wrong: {wrong:?}", wrong.len());
 }
 
 #[test]
