@@ -641,7 +641,13 @@ pub fn complains(text: &str) -> bool {
     normalize(text)
         .split(['.', '!', '?', ';', '\n', '…'])
         .any(|sentence| {
-            let kept: Vec<&str> = clauses(sentence)
+            let parts = clauses(sentence);
+            // Instructions are looked for only in a sentence that would complain with them.
+            if !names_a_complaint(sentence) && !parts.iter().any(|clause| clause_complains(clause))
+            {
+                return false;
+            }
+            let kept: Vec<&str> = parts
                 .into_iter()
                 .filter(|clause| !is_instruction(clause))
                 .collect();
@@ -653,11 +659,22 @@ pub fn complains(text: &str) -> bool {
 /// nicht das, was ich gefragt habe").
 fn names_a_complaint(text: &str) -> bool {
     let joined = format!(" {} ", words(text).join(" "));
-    let raw = text.to_lowercase();
-    COMPLAINTS
-        .iter()
-        .any(|phrase| joined.contains(phrase) || raw.contains(phrase.trim()))
+    COMPLAINT_PHRASES.is_match(&joined) || COMPLAINT_PHRASES_TRIMMED.is_match(&text.to_lowercase())
 }
+
+/// [`COMPLAINTS`] as written (spaces mark word boundaries in the words of a text).
+static COMPLAINT_PHRASES: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        // Constants of this module: building the automaton cannot fail.
+        aho_corasick::AhoCorasick::new(COMPLAINTS).expect("complaint phrases build")
+    });
+
+/// [`COMPLAINTS`] without their spaces, looked for in the raw text ("that's not it", emoji).
+static COMPLAINT_PHRASES_TRIMMED: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::new(COMPLAINTS.iter().map(|phrase| phrase.trim()))
+            .expect("complaint phrases build")
+    });
 
 fn clause_complains(clause: &str) -> bool {
     let words = words(clause);
@@ -848,6 +865,9 @@ const STOP_WORDS: &[&str] = &[
     "mon", "ma", "mes", "vous", "votre", "les", "des", "une", "est", "avec", "merci", "pour",
 ];
 
+static STOP_WORD_SET: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| STOP_WORDS.iter().copied().collect());
+
 /// The content words of a text: lower-cased, three letters or more, no stop words.
 fn content_words(text: &str) -> Vec<String> {
     words(text)
@@ -856,7 +876,7 @@ fn content_words(text: &str) -> Vec<String> {
             word.chars().count() >= 3
                 && !word.chars().all(|character| character.is_ascii_digit())
                 && word != "kb"
-                && !STOP_WORDS.contains(&word.as_str())
+                && !STOP_WORD_SET.contains(word.as_str())
         })
         .collect()
 }

@@ -221,6 +221,15 @@ async fn a_random_history_keeps_its_meter_equal_to_its_replay_on_postgres() {
     random_history(builder.spawn().await).await;
 }
 
+/// The first add-on charge of a statement.
+fn first_charge(statement: &Value) -> Option<Value> {
+    statement.as_array()?.iter().find_map(|month| {
+        month["addon_charges"]
+            .as_array()
+            .and_then(|charges| charges.first().cloned())
+    })
+}
+
 #[tokio::test]
 async fn history_is_never_re_priced_and_free_credits_are_the_operators() {
     let start = Utc::now() + Duration::days(1);
@@ -248,14 +257,7 @@ async fn history_is_never_re_priced_and_free_credits_are_the_operators() {
     let (_, before) = app
         .call(Method::GET, "/api/v1/billing/statement", &token, None)
         .await;
-    let purchase = before.as_array().and_then(|months| {
-        months.iter().find_map(|month| {
-            month["addon_charges"]
-                .as_array()
-                .and_then(|charges| charges.first().cloned())
-        })
-    });
-    let purchase = purchase.expect("the purchase is on the statement");
+    let purchase = first_charge(&before).expect("the purchase is on the statement");
 
     clock.set(clock.now() + Duration::hours(2));
     let (status, _) = app
@@ -270,13 +272,7 @@ async fn history_is_never_re_priced_and_free_credits_are_the_operators() {
     let (_, after) = app
         .call(Method::GET, "/api/v1/billing/statement", &token, None)
         .await;
-    let still = after.as_array().and_then(|months| {
-        months.iter().find_map(|month| {
-            month["addon_charges"]
-                .as_array()
-                .and_then(|charges| charges.first().cloned())
-        })
-    });
+    let still = first_charge(&after);
     assert_eq!(
         still,
         Some(purchase),
