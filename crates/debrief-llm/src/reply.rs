@@ -35,9 +35,8 @@ fn field_error(field: &'static str, problem: impl Into<String>) -> ReplyError {
 pub fn json_object(reply: &str) -> Result<(Map<String, Value>, bool), ReplyError> {
     let start = reply.find('{').ok_or(ReplyError::NoObject)?;
     let candidate = &reply[start..];
-    let end = reply
-        .rfind('}')
-        .map_or(candidate.len(), |end| end + 1 - start);
+    // The last `}` after the first `{` (one before it, as in ":-} {…", closes nothing).
+    let end = candidate.rfind('}').map_or(candidate.len(), |end| end + 1);
     if let Ok(Value::Object(object)) = serde_json::from_str(&candidate[..end.max(1)]) {
         return Ok((object, start > 0 || end < candidate.len()));
     }
@@ -339,6 +338,25 @@ pub fn echoes(prompt: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_brace_before_the_object_is_no_end() {
+        // Once a panic that stopped the summary worker for every company.
+        let (object, repaired) =
+            json_object(":-} then {\"title\": \"cut").expect("the cut-off object is closed");
+        assert_eq!(object["title"], "cut");
+        assert!(repaired);
+    }
+
+    proptest::proptest! {
+        /// No model reply, however broken, makes the reply readers panic.
+        #[test]
+        fn no_reply_text_panics(reply in "\\PC{0,80}", braces in "[{}\\[\\]\":, ]{0,20}") {
+            let text = format!("{braces}{reply}{braces}");
+            let _ = json_object(&text);
+            let _ = judge_reply(&text);
+        }
+    }
 
     #[test]
     fn an_object_in_prose_or_fences_is_found() {
