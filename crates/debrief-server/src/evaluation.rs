@@ -136,7 +136,7 @@ pub async fn raise_usage_alerts(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let stored = store.company(company).await?;
-    let Some((simulator, _)) = crate::timeline::meter(store, &stored, now).await? else {
+    let Some(simulator) = crate::timeline::meter(store, &stored, now).await? else {
         return Ok(());
     };
     let month = simulator.open_month();

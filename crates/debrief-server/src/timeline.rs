@@ -219,18 +219,12 @@ pub async fn replayed_statement(
     simulate(parsed(&timeline.lines)?).map_err(replay_error)
 }
 
-/// The company's meter as stored (its last line applied, not brought to now), with the months
-/// it closed before; built from the timeline and installed when the store has none. `None`
-/// while no automated-resolution plan is set.
-async fn stored_meter(
-    store: &dyn Store,
-    company: &Company,
-) -> ApiResult<Option<(Simulator, Vec<MonthStatement>)>> {
+/// The company's meter as stored (its last line applied, not brought to now); built from the
+/// timeline and installed when the store has none. `None` while no automated-resolution plan
+/// is set. The months it closed before are in `Store::billing_months`.
+async fn stored_meter(store: &dyn Store, company: &Company) -> ApiResult<Option<Simulator>> {
     if let Some(state) = store.billing_meter(&company.id).await? {
-        return Ok(Some((
-            read_meter(&state)?,
-            store.billing_months(&company.id).await?,
-        )));
+        return Ok(Some(read_meter(&state)?));
     }
     if store
         .billing_events_of_kinds(&company.id, &["account"])
@@ -263,12 +257,7 @@ async fn stored_meter(
             .install_billing_meter(&company.id, &meter, &closed, timeline.through_seq)
             .await
         {
-            Ok(state) => {
-                return Ok(Some((
-                    read_meter(&state)?,
-                    store.billing_months(&company.id).await?,
-                )))
-            }
+            Ok(state) => return Ok(Some(read_meter(&state)?)),
             Err(StoreError::Conflict { .. }) => continue,
             Err(error) => return Err(error.into()),
         }
@@ -283,22 +272,19 @@ fn read_meter(state: &str) -> ApiResult<Simulator> {
         .map_err(|error| ApiError::Internal(format!("stored billing meter: {error}")))
 }
 
-/// The company's meter brought to `now` (months that ended closed, in memory), with the months
-/// it closed before; `None` while no automated-resolution plan is set. One row read, whatever
-/// the length of the history.
+/// The company's meter brought to `now` (months that ended closed, in memory); `None` while no
+/// automated-resolution plan is set. One row read, whatever the length of the history.
 pub async fn meter(
     store: &dyn Store,
     company: &Company,
     now: DateTime<Utc>,
-) -> ApiResult<Option<(Simulator, Vec<MonthStatement>)>> {
-    Ok(stored_meter(store, company)
-        .await?
-        .map(|(mut meter, months)| {
-            if now > meter.position() {
-                meter.advance(now);
-            }
-            (meter, months)
-        }))
+) -> ApiResult<Option<Simulator>> {
+    Ok(stored_meter(store, company).await?.map(|mut meter| {
+        if now > meter.position() {
+            meter.advance(now);
+        }
+        meter
+    }))
 }
 
 /// A line that changes nothing, to bring a replay to `at`.
@@ -318,9 +304,10 @@ fn no_change(at: DateTime<Utc>) -> TimedEvent {
 pub async fn statement(store: &dyn Store, company: &Company) -> ApiResult<Vec<MonthStatement>> {
     let credit_timeline = company_timeline(store, company, History::Credits).await?;
     let mut credit_lines = parsed(&credit_timeline.lines)?;
-    let Some((mut meter, mut months)) = stored_meter(store, company).await? else {
+    let Some(mut meter) = stored_meter(store, company).await? else {
         return simulate(credit_lines).map_err(replay_error);
     };
+    let mut months = store.billing_months(&company.id).await?;
     let credits_end = credit_lines
         .iter()
         .map(|(_, event)| event.at)

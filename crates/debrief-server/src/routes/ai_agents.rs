@@ -33,7 +33,7 @@ pub async fn refusal_reason(state: &AppState, company: &Company) -> ApiResult<Op
     Ok(
         match meter(state.store.as_ref(), company, state.clock.now()).await? {
             None => None,
-            Some((simulator, _)) => match simulator.agents_status() {
+            Some(simulator) => match simulator.agents_status() {
                 AgentsStatus::Running => None,
                 AgentsStatus::Paused(reason) => Some(format!("AI agents are paused: {reason}")),
                 AgentsStatus::Disabled => {
@@ -86,7 +86,7 @@ pub async fn set_plan(
     let TimelineEvent::Account(asked) = event.event else {
         return Err(ApiError::Internal("a plan line is an account line".into()));
     };
-    let Some((current, _)) = meter(state.store.as_ref(), &principal.company, now).await? else {
+    let Some(current) = meter(state.store.as_ref(), &principal.company, now).await? else {
         state
             .store
             .append_billing_event(
@@ -191,7 +191,7 @@ pub async fn get_status(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::UsageView>,
 ) -> ApiResult<Json<Value>> {
-    let Some((simulator, _)) =
+    let Some(simulator) =
         meter(state.store.as_ref(), &principal.company, state.clock.now()).await?
     else {
         return Ok(Json(
@@ -246,14 +246,23 @@ pub async fn get_usage(
         .unwrap_or_else(|| today.format("%Y-%m").to_string());
     let first_day = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d")
         .map_err(|_| ApiError::BadRequest(format!("period: {period:?} is not YYYY-MM")))?;
-    let Some((simulator, stored_months)) =
-        meter(state.store.as_ref(), &principal.company, now).await?
-    else {
+    let Some(simulator) = meter(state.store.as_ref(), &principal.company, now).await? else {
         return Err(ApiError::Conflict(
             "no automated-resolution plan is set".into(),
         ));
     };
     let current = simulator.open_month();
+    // A past month: closed in memory on the way to now, or stored when the meter closed it.
+    let stored_months = if current.month == period
+        || simulator
+            .closed_months()
+            .iter()
+            .any(|month| month.month == period)
+    {
+        Vec::new()
+    } else {
+        state.store.billing_months(&principal.company.id).await?
+    };
     let month: Option<&MonthStatement> = if current.month == period {
         Some(current)
     } else {

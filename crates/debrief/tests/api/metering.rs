@@ -129,7 +129,7 @@ async fn assert_meter_is_its_audit(
         serde_json::to_value(&replayed).expect("json"),
         "statement after line {step}"
     );
-    let (metered, _) = meter(store, company, now)
+    let metered = meter(store, company, now)
         .await
         .expect("meter")
         .expect("a plan is set");
