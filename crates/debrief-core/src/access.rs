@@ -126,6 +126,22 @@ impl PermissionSet {
             .filter(move |permission| self.contains(*permission))
     }
 
+    /// The permissions held by both sets.
+    pub fn intersection(self, other: PermissionSet) -> PermissionSet {
+        PermissionSet(self.0 & other.0)
+    }
+
+    /// The permissions of `self` that `other` lacks: what granting `self` would add to a holder
+    /// of `other`.
+    pub fn beyond(self, other: PermissionSet) -> PermissionSet {
+        PermissionSet(self.0 & !other.0)
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
     /// The permissions as their wire names joined by spaces (how they are stored).
     pub fn to_text(self) -> String {
         self.iter()

@@ -5,10 +5,10 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use std::marker::PhantomData;
 
-use debrief_core::access::Permission;
-use debrief_store::Principal;
+use debrief_core::access::{Permission, PermissionSet};
+use debrief_store::{Authentication, Principal};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// The caller of an API route, authenticated by `Authorization: Bearer TOKEN`. Every query a
@@ -27,14 +27,28 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|secret| !secret.is_empty())
             .ok_or(ApiError::Unauthorized)?;
-        let principal = state
-            .store
-            .authenticate(secret)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let principal = match state.store.authenticate(secret, state.clock.now()).await? {
+            Authentication::Valid(principal) => principal,
+            Authentication::Expired(why) => return Err(ApiError::TokenExpired(why)),
+            Authentication::Unknown => return Err(ApiError::Unauthorized),
+        };
         tracing::Span::current().record("tenant.id", principal.company.id.0.as_str());
         Ok(Caller(principal))
     }
+}
+
+/// A 403 unless `granted` is within the caller's own permissions: nobody grants (to a token,
+/// a user or a role) a right they do not hold, nor manages one who holds more. `what` names
+/// what would get them.
+pub fn check_grant(principal: &Principal, granted: PermissionSet, what: &str) -> ApiResult<()> {
+    let beyond = granted.beyond(principal.permissions);
+    if beyond.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!(
+        "{what} holds permissions you do not: {}",
+        beyond.to_text()
+    )))
 }
 
 /// What a route needs: one permission, named by a marker type of [`need`].

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 /// | variant | status | code |
 /// |---|---|---|
 /// | `Unauthorized` | 401 | `unauthorized` |
+/// | `TokenExpired` | 401 | `token_expired` |
 /// | `Forbidden` | 403 | `forbidden` |
 /// | `MissingPermission` | 403 | `forbidden` (details name the permission) |
 /// | `NotFound` | 404 | `not_found` |
@@ -27,6 +28,9 @@ use serde_json::{json, Map, Value};
 pub enum ApiError {
     #[error("a valid bearer token is required")]
     Unauthorized,
+    /// A sign-in token past its idle or absolute limit: why.
+    #[error("{0}")]
+    TokenExpired(&'static str),
     #[error("{0}")]
     Forbidden(String),
     #[error("this call needs the permission {0}")]
@@ -47,8 +51,9 @@ pub enum ApiError {
     InvalidRecord(RecordError),
     #[error("{0}")]
     PayloadTooLarge(String),
-    #[error("the store is not reachable")]
-    NotReady,
+    /// The store does not answer, or a background worker has stalled: what.
+    #[error("{0}")]
+    NotReady(String),
     /// Another system (a ticketing system) refused or did not answer.
     #[error("{0}")]
     Upstream(String),
@@ -61,14 +66,14 @@ impl ApiError {
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::TokenExpired(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::MissingPermission(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MalformedJson { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::InvalidRecord(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -78,6 +83,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthorized => "unauthorized",
+            ApiError::TokenExpired(_) => "token_expired",
             ApiError::Forbidden(_) | ApiError::MissingPermission(_) => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::Conflict(_) => "conflict",
@@ -85,7 +91,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::InvalidRecord(_) => "invalid_field",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::NotReady => "not_ready",
+            ApiError::NotReady(_) => "not_ready",
             ApiError::Upstream(_) => "bad_gateway",
             ApiError::Internal(_) => "internal",
         }
@@ -136,7 +142,7 @@ impl IntoResponse for ApiError {
             body["details"] = details;
         }
         let mut response = (self.status(), Json(body)).into_response();
-        if matches!(self, ApiError::Unauthorized) {
+        if matches!(self, ApiError::Unauthorized | ApiError::TokenExpired(_)) {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -12,6 +12,8 @@ use debrief_llm::configure::Backends;
 use debrief_llm::engine::ResolutionCheck;
 use debrief_store::{ClaimedConversation, CompanyId, RecordedVerdict, Store, VerdictWrite};
 
+use crate::metrics::{JobOutcome, Metrics};
+
 /// Conversations claimed per round.
 const CLAIM_BATCH: u32 = 200;
 
@@ -28,6 +30,8 @@ pub struct Evaluator {
     pub llm: Backends,
     /// This process's name in the verdicts it records.
     pub name: String,
+    /// Where verdicts and model calls are counted.
+    pub metrics: Arc<Metrics>,
 }
 
 /// `YYYY-MM` of `at` in the time zone named `zone` (UTC when the name is unknown).
@@ -83,13 +87,14 @@ pub fn verdict_write(
 /// The verdict on `conversation` at `now` with `check` asked only when the rules need it, and
 /// the write that records it for `actor`. The judge, model and prompt version recorded are
 /// those that answered (the built-in judge's, with the reason in the rationale, when an LLM
-/// check fell back).
+/// check fell back). A model asked is counted in `metrics`.
 pub async fn decide(
     conversation: &Conversation,
     check: &ResolutionCheck,
     actor: &str,
     zone: &str,
     now: DateTime<Utc>,
+    metrics: &Metrics,
 ) -> (Verdict, VerdictWrite) {
     let (judge, model, prompt_version) = check.describe();
     let (verdict, judge, model, prompt_version, rationale) = match evaluate(conversation, now) {
@@ -102,6 +107,16 @@ pub async fn decide(
         ),
         Evaluation::NeedsJudge(awaiting) => {
             let checked = check.check(conversation, &awaiting).await;
+            if matches!(check, ResolutionCheck::Llm(_)) {
+                metrics.model_call("check", checked.fallback.is_some());
+                metrics.redacted(
+                    checked
+                        .redactions
+                        .0
+                        .iter()
+                        .map(|(class, count)| (class.as_str(), *count)),
+                );
+            }
             let rationale = match &checked.fallback {
                 Some(reason) => format!(
                     "{} (LLM check unavailable: {reason})",
@@ -170,7 +185,15 @@ impl Evaluator {
             anyhow::anyhow!("stored conversation {} is invalid: {error}", claimed.id)
         })?;
         let (verdict, write) =
-            decide(&conversation, check, &self.name, &claimed.time_zone, now).await;
+            decide(
+                &conversation,
+                check,
+                &self.name,
+                &claimed.time_zone,
+                now,
+                &self.metrics,
+            )
+            .await;
         if verdict.verdict == VerdictKind::Pending {
             return Ok(None);
         }
@@ -208,30 +231,42 @@ impl Evaluator {
                     checks.insert(conversation.company.clone(), check);
                 }
                 let check = &checks[&conversation.company];
-                match self.evaluate_claimed(conversation, check, now).await {
-                    Ok(Some(counted)) => {
-                        recorded += 1;
-                        if counted {
-                            counted_for.insert(conversation.company.clone());
+                let evaluated =
+                    crate::worker::isolated(self.evaluate_claimed(conversation, check, now)).await;
+                let (outcome, error) = match evaluated {
+                    Ok(Ok(verdict)) => {
+                        if let Some(counted) = verdict {
+                            recorded += 1;
+                            if counted {
+                                counted_for.insert(conversation.company.clone());
+                            }
                         }
+                        (JobOutcome::Done, None)
                     }
-                    Ok(None) => {}
-                    Err(error) => tracing::error!(
+                    Ok(Err(error)) => (JobOutcome::Failed, Some(error.to_string())),
+                    // Left claimed: the lease runs out and a later round tries again.
+                    Err(panic) => (JobOutcome::Panicked, Some(panic)),
+                };
+                if let Some(error) = error {
+                    tracing::error!(
                         tenant.id = %conversation.company,
                         conversation.id = %conversation.id,
                         error = %error,
                         "evaluation failed"
-                    ),
+                    );
                 }
+                self.metrics.job("evaluation", outcome);
             }
         }
     }
 
     /// Runs a round every `interval` until `shutdown` completes.
     pub async fn run(self, interval: Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
-        let this = &self;
-        crate::worker::every("evaluation", interval, shutdown, |now| async move {
-            this.run_once(now).await.map(drop)
+        let metrics = Arc::clone(&self.metrics);
+        let this = Arc::new(self);
+        crate::worker::every("evaluation", interval, shutdown, metrics, move |now| {
+            let this = Arc::clone(&this);
+            async move { this.run_once(now).await.map(drop) }
         })
         .await;
     }

@@ -10,6 +10,7 @@ pub mod credits;
 pub mod engines;
 pub mod error;
 pub mod evaluation;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod secrets;
@@ -35,12 +36,18 @@ pub use error::ApiError;
 pub struct Limits {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// How long a sign-in token works: idle, and in all.
+    pub sign_in: debrief_store::TokenLifetime,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 16 * 1024 * 1024,
+            sign_in: debrief_store::TokenLifetime {
+                idle_seconds: 60 * 60,
+                max_seconds: 12 * 60 * 60,
+            },
         }
     }
 }
@@ -60,6 +67,8 @@ pub struct AppState {
     pub export_font: Option<String>,
     /// Seals connector credentials; `None` when no `secret_key` is set.
     pub secrets: Option<secrets::SecretBox>,
+    /// This process's metrics and its workers' heartbeats.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The whole HTTP application: health checks, the API under `/api/v1` and the web pages.
@@ -69,10 +78,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
-        .with_state(state)
+        .route("/metrics", get(routes::health::metrics))
+        .with_state(state.clone())
         .nest("/api/v1", api)
         .merge(pages)
         .fallback(|| async { ApiError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.metrics),
+            count_request,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
                 tracing::info_span!(
@@ -83,6 +97,22 @@ pub fn router(state: AppState) -> Router {
                 )
             }),
         )
+}
+
+/// Counts each answered request by method, route template (`unmatched` when none) and status.
+async fn count_request(
+    axum::extract::State(metrics): axum::extract::State<Arc<metrics::Metrics>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| String::from("unmatched"), |path| path.as_str().to_string());
+    let response = next.run(request).await;
+    metrics.request(&method, &route, response.status().as_u16());
+    response
 }
 
 /// The API's routes, without their `/api/v1` prefix.

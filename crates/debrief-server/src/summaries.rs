@@ -28,6 +28,8 @@ use debrief_store::{
 };
 use std::collections::HashMap;
 
+use crate::metrics::{JobOutcome, Metrics};
+
 /// Sessions claimed per round: few enough that an LLM engine summarizes them well within the
 /// lease.
 const CLAIM_BATCH: u32 = 25;
@@ -50,6 +52,8 @@ pub struct Summarizer {
     pub engine: Arc<BuiltinEngine>,
     /// The LLM engines the operator configured, for companies that chose one.
     pub llm: Backends,
+    /// Where jobs, model calls and redactions are counted.
+    pub metrics: Arc<Metrics>,
 }
 
 /// When to retry after `attempts` failures: 2, 4, 8 … seconds; `None` to give up.
@@ -334,9 +338,18 @@ impl Summarizer {
         }
         match self.llm.get_model(kind, context.engines.model.as_deref()) {
             Ok(backend) => {
-                LlmSummarizer::new(backend, context.engines.limits.clone())
+                let summary = LlmSummarizer::new(backend, context.engines.limits.clone())
                     .summarize(session, language, &context.engine)
-                    .await
+                    .await;
+                self.metrics
+                    .model_call("summary", summary.fallback.is_some());
+                self.metrics.redacted(
+                    summary
+                        .redactions
+                        .iter()
+                        .map(|(class, count)| (class.as_str(), *count)),
+                );
+                summary
             }
             Err(error) => {
                 let mut summary = context.engine.summarize_in(session, language);
@@ -416,37 +429,48 @@ impl Summarizer {
                 let Some(context) = contexts.get(&job.company) else {
                     continue;
                 };
-                match self.handle(job, context, now).await {
-                    Ok(true) => stored += 1,
-                    Ok(false) => {}
-                    Err(error) => {
-                        tracing::warn!(tenant.id = %job.company, session.id = %job.session_id, error = %error, "summary failed");
-                        self.store
-                            .fail_summary_job(job, &error.to_string(), retry_at(now, job.attempts))
-                            .await?;
-                    }
+                let (outcome, error) =
+                    match crate::worker::isolated(self.handle(job, context, now)).await {
+                        Ok(Ok(summarized)) => {
+                            stored += usize::from(summarized);
+                            (JobOutcome::Done, None)
+                        }
+                        Ok(Err(error)) => (JobOutcome::Failed, Some(error.to_string())),
+                        Err(panic) => (JobOutcome::Panicked, Some(panic)),
+                    };
+                if let Some(error) = error {
+                    tracing::warn!(tenant.id = %job.company, session.id = %job.session_id, error = %error, "summary failed");
+                    self.store
+                        .fail_summary_job(job, &error, retry_at(now, job.attempts))
+                        .await?;
                 }
+                self.metrics.job("summaries", outcome);
             }
         }
     }
 
     /// Runs a round every `interval` until `shutdown` changes.
     pub async fn run(self, interval: Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
-        let (this, calendar_due) = (&self, &std::sync::atomic::AtomicI64::new(i64::MIN));
-        crate::worker::every("summaries", interval, shutdown, |now| async move {
-            let due = calendar_due.load(std::sync::atomic::Ordering::Relaxed);
-            if now.timestamp() >= due {
-                // Free credits of the month and renewals, also for companies with no activity
-                // (a server that was down on the 1st grants them now, once).
-                if let Err(error) = this.open_all_months(now).await {
-                    tracing::warn!(error = %error, "credit calendar failed");
+        let metrics = Arc::clone(&self.metrics);
+        let this = Arc::new(self);
+        let calendar_due = Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN));
+        crate::worker::every("summaries", interval, shutdown, metrics, move |now| {
+            let (this, calendar_due) = (Arc::clone(&this), Arc::clone(&calendar_due));
+            async move {
+                let due = calendar_due.load(std::sync::atomic::Ordering::Relaxed);
+                if now.timestamp() >= due {
+                    // Free credits of the month and renewals, also for companies with no
+                    // activity (a server that was down on the 1st grants them now, once).
+                    if let Err(error) = this.open_all_months(now).await {
+                        tracing::warn!(error = %error, "credit calendar failed");
+                    }
+                    calendar_due.store(
+                        now.timestamp() + CALENDAR_SECONDS,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
                 }
-                calendar_due.store(
-                    now.timestamp() + CALENDAR_SECONDS,
-                    std::sync::atomic::Ordering::Relaxed,
-                );
+                this.run_once(now).await.map(drop)
             }
-            this.run_once(now).await.map(drop)
         })
         .await;
     }

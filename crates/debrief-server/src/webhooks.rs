@@ -8,6 +8,9 @@
 //!   endpoint's secret, of `UNIX_SECONDS`, a `.`, and the body's bytes. A receiver recomputes it
 //!   and rejects old timestamps to stop replays.
 //!
+//! Endpoints are served side by side (up to 32 deliveries in flight, each with its own timeout),
+//! so a slow receiver delays only its own deliveries.
+//!
 //! A 2xx answer is delivered; anything else (or no answer within 10 s) is retried after 1, 2, 4 …
 //! minutes (at most an hour apart) until 24 hours after the event, then given up. Every
 //! attempt is recorded and listed by the API; a delivery can be sent again by hand.
@@ -19,8 +22,13 @@ use debrief_store::{ClaimedDelivery, Store};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::metrics::{JobOutcome, Metrics};
+
 /// Deliveries claimed per round.
 const CLAIM_BATCH: u32 = 50;
+
+/// Deliveries sent at the same time (each to a different endpoint).
+const MAX_IN_FLIGHT: usize = 32;
 
 /// How long a claim holds.
 const LEASE_SECONDS: i64 = 60;
@@ -68,14 +76,23 @@ pub fn retry_at(
 pub struct Deliverer {
     pub store: std::sync::Arc<dyn Store>,
     pub client: reqwest::Client,
+    /// Where deliveries are counted.
+    pub metrics: std::sync::Arc<Metrics>,
+    /// Deliveries being sent now, across endpoints.
+    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Deliverer {
     /// A deliverer with its own HTTP client.
-    pub fn new(store: std::sync::Arc<dyn Store>) -> anyhow::Result<Deliverer> {
+    pub fn new(
+        store: std::sync::Arc<dyn Store>,
+        metrics: std::sync::Arc<Metrics>,
+    ) -> anyhow::Result<Deliverer> {
         Ok(Deliverer {
             store,
             client: reqwest::Client::builder().timeout(TIMEOUT).build()?,
+            metrics,
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
         })
     }
 
@@ -110,45 +127,82 @@ impl Deliverer {
     }
 
     /// Sends what is due at `now`, each endpoint's deliveries in order, until nothing more is
-    /// due; the deliveries attempted.
+    /// due, and waits for the answers; the deliveries attempted.
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let mut attempted = 0;
         loop {
-            let sent = self.round(now).await?;
-            if sent == 0 {
+            let sending = self.start_due(now).await?;
+            if sending.is_empty() {
                 return Ok(attempted);
             }
-            attempted += sent;
+            attempted += sending.len();
+            for delivery in sending {
+                // A delivery task that died left its claim: the lease runs out and it is sent
+                // again.
+                let _ = delivery.await;
+            }
         }
     }
 
-    /// One claim of due deliveries, sent.
-    async fn round(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    /// Claims what is due at `now` (at most as many as may be in flight) and starts sending
+    /// each in a task of its own, bounded by its own timeout. The claim holds at most one
+    /// delivery per endpoint (the oldest pending), so endpoints never wait for each other and
+    /// each endpoint's deliveries stay in order.
+    async fn start_due(
+        &self,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+        let free = self.in_flight.available_permits().min(CLAIM_BATCH as usize);
+        if free == 0 {
+            return Ok(Vec::new());
+        }
         let due = self
             .store
-            .claim_deliveries(now, CLAIM_BATCH, LEASE_SECONDS)
+            .claim_deliveries(now, free as u32, LEASE_SECONDS)
             .await?;
-        for delivery in &due {
-            let (status, error) = self.send(delivery, now).await;
-            let delivered = error.is_none();
-            let next = (!delivered)
-                .then(|| retry_at(delivery.created_at, now, delivery.attempts))
-                .flatten();
-            if let Some(error) = &error {
-                tracing::warn!(tenant.id = %delivery.company, delivery = delivery.id, error = %error, "webhook delivery failed");
-            }
-            self.store
-                .record_delivery_attempt(delivery, now, status, error.as_deref(), delivered, next)
-                .await?;
+        let mut sending = Vec::with_capacity(due.len());
+        for delivery in due {
+            let permit = std::sync::Arc::clone(&self.in_flight).acquire_owned().await?;
+            let this = self.clone();
+            sending.push(tokio::spawn(async move {
+                let outcome = match this.deliver(&delivery, now).await {
+                    Ok(true) => JobOutcome::Done,
+                    Ok(false) => JobOutcome::Failed,
+                    Err(error) => {
+                        tracing::warn!(tenant.id = %delivery.company, delivery = delivery.id, error = %error, "recording a webhook attempt failed");
+                        JobOutcome::Failed
+                    }
+                };
+                this.metrics.job("webhooks", outcome);
+                drop(permit);
+            }));
         }
-        Ok(due.len())
+        Ok(sending)
     }
 
-    /// Runs a round every `interval` until `shutdown` changes.
+    /// Sends one claimed delivery and records the attempt; whether it was delivered.
+    async fn deliver(&self, delivery: &ClaimedDelivery, now: DateTime<Utc>) -> anyhow::Result<bool> {
+        let (status, error) = self.send(delivery, now).await;
+        let delivered = error.is_none();
+        let next = (!delivered)
+            .then(|| retry_at(delivery.created_at, now, delivery.attempts))
+            .flatten();
+        if let Some(error) = &error {
+            tracing::warn!(tenant.id = %delivery.company, delivery = delivery.id, error = %error, "webhook delivery failed");
+        }
+        self.store
+            .record_delivery_attempt(delivery, now, status, error.as_deref(), delivered, next)
+            .await?;
+        Ok(delivered)
+    }
+
+    /// Every `interval` until `shutdown` changes, starts sending what is due without waiting
+    /// for slow receivers.
     pub async fn run(self, interval: Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
-        let this = &self;
-        crate::worker::every("webhooks", interval, shutdown, |now| async move {
-            this.run_once(now).await.map(drop)
+        let metrics = std::sync::Arc::clone(&self.metrics);
+        crate::worker::every("webhooks", interval, shutdown, metrics, move |now| {
+            let this = self.clone();
+            async move { this.start_due(now).await.map(drop) }
         })
         .await;
     }

@@ -86,6 +86,48 @@ pub struct Principal {
     pub token_id: String,
 }
 
+/// What a token secret is worth at a moment.
+#[derive(Debug, Clone)]
+pub enum Authentication {
+    Valid(Principal),
+    /// The token exists but has passed its idle or absolute limit: why.
+    Expired(&'static str),
+    /// No such token, or it was revoked.
+    Unknown,
+}
+
+impl Authentication {
+    /// Who a valid token acts as; `None` for an expired or unknown one.
+    pub fn principal(self) -> Option<Principal> {
+        match self {
+            Authentication::Valid(principal) => Some(principal),
+            Authentication::Expired(_) | Authentication::Unknown => None,
+        }
+    }
+}
+
+/// A token to issue.
+#[derive(Debug, Clone, Copy)]
+pub struct NewToken<'a> {
+    /// The user it acts as.
+    pub user_id: &'a str,
+    pub label: &'a str,
+    /// An integration token's own role (it acts with that role's permissions).
+    pub role: Option<&'a str>,
+    /// The user who made it: it never acts with more than their permissions.
+    pub created_by: &'a str,
+    /// Its idle and absolute limits; `None` for a token that lasts until revoked.
+    pub lifetime: Option<TokenLifetime>,
+}
+
+/// How long a token works: unused for `idle_seconds`, or `max_seconds` after it was made, it
+/// stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenLifetime {
+    pub idle_seconds: i64,
+    pub max_seconds: i64,
+}
+
 /// An API token as listed: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
@@ -96,6 +138,8 @@ pub struct TokenInfo {
     pub role: Option<String>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it stops working whatever its use; `None`: when revoked.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A freshly created token: the only moment its secret is known.
@@ -216,17 +260,17 @@ pub trait CompanyStore: Send + Sync {
     /// The company's first admin user.
     async fn admin_user_id(&self, company: &CompanyId) -> Result<String>;
 
-    /// The principal owning this token secret, if the token exists and is not revoked.
-    async fn authenticate(&self, secret: &str) -> Result<Option<Principal>>;
+    /// Who this token secret acts as at `now`: its permissions are its role's (an integration
+    /// token's own, else its user's) and never more than its creator's. A use counts for the
+    /// idle limit.
+    async fn authenticate(&self, secret: &str, now: DateTime<Utc>) -> Result<Authentication>;
 
-    /// Issues a new API token for a user of the company; with `role`, an integration token
-    /// that acts with that role's permissions.
+    /// Issues a new API token for a user of the company at `now`.
     async fn create_token(
         &self,
         company: &CompanyId,
-        user_id: &str,
-        label: &str,
-        role: Option<&str>,
+        token: &NewToken<'_>,
+        now: DateTime<Utc>,
     ) -> Result<IssuedToken>;
 
     /// The company's tokens, newest first.
@@ -255,6 +299,17 @@ pub trait SessionStore: Send + Sync {
         -> Result<SessionPage>;
 }
 
+/// Work waiting for the background workers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepths {
+    /// Sessions whose summary (or skip) is still to be decided.
+    pub pending_summaries: i64,
+    /// Conversations that have become decidable and wait for a verdict.
+    pub due_conversations: i64,
+    /// Webhook deliveries not yet delivered or given up.
+    pub webhook_outbox: i64,
+}
+
 /// Everything the server and the CLI need from storage.
 #[async_trait]
 pub trait Store:
@@ -273,6 +328,10 @@ pub trait Store:
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;
+
+    /// How much background work waits at `now`, over every company (counts only: the
+    /// operator's metrics, never shown to a tenant).
+    async fn queue_depths(&self, now: DateTime<Utc>) -> Result<QueueDepths>;
 
     /// Readies the database for reading after a bulk load: SQLite folds its write-ahead log
     /// into the database file and refreshes the planner's statistics; PostgreSQL vacuums and

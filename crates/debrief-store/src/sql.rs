@@ -22,8 +22,9 @@ use sqlx::{AnyPool, Row};
 use crate::people::PeopleStore;
 use crate::tokens::{hash_secret, TokenSecret};
 use crate::{
-    Company, CompanyId, CompanyStore, CreatedCompany, InsertOutcome, IssuedToken, Principal,
-    Result, SessionCursor, SessionPage, SessionQuery, SessionStore, Store, StoreError,
+    Authentication, Company, CompanyId, CompanyStore, CreatedCompany, InsertOutcome, IssuedToken,
+    NewToken, Principal,
+    QueueDepths, Result, SessionCursor, SessionPage, SessionQuery, SessionStore, Store, StoreError,
     StoredSession, TokenInfo, MAX_PAGE_SIZE,
 };
 
@@ -220,6 +221,10 @@ fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
             .try_get::<Option<i64>, _>("revoked_at")?
             .map(from_micros)
             .transpose()?,
+        expires_at: row
+            .try_get::<Option<i64>, _>("expires_at")?
+            .map(from_micros)
+            .transpose()?,
     })
 }
 
@@ -289,9 +294,13 @@ impl CompanyStore for SqlStore {
         let admin_token = insert_token(
             &mut transaction,
             &company_id,
-            &admin_user_id,
-            "admin",
-            None,
+            &NewToken {
+                user_id: &admin_user_id,
+                label: "admin",
+                role: None,
+                created_by: &admin_user_id,
+                lifetime: None,
+            },
             now,
         )
         .await?;
@@ -353,53 +362,90 @@ impl CompanyStore for SqlStore {
         Ok(row.try_get("id")?)
     }
 
-    async fn authenticate(&self, secret: &str) -> Result<Option<Principal>> {
+    async fn authenticate(&self, secret: &str, now: DateTime<Utc>) -> Result<Authentication> {
         let row = sqlx::query(&format!(
             "select t.id as token_id, t.user_id as user_id, coalesce(t.role, u.role) as role, \
-             {COMPANY_COLUMNS} \
+             creator.role as creator_role, t.created_at as token_created_at, t.expires_at, \
+             t.idle_seconds, t.last_used_at, {COMPANY_COLUMNS} \
              from api_tokens t \
              join users u on u.id = t.user_id and u.company_id = t.company_id \
              join companies c on c.id = t.company_id \
+             left join users creator on creator.id = t.created_by \
+             and creator.company_id = t.company_id \
              where t.token_hash = $1 and t.revoked_at is null"
         ))
         .bind(hash_secret(secret))
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
+        let Some(row) = row else {
+            return Ok(Authentication::Unknown);
+        };
+        let now_micros = micros(now);
+        if row
+            .try_get::<Option<i64>, _>("expires_at")?
+            .is_some_and(|expires| expires <= now_micros)
+        {
+            return Ok(Authentication::Expired(
+                "this sign-in has passed its time limit: sign in again",
+            ));
+        }
+        let token_id: String = row.try_get("token_id")?;
+        if let Some(idle) = row.try_get::<Option<i64>, _>("idle_seconds")? {
+            let last_used = row
+                .try_get::<Option<i64>, _>("last_used_at")?
+                .unwrap_or(row.try_get("token_created_at")?);
+            if last_used.saturating_add(idle.saturating_mul(1_000_000)) <= now_micros {
+                return Ok(Authentication::Expired(
+                    "this sign-in was idle too long: sign in again",
+                ));
+            }
+            // One write a minute at most per token.
+            sqlx::query(
+                "update api_tokens set last_used_at = $1 where id = $2 \
+                 and (last_used_at is null or last_used_at < $3)",
+            )
+            .bind(now_micros)
+            .bind(&token_id)
+            .bind(now_micros - 60_000_000)
+            .execute(&self.pool)
+            .await?;
+        }
         let role: String = row.try_get("role")?;
         let company = company_from_row(&row)?;
-        let permissions = self.role_permissions(&company.id, &role).await?;
-        Ok(Some(Principal {
+        let mut permissions = self.role_permissions(&company.id, &role).await?;
+        if let Some(creator_role) = row.try_get::<Option<String>, _>("creator_role")? {
+            permissions = permissions
+                .intersection(self.role_permissions(&company.id, &creator_role).await?);
+        }
+        Ok(Authentication::Valid(Principal {
             company,
             user_id: row.try_get("user_id")?,
             role,
             permissions,
-            token_id: row.try_get("token_id")?,
+            token_id,
         }))
     }
 
     async fn create_token(
         &self,
         company: &CompanyId,
-        user_id: &str,
-        label: &str,
-        role: Option<&str>,
+        token: &NewToken<'_>,
+        now: DateTime<Utc>,
     ) -> Result<IssuedToken> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("select id from users where company_id = $1 and id = $2")
             .bind(&company.0)
-            .bind(user_id)
+            .bind(token.user_id)
             .fetch_one(&mut *transaction)
             .await?;
-        let token =
-            insert_token(&mut transaction, company, user_id, label, role, Utc::now()).await?;
+        let issued = insert_token(&mut transaction, company, token, now).await?;
         transaction.commit().await?;
-        Ok(token)
+        Ok(issued)
     }
 
     async fn list_tokens(&self, company: &CompanyId) -> Result<Vec<TokenInfo>> {
         sqlx::query(
-            "select id, user_id, label, role, created_at, revoked_at from api_tokens \
+            "select id, user_id, label, role, created_at, revoked_at, expires_at from api_tokens \
              where company_id = $1 order by created_at desc, id desc",
         )
         .bind(&company.0)
@@ -430,35 +476,40 @@ impl CompanyStore for SqlStore {
 async fn insert_token(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     company: &CompanyId,
-    user_id: &str,
-    label: &str,
-    role: Option<&str>,
+    token: &NewToken<'_>,
     now: DateTime<Utc>,
 ) -> Result<IssuedToken> {
     let secret = TokenSecret::generate()
         .map_err(|error| StoreError::Invalid(format!("no random source: {error}")))?;
     let id = new_id();
+    let expires_at = token
+        .lifetime
+        .map(|lifetime| micros(now).saturating_add(lifetime.max_seconds.saturating_mul(1_000_000)));
     sqlx::query(
-        "insert into api_tokens (id, company_id, user_id, label, token_hash, created_at, role) \
-         values ($1, $2, $3, $4, $5, $6, $7)",
+        "insert into api_tokens (id, company_id, user_id, label, token_hash, created_at, role, \
+         created_by, expires_at, idle_seconds) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&id)
     .bind(&company.0)
-    .bind(user_id)
-    .bind(label)
+    .bind(token.user_id)
+    .bind(token.label)
     .bind(hash_secret(secret.expose()))
     .bind(micros(now))
-    .bind(role)
+    .bind(token.role)
+    .bind(token.created_by)
+    .bind(expires_at)
+    .bind(token.lifetime.map(|lifetime| lifetime.idle_seconds))
     .execute(&mut **transaction)
     .await?;
     Ok(IssuedToken {
         info: TokenInfo {
             id,
-            user_id: user_id.to_string(),
-            label: label.to_string(),
-            role: role.map(str::to_string),
+            user_id: token.user_id.to_string(),
+            label: token.label.to_string(),
+            role: token.role.map(str::to_string),
             created_at: from_micros(micros(now))?,
             revoked_at: None,
+            expires_at: expires_at.map(from_micros).transpose()?,
         },
         secret,
     })
@@ -698,6 +749,22 @@ impl Store for SqlStore {
     async fn ping(&self) -> Result<()> {
         sqlx::query("select 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn queue_depths(&self, now: DateTime<Utc>) -> Result<QueueDepths> {
+        let row = sqlx::query(
+            "select (select count(*) from sessions where summary_state = 'pending'), \
+             (select count(*) from conversations where state = 'pending' and decidable_at <= $1), \
+             (select count(*) from webhook_outbox where state = 'pending')",
+        )
+        .bind(micros(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(QueueDepths {
+            pending_summaries: row.try_get(0)?,
+            due_conversations: row.try_get(1)?,
+            webhook_outbox: row.try_get(2)?,
+        })
     }
 
     async fn settle(&self) -> Result<()> {

@@ -15,7 +15,9 @@ use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
 use debrief_core::SessionRecord;
 use sqlx::Connection;
 
-use crate::{CompanyId, InsertOutcome, SessionQuery, SqlStore, Store, StoreError, MAX_PAGE_SIZE};
+use crate::{
+    CompanyId, InsertOutcome, NewToken, SessionQuery, SqlStore, Store, StoreError, MAX_PAGE_SIZE,
+};
 
 /// The environment variable naming the PostgreSQL server for tests.
 pub const TEST_DATABASE_URL_VAR: &str = "DEBRIEF_TEST_DATABASE_URL";
@@ -186,9 +188,10 @@ async fn creating_a_company_issues_a_working_admin_token(store: Arc<dyn Store>) 
     let created = create_test_company(store.as_ref(), "acme").await;
 
     let principal = store
-        .authenticate(created.admin_token.secret.expose())
+        .authenticate(created.admin_token.secret.expose(), chrono::Utc::now())
         .await
         .expect("authenticate")
+        .principal()
         .expect("the admin token is valid");
 
     assert_eq!(principal.company.id, created.company.id);
@@ -206,9 +209,10 @@ async fn creating_a_company_issues_a_working_admin_token(store: Arc<dyn Store>) 
         created.company.id
     );
     assert!(store
-        .authenticate("dbf_not-a-real-token")
+        .authenticate("dbf_not-a-real-token", chrono::Utc::now())
         .await
         .expect("authenticate")
+        .principal()
         .is_none());
 }
 
@@ -232,13 +236,24 @@ async fn company_names_are_unique(store: Arc<dyn Store>) {
 async fn revoked_tokens_stop_authenticating(store: Arc<dyn Store>) {
     let created = create_test_company(store.as_ref(), "acme").await;
     let extra = store
-        .create_token(&created.company.id, &created.admin_user_id, "ci", None)
+        .create_token(
+            &created.company.id,
+            &NewToken {
+                user_id: &created.admin_user_id,
+                label: "ci",
+                role: None,
+                created_by: &created.admin_user_id,
+                lifetime: None,
+            },
+            Utc::now(),
+        )
         .await
         .expect("token");
     assert!(store
-        .authenticate(extra.secret.expose())
+        .authenticate(extra.secret.expose(), chrono::Utc::now())
         .await
         .expect("auth")
+        .principal()
         .is_some());
 
     store
@@ -247,14 +262,16 @@ async fn revoked_tokens_stop_authenticating(store: Arc<dyn Store>) {
         .expect("revoke");
 
     assert!(store
-        .authenticate(extra.secret.expose())
+        .authenticate(extra.secret.expose(), chrono::Utc::now())
         .await
         .expect("auth")
+        .principal()
         .is_none());
     assert!(store
-        .authenticate(created.admin_token.secret.expose())
+        .authenticate(created.admin_token.secret.expose(), chrono::Utc::now())
         .await
         .expect("auth")
+        .principal()
         .is_some());
     let listed = store.list_tokens(&created.company.id).await.expect("list");
     let revoked = listed
@@ -272,7 +289,17 @@ async fn tokens_of_another_company_cannot_be_listed_or_revoked(store: Arc<dyn St
         .revoke_token(&globex.company.id, &acme.admin_token.info.id)
         .await;
     let create = store
-        .create_token(&globex.company.id, &acme.admin_user_id, "steal", None)
+        .create_token(
+            &globex.company.id,
+            &NewToken {
+                user_id: &acme.admin_user_id,
+                label: "steal",
+                role: None,
+                created_by: &acme.admin_user_id,
+                lifetime: None,
+            },
+            Utc::now(),
+        )
         .await;
 
     assert!(matches!(revoke, Err(StoreError::NotFound)), "{revoke:?}");
@@ -281,9 +308,10 @@ async fn tokens_of_another_company_cannot_be_listed_or_revoked(store: Arc<dyn St
     assert_eq!(globex_tokens.len(), 1);
     assert_eq!(globex_tokens[0].id, globex.admin_token.info.id);
     assert!(store
-        .authenticate(acme.admin_token.secret.expose())
+        .authenticate(acme.admin_token.secret.expose(), chrono::Utc::now())
         .await
         .expect("auth")
+        .principal()
         .is_some());
 }
 
@@ -1074,20 +1102,41 @@ async fn users_roles_and_integration_tokens_grant_their_permissions(store: Arc<d
     assert!(changed.log_sessions && changed.has_password);
 
     let as_user = store
-        .create_token(&company, &user.id, "ana", None)
+        .create_token(
+            &company,
+            &NewToken {
+                user_id: &user.id,
+                label: "ana",
+                role: None,
+                created_by: &user.id,
+                lifetime: None,
+            },
+            Utc::now(),
+        )
         .await
         .expect("token");
     let integration = store
-        .create_token(&company, &user.id, "reports", Some("auditor"))
+        .create_token(
+            &company,
+            &NewToken {
+                user_id: &user.id,
+                label: "reports",
+                role: Some("auditor"),
+                created_by: &created.admin_user_id,
+                lifetime: None,
+            },
+            Utc::now(),
+        )
         .await
         .expect("token");
     let principal = |secret: String| {
         let store = Arc::clone(&store);
         async move {
             store
-                .authenticate(&secret)
+                .authenticate(&secret, chrono::Utc::now())
                 .await
                 .expect("auth")
+                .principal()
                 .expect("valid")
         }
     };

@@ -83,7 +83,8 @@ pub trait WebhookStore: Send + Sync {
     /// Removes an endpoint and its pending deliveries.
     async fn delete_webhook(&self, company: &CompanyId, id: &str) -> Result<()>;
 
-    /// An endpoint's deliveries, newest first, with their attempts.
+    /// An endpoint's deliveries, newest first, with their attempts; an endpoint not in the
+    /// company is [`StoreError::NotFound`].
     async fn webhook_deliveries(
         &self,
         company: &CompanyId,
@@ -278,6 +279,11 @@ impl WebhookStore for SqlStore {
         webhook_id: &str,
         limit: u32,
     ) -> Result<Vec<Delivery>> {
+        sqlx::query("select id from webhook_endpoints where company_id = $1 and id = $2")
+            .bind(&company.0)
+            .bind(webhook_id)
+            .fetch_one(self.pool())
+            .await?;
         let rows = sqlx::query(
             "select id, event, payload, state, created_at, next_attempt_at from webhook_outbox \
              where company_id = $1 and endpoint_id = $2 order by id desc limit $3",

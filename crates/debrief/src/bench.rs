@@ -355,6 +355,7 @@ async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
                         )
                         .await?;
                 }
+                let metrics = debrief_server::metrics::Metrics::default();
                 let mut claimed_batch = store.claim_due(now, 1000, 600, "bench").await?;
                 claimed_batch.sort_by_key(|claimed| claimed.seq);
                 for claimed in claimed_batch {
@@ -366,6 +367,7 @@ async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
                         "bench",
                         &claimed.time_zone,
                         now,
+                        &metrics,
                     )
                     .await;
                     if store.record_verdict(&claimed, &write).await? {
@@ -395,6 +397,7 @@ async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
         clock: debrief_server::clock::Clock::system(),
         export_font: None,
         secrets: None,
+        metrics: Default::default(),
     };
     let router = debrief_server::router(state);
     let bearer = format!("Bearer {}", created.admin_token.secret.expose());
@@ -558,6 +561,7 @@ async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
         clock: debrief_server::clock::Clock::system(),
         export_font: None,
         secrets: None,
+        metrics: Default::default(),
     };
     let router = debrief_server::router(state);
     let cookie = format!("debrief_session={}", created.admin_token.secret.expose());

@@ -247,7 +247,17 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<DemoLoad> {
         .count();
     let admin = store.admin_user_id(&company.id).await?;
     let token = store
-        .create_token(&company.id, &admin, "demo", None)
+        .create_token(
+            &company.id,
+            &debrief_store::NewToken {
+                user_id: &admin,
+                label: "demo",
+                role: None,
+                created_by: &admin,
+                lifetime: None,
+            },
+            chrono::Utc::now(),
+        )
         .await
         .context("issuing the demo admin token")?;
     let sign_ins = demo_sign_ins(store, &company.id)

@@ -917,6 +917,9 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             debrief_engine::judge::Judge::from_name(name).context("resolution_judge is unknown")?,
         ),
     };
+    let metrics = Arc::new(debrief_server::metrics::Metrics::new(
+        std::time::Duration::from_secs(settings.worker_stall_seconds.max(1)),
+    ));
     let state = AppState {
         clock: debrief_server::clock::Clock::system(),
         export_font: Some(settings.export_font.clone()).filter(|font| !font.is_empty()),
@@ -928,7 +931,14 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         store: Arc::clone(&store),
         limits: Limits {
             max_body_bytes: settings.max_body_bytes,
+            sign_in: debrief_store::TokenLifetime {
+                idle_seconds: i64::try_from(settings.sign_in_idle_minutes.saturating_mul(60))
+                    .unwrap_or(i64::MAX),
+                max_seconds: i64::try_from(settings.sign_in_max_hours.saturating_mul(3600))
+                    .unwrap_or(i64::MAX),
+            },
         },
+        metrics: Arc::clone(&metrics),
         judge: judge.clone(),
         llm: llm.clone(),
     };
@@ -936,6 +946,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         store: Arc::clone(&store),
         judge,
         llm: llm.clone(),
+        metrics: Arc::clone(&metrics),
         name: format!(
             "debrief-{}-{}",
             std::process::id(),
@@ -951,13 +962,14 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         store: Arc::clone(&store),
         engine: Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
         llm,
+        metrics: Arc::clone(&metrics),
     };
     let summarizing = tokio::spawn(summarizer.run(
         std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
         stop_evaluator.subscribe(),
     ));
     let delivering = tokio::spawn(
-        debrief_server::webhooks::Deliverer::new(Arc::clone(&store))?.run(
+        debrief_server::webhooks::Deliverer::new(Arc::clone(&store), Arc::clone(&metrics))?.run(
             std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
             stop_evaluator.subscribe(),
         ),

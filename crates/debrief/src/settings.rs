@@ -34,6 +34,12 @@ pub struct Settings {
     /// How often the server runs its background work (conversations that became due,
     /// sessions waiting for a summary), in milliseconds.
     pub evaluation_interval_ms: u64,
+    /// A background worker without progress for this long makes `/readyz` answer 503.
+    pub worker_stall_seconds: u64,
+    /// A sign-in token unused for this long stops working (the web session ends).
+    pub sign_in_idle_minutes: u64,
+    /// A sign-in token stops working this long after the sign-in, used or not.
+    pub sign_in_max_hours: u64,
     /// The LLM check of automated resolutions: `builtin`, `always-pass` or `always-fail`.
     pub resolution_judge: String,
     /// A TrueType font for PDF exports; empty: the first one found among the usual system
@@ -55,6 +61,9 @@ impl Default for Settings {
             max_body_bytes: 16 * 1024 * 1024,
             log_format: LogFormat::Text,
             evaluation_interval_ms: 1_000,
+            worker_stall_seconds: 900,
+            sign_in_idle_minutes: 60,
+            sign_in_max_hours: 12,
             resolution_judge: "builtin".into(),
             export_font: String::new(),
             secret_key: String::new(),
@@ -75,6 +84,9 @@ impl fmt::Debug for Settings {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("log_format", &self.log_format)
             .field("evaluation_interval_ms", &self.evaluation_interval_ms)
+            .field("worker_stall_seconds", &self.worker_stall_seconds)
+            .field("sign_in_idle_minutes", &self.sign_in_idle_minutes)
+            .field("sign_in_max_hours", &self.sign_in_max_hours)
             .field("resolution_judge", &self.resolution_judge)
             .field("export_font", &self.export_font)
             .field(
@@ -156,6 +168,12 @@ impl Settings {
              log_format = \"text\"\n\n\
              # how often due conversations are evaluated, in milliseconds\n\
              evaluation_interval_ms = {}\n\n\
+             # a background worker without progress for this long makes /readyz answer 503\n\
+             worker_stall_seconds = {}\n\n\
+             # sign-in tokens (the web session) end after this many idle minutes, and this many\n\
+             # hours after the sign-in in any case\n\
+             sign_in_idle_minutes = {}\n\
+             sign_in_max_hours = {}\n\n\
              # the LLM check of automated resolutions: builtin, llm (a model below), always-pass\n\
              # or always-fail; a company can choose its own in /api/v1/settings/engine\n\
              resolution_judge = {:?}\n\n\
@@ -184,6 +202,9 @@ impl Settings {
             defaults.listen,
             defaults.max_body_bytes,
             defaults.evaluation_interval_ms,
+            defaults.worker_stall_seconds,
+            defaults.sign_in_idle_minutes,
+            defaults.sign_in_max_hours,
             defaults.resolution_judge
         )
     }
@@ -202,6 +223,9 @@ fn setting_names() -> impl Iterator<Item = &'static str> {
         "max_body_bytes",
         "log_format",
         "evaluation_interval_ms",
+        "worker_stall_seconds",
+        "sign_in_idle_minutes",
+        "sign_in_max_hours",
         "resolution_judge",
         "export_font",
         "secret_key",

@@ -355,6 +355,7 @@ pub async fn rerun_verdict(
         &actor,
         &principal.company.time_zone,
         state.clock.now(),
+        &state.metrics,
     )
     .await;
     if verdict.verdict == VerdictKind::Pending {

@@ -16,7 +16,7 @@ use debrief_store::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{need, Caller, Permitted};
+use crate::auth::{check_grant, need, Caller, Permitted};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::records::json_body;
 use crate::AppState;
@@ -119,6 +119,7 @@ pub async fn create_role(
     let role = CustomRole {
         permissions: request.permissions.unwrap_or(copied),
     };
+    check_grant(&principal, role.permissions, &format!("role {}", request.name))?;
     put_typed(
         state.store.as_ref(),
         company,
@@ -161,14 +162,15 @@ pub async fn put_role(
         )));
     }
     let company = &principal.company.id;
-    if state
-        .store
-        .get_object(company, ObjectKind::Role, &name)
-        .await?
-        .is_none()
-    {
+    let Some(current) =
+        debrief_store::get_typed::<CustomRole>(state.store.as_ref(), company, ObjectKind::Role, &name)
+            .await?
+    else {
         return Err(ApiError::NotFound);
-    }
+    };
+    // Neither a role above the caller nor a right the caller lacks.
+    check_grant(&principal, current.permissions, &format!("role {name}"))?;
+    check_grant(&principal, request.permissions, "the changed role")?;
     let role = CustomRole {
         permissions: request.permissions,
     };
@@ -303,6 +305,8 @@ pub async fn create_user(
         }
     }
     check_role_exists(&state, company, &request.role).await?;
+    let granted = state.store.role_permissions(company, &request.role).await?;
+    check_grant(&principal, granted, &format!("role {}", request.role))?;
     let password_hash = request.password.as_deref().map(hash_password).transpose()?;
     let user = state
         .store
@@ -367,8 +371,14 @@ pub async fn update_user(
 ) -> ApiResult<Json<User>> {
     let request: UserChangeRequest = json_body(&body)?;
     let company = &principal.company.id;
+    // Nobody manages a user who holds more than they do (their password included).
+    let target = state.store.get_user(company, &id).await?;
+    let held = state.store.role_permissions(company, &target.role).await?;
+    check_grant(&principal, held, &format!("user {}", target.name))?;
     if let Some(role) = &request.role {
         check_role_exists(&state, company, role).await?;
+        let granted = state.store.role_permissions(company, role).await?;
+        check_grant(&principal, granted, &format!("role {role}"))?;
     }
     let change = UserChange {
         name: request.name,
@@ -469,7 +479,8 @@ pub struct SignInRequest {
 }
 
 /// `POST /api/v1/sign-in`: a user's e-mail and password at a company give a new API token
-/// (labelled `sign-in`). A wrong company, e-mail or password is the same 401.
+/// (labelled `sign-in`) that expires when idle or after its absolute limit (`sign_in_idle_minutes`,
+/// `sign_in_max_hours`). A wrong company, e-mail or password is the same 401.
 #[utoipa::path(
     post, path = "/api/v1/sign-in", tag = "people", operation_id = "people_sign_in",
     request_body(content = serde_json::Value, content_type = "application/json"),
@@ -492,7 +503,17 @@ pub async fn sign_in(
         .map_err(|_| ApiError::Unauthorized)?;
     let issued = state
         .store
-        .create_token(&candidate.company, &candidate.user_id, "sign-in", None)
+        .create_token(
+            &candidate.company,
+            &debrief_store::NewToken {
+                user_id: &candidate.user_id,
+                label: "sign-in",
+                role: None,
+                created_by: &candidate.user_id,
+                lifetime: Some(state.limits.sign_in),
+            },
+            state.clock.now(),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -3,11 +3,11 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use debrief_store::TokenInfo;
+use debrief_store::{NewToken, TokenInfo};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{need, Caller, Permitted};
+use crate::auth::{check_grant, need, Caller, Permitted};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::records::json_body;
 use crate::AppState;
@@ -25,6 +25,16 @@ pub struct NewTokenRequest {
     user_id: Option<String>,
 }
 
+/// A user missing from the company is a 422 on `user_id`.
+fn unknown_user(error: debrief_store::StoreError) -> ApiError {
+    match error {
+        debrief_store::StoreError::NotFound => ApiError::InvalidRecord(
+            debrief_core::RecordError::invalid("user_id", "no such user in the company"),
+        ),
+        other => other.into(),
+    }
+}
+
 /// `GET /api/v1/tokens`.
 #[utoipa::path(
     get, path = "/api/v1/tokens", tag = "tokens", operation_id = "tokens_list_tokens",
@@ -39,7 +49,8 @@ pub async fn list_tokens(
 }
 
 /// `POST /api/v1/tokens`: a new token for the calling user (or `user_id`), or with `role` an
-/// integration token; its secret is in this answer only.
+/// integration token; its secret is in this answer only. It never holds a permission its
+/// creator lacks (403), now or later: it acts with at most its creator's current rights.
 #[utoipa::path(
     post, path = "/api/v1/tokens", tag = "tokens", operation_id = "tokens_create_token",
     request_body(content = serde_json::Value, content_type = "application/json"),
@@ -59,25 +70,40 @@ pub async fn create_token(
             "must be 1 to 100 characters",
         )));
     }
-    if let Some(role) = &request.role {
-        crate::routes::people::check_role_exists(&state, &principal.company.id, role).await?;
-    }
+    let company = &principal.company.id;
     let user_id = request.user_id.as_deref().unwrap_or(&principal.user_id);
+    // The token acts with its role's permissions, else its user's: none beyond the caller's.
+    let role = match &request.role {
+        Some(role) => {
+            crate::routes::people::check_role_exists(&state, company, role).await?;
+            role.clone()
+        }
+        None => {
+            state
+                .store
+                .get_user(company, user_id)
+                .await
+                .map_err(unknown_user)?
+                .role
+        }
+    };
+    let granted = state.store.role_permissions(company, &role).await?;
+    check_grant(&principal, granted, &format!("a token with the role {role}"))?;
     let issued = state
         .store
         .create_token(
-            &principal.company.id,
-            user_id,
-            label,
-            request.role.as_deref(),
+            company,
+            &NewToken {
+                user_id,
+                label,
+                role: request.role.as_deref(),
+                created_by: &principal.user_id,
+                lifetime: None,
+            },
+            state.clock.now(),
         )
         .await
-        .map_err(|error| match error {
-            debrief_store::StoreError::NotFound => ApiError::InvalidRecord(
-                debrief_core::RecordError::invalid("user_id", "no such user in the company"),
-            ),
-            other => other.into(),
-        })?;
+        .map_err(unknown_user)?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"token": issued.secret.expose(), "info": issued.info})),

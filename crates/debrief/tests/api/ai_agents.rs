@@ -207,6 +207,7 @@ async fn usage_shows_the_month_from_allowance_overage_and_by_channel() {
         judge: debrief_llm::engine::ResolutionCheck::InProcess(Judge::AlwaysPass),
         llm: app.llm.clone(),
         name: "test".into(),
+        metrics: Default::default(),
     };
 
     let recorded = evaluator

@@ -45,6 +45,7 @@ async fn the_servers_statement_is_its_exported_history_simulated() {
         ),
         llm: app.llm.clone(),
         name: "test".into(),
+        metrics: Default::default(),
     };
     let token = app.token.clone();
     let call = |method: Method, path: &str, body: Option<Value>| {

@@ -68,9 +68,10 @@ async fn create_company_prints_a_working_token_as_the_last_line() {
     let token = create_company(&database.url, directory.path());
     let store = debrief_store::connect(&database.url).await.expect("store");
     let principal = store
-        .authenticate(&token)
+        .authenticate(&token, chrono::Utc::now())
         .await
         .expect("auth")
+        .principal()
         .expect("token works");
     let again = debrief(
         &[

@@ -22,6 +22,7 @@ fn evaluator(app: &TestApp, judge: Judge) -> Evaluator {
         judge: ResolutionCheck::InProcess(judge),
         llm: app.llm.clone(),
         name: "test-evaluator".into(),
+        metrics: Default::default(),
     }
 }
 

@@ -170,6 +170,7 @@ async fn a_company_on_an_llm_engine_gets_redacted_model_summaries_and_llm_verdic
         judge: ResolutionCheck::InProcess(Judge::AlwaysPass),
         llm: app.llm.clone(),
         name: "test".into(),
+        metrics: Default::default(),
     };
     let recorded = evaluator
         .run_once(Utc.with_ymd_and_hms(2026, 6, 10, 0, 0, 0).single().unwrap())

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `debrief` binary's HTTP API (through a real socket) and commands.
 
 mod ai_agents;
+mod authorization;
 mod billing;
 mod cli;
 mod connectors;

@@ -20,6 +20,8 @@ pub struct TestApp {
     pub client: Client,
     /// The LLM engines the server was given.
     pub llm: Backends,
+    /// The server's metrics (workers run by a test count into them too).
+    pub metrics: Arc<debrief_server::metrics::Metrics>,
     database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -31,6 +33,7 @@ pub struct TestAppBuilder {
     postgres: bool,
     clock: debrief_server::clock::Clock,
     llm: Backends,
+    stall_after: std::time::Duration,
 }
 
 impl TestAppBuilder {
@@ -43,6 +46,18 @@ impl TestAppBuilder {
     /// Handlers read this clock instead of the system's.
     pub fn with_clock(mut self, clock: debrief_server::clock::Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// `/readyz` fails for a worker without progress for this long.
+    pub fn with_stall_after(mut self, stall_after: std::time::Duration) -> Self {
+        self.stall_after = stall_after;
+        self
+    }
+
+    /// Sets the sign-in tokens' idle and absolute limits.
+    pub fn with_sign_in_lifetime(mut self, lifetime: debrief_store::TokenLifetime) -> Self {
+        self.limits.sign_in = lifetime;
         self
     }
 
@@ -74,7 +89,9 @@ impl TestAppBuilder {
             .expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let (shutdown, stop) = oneshot::channel::<()>();
+        let metrics = Arc::new(debrief_server::metrics::Metrics::new(self.stall_after));
         let state = AppState {
+            metrics: Arc::clone(&metrics),
             clock: self.clock.clone(),
             export_font: None,
             secrets: Some(
@@ -101,6 +118,7 @@ impl TestAppBuilder {
             token: created.admin_token.secret.expose().to_string(),
             client: Client::new(),
             llm: self.llm,
+            metrics,
             database: Some(database),
             shutdown: Some(shutdown),
             server: Some(server),
@@ -115,6 +133,7 @@ impl TestApp {
             postgres: false,
             clock: debrief_server::clock::Clock::system(),
             llm: Backends::default(),
+            stall_after: debrief_server::metrics::DEFAULT_STALL_AFTER,
         }
     }
 
@@ -202,6 +221,7 @@ impl TestApp {
             store: self.store.clone(),
             engine: std::sync::Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
             llm: self.llm.clone(),
+            metrics: Arc::clone(&self.metrics),
         }
         .run_once(chrono::Utc::now())
         .await
