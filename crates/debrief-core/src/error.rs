@@ -56,6 +56,90 @@ impl RecordError {
 /// The field name used when the record as a whole has the wrong shape (JSONPath's root).
 pub const ROOT_FIELD: &str = "$";
 
+/// Longest id or key a record may carry (session, conversation, supporter, device, module and
+/// policy ids, idempotency keys): ids are stored as indexed columns.
+pub const MAX_ID_BYTES: usize = 200;
+
+/// A 422-style error unless `value` (the id in `field`) is non-empty, at most
+/// [`MAX_ID_BYTES`] long and free of control characters.
+pub fn check_id(field: &str, value: &str) -> std::result::Result<(), RecordError> {
+    if value.trim().is_empty() {
+        return Err(RecordError::invalid(field, "must not be empty"));
+    }
+    if value.len() > MAX_ID_BYTES {
+        return Err(RecordError::invalid(
+            field,
+            format!("is longer than {MAX_ID_BYTES} bytes"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(RecordError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Rejects JSON text holding a NUL character (`\u0000`) in any string, naming the field: no
+/// database text column holds one, so it is refused at the edge on every backend alike.
+pub fn reject_nul(json: &str) -> std::result::Result<(), RecordError> {
+    if !has_nul_escape(json.as_bytes()) {
+        return Ok(());
+    }
+    let field = serde_json::from_str::<serde_json::Value>(json)
+        .ok()
+        .and_then(|value| nul_path(&value, String::new()))
+        .unwrap_or_else(|| ROOT_FIELD.to_string());
+    Err(RecordError::invalid(
+        field,
+        "must not contain a NUL character (\\u0000)",
+    ))
+}
+
+/// Whether JSON text has a `\u0000` escape (a backslash escape, not an escaped backslash
+/// followed by `u0000`).
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    let mut index = 0;
+    while let Some(offset) = bytes[index..].iter().position(|byte| *byte == b'\\') {
+        let at = index + offset;
+        match bytes.get(at + 1) {
+            Some(b'u') if bytes.get(at + 2..at + 6) == Some(b"0000") => return true,
+            Some(_) => index = at + 2,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// The path (`turns[3].text`) of the first string, or key, holding a NUL.
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => {
+            Some(if path.is_empty() { ROOT_FIELD.to_string() } else { path })
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| nul_path(item, format!("{path}[{index}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(join(key))
+            } else {
+                nul_path(item, join(key))
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// serde_json appends " at line L column C"; the position is reported separately.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -74,6 +158,32 @@ fn join_missing_field(path: String, message: &str) -> String {
         Some(name) => format!("{path}.{name}"),
         None if path.is_empty() => ROOT_FIELD.to_string(),
         None => path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_is_named_by_its_field_and_an_escaped_backslash_is_not_one() {
+        let error = reject_nul(r#"{"id": "s", "turns": [{"text": "ok"}, {"text": "a\u0000b"}]}"#)
+            .expect_err("a NUL");
+        assert_eq!(error.field.as_deref(), Some("turns[1].text"));
+        assert!(reject_nul(r#"{"path": "C:\\u0000dir"}"#).is_ok());
+        assert!(reject_nul(r#"{"text": "\"quoted\" and \\ fine"}"#).is_ok());
+    }
+
+    #[test]
+    fn ids_have_a_length_and_no_control_characters() {
+        assert!(check_id("supporter.id", "u-ana").is_ok());
+        let long = "x".repeat(MAX_ID_BYTES + 1);
+        assert_eq!(
+            check_id("supporter.id", &long).map_err(|error| error.field),
+            Err(Some("supporter.id".to_string()))
+        );
+        assert!(check_id("id", "a\u{7}b").is_err());
+        assert!(check_id("id", "  ").is_err());
     }
 }
 

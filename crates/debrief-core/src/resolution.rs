@@ -284,9 +284,11 @@ impl Conversation {
     /// are ignored, events are put in time order.
     pub fn parse_json(text: &str) -> Result<Conversation, RecordError> {
         let raw: RawConversation<'_> = crate::timestamp::from_json_with_path(text)?;
-        if raw.id.trim().is_empty() {
-            return Err(RecordError::invalid("id", "must not be empty"));
+        crate::error::check_id("id", &raw.id)?;
+        if let Some(channel) = &raw.channel {
+            crate::error::check_id("channel", channel)?;
         }
+        crate::error::reject_nul(text)?;
         let hours = raw.session_duration_hours.unwrap_or(WINDOW_HOURS as f64);
         if !(hours > 0.0 && hours.is_finite() && hours < 1.0e6) {
             return Err(RecordError::invalid(

@@ -198,6 +198,7 @@ impl Session {
     pub fn parse_json(text: &str) -> Result<Session, RecordError> {
         let session: Session = crate::timestamp::from_json_with_path(text)?;
         session.validate()?;
+        crate::error::reject_nul(text)?;
         Ok(session)
     }
 
@@ -217,6 +218,18 @@ impl Session {
                 "id",
                 "must not contain control characters",
             ));
+        }
+        let ids = [
+            ("supporter.id", self.supporter.as_ref().and_then(|p| p.id.as_deref())),
+            ("remote_user.id", self.remote_user.as_ref().and_then(|p| p.id.as_deref())),
+            ("device.id", self.device.as_ref().and_then(|d| d.id.as_deref())),
+            ("device.policy", self.device.as_ref().and_then(|d| d.policy.as_deref())),
+            ("module.id", self.module.as_ref().and_then(|m| m.id.as_deref())),
+        ];
+        for (field, id) in ids {
+            if let Some(id) = id {
+                crate::error::check_id(field, id)?;
+            }
         }
         if let (Some(started), Some(ended)) = (self.started_at, self.ended_at) {
             if ended < started {

@@ -8,6 +8,11 @@
 //!   with `{"ParentId": CASE_ID, "CommentBody": TEXT, "IsPublished": false}` and a bearer token;
 //!   a session without a case is refused.
 //!
+//! A ticket is used only when it has the shape of the system's record ids — a ServiceNow
+//! `sys_id` is 32 hexadecimal characters, a Salesforce id 15 or 18 letters and digits — and is
+//! percent-encoded into the URL all the same, so that no ticket (sent by a caller or carried by
+//! an ingested session) can point the request at another table or add a query.
+//!
 //! TEXT is the summary as the Markdown export writes it, in the company's language. The
 //! password and the token are sealed at rest (`crate::secrets`).
 
@@ -114,6 +119,9 @@ impl Connector {
 pub enum PushError {
     #[error("the session names no Salesforce case: send `ticket` with the case id")]
     NoCase,
+    /// The ticket is not an id of the system's records: why.
+    #[error("{0}")]
+    InvalidTicket(&'static str),
     #[error("the {system} request failed: {reason}")]
     Remote {
         system: &'static str,
@@ -132,6 +140,40 @@ pub struct Pushed {
     pub record_id: Option<String>,
 }
 
+/// A ServiceNow `sys_id`: 32 hexadecimal characters.
+pub fn servicenow_sys_id(ticket: &str) -> Result<&str, PushError> {
+    if ticket.len() == 32 && ticket.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        Ok(ticket)
+    } else {
+        Err(PushError::InvalidTicket(
+            "a ServiceNow ticket must be the incident's sys_id: 32 hexadecimal characters",
+        ))
+    }
+}
+
+/// A Salesforce record id: 15 or 18 letters and digits.
+pub fn salesforce_id(ticket: &str) -> Result<&str, PushError> {
+    if matches!(ticket.len(), 15 | 18) && ticket.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
+        Ok(ticket)
+    } else {
+        Err(PushError::InvalidTicket(
+            "a Salesforce ticket must be the case id: 15 or 18 letters and digits",
+        ))
+    }
+}
+
+/// Whether `version` is a Salesforce REST API version (`v59.0`).
+pub fn is_salesforce_version(version: &str) -> bool {
+    version
+        .strip_prefix('v')
+        .and_then(|number| number.split_once('.'))
+        .is_some_and(|(major, minor)| {
+            (1..=3).contains(&major.len())
+                && minor.len() == 1
+                && major.bytes().chain(minor.bytes()).all(|byte| byte.is_ascii_digit())
+        })
+}
+
 /// Sends `title` and `text` to the ticket `ticket` of `connector` (opened credentials).
 pub async fn push(
     client: &reqwest::Client,
@@ -145,10 +187,16 @@ pub async fn push(
         Connector::Servicenow {
             username, password, ..
         } => {
-            let (method, url, body) = match ticket {
+            let (method, url, body) = match ticket.map(servicenow_sys_id).transpose()? {
                 Some(sys_id) => (
                     "PATCH",
-                    format!("{base}/api/now/table/incident/{sys_id}"),
+                    format!(
+                        "{base}/api/now/table/incident/{}",
+                        percent_encoding::utf8_percent_encode(
+                            sys_id,
+                            percent_encoding::NON_ALPHANUMERIC
+                        )
+                    ),
                     json!({"work_notes": text}),
                 ),
                 None => (
@@ -177,7 +225,12 @@ pub async fn push(
             api_version,
             ..
         } => {
-            let case = ticket.ok_or(PushError::NoCase)?;
+            let case = salesforce_id(ticket.ok_or(PushError::NoCase)?)?;
+            if !is_salesforce_version(api_version) {
+                return Err(PushError::InvalidTicket(
+                    "the connector's api_version is not of the form v59.0",
+                ));
+            }
             let url = format!("{base}/services/data/{api_version}/sobjects/CaseComment");
             (
                 "salesforce",

@@ -151,6 +151,47 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Gives the framework's own plain-text errors (a body over the limit, a path or query that
+/// does not parse, a method the route lacks) the API's JSON error shape.
+pub async fn json_errors(response: Response) -> Response {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/plain"));
+    let status = response.status();
+    if !(plain || response.headers().get(header::CONTENT_TYPE).is_none())
+        || !(status.is_client_error() || status.is_server_error())
+    {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+        .unwrap_or_default();
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(if text.is_empty() {
+            String::from("the body is too large")
+        } else {
+            text
+        }),
+        StatusCode::NOT_FOUND => ApiError::NotFound,
+        StatusCode::UNAUTHORIZED => ApiError::Unauthorized,
+        StatusCode::INTERNAL_SERVER_ERROR => ApiError::Internal(text),
+        _ => {
+            let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+            let body = json!({
+                "code": message.replace([' ', '-'], "_"),
+                "message": if text.is_empty() { message } else { text },
+            });
+            return (status, Json(body)).into_response();
+        }
+    };
+    let mut response = error.into_response();
+    *response.status_mut() = status;
+    response
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {

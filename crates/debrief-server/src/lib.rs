@@ -73,7 +73,10 @@ pub struct AppState {
 
 /// The whole HTTP application: health checks, the API under `/api/v1` and the web pages.
 pub fn router(state: AppState) -> Router {
-    let api = api_router().with_state(state.clone());
+    let api = api_router()
+        .layer(axum::middleware::from_fn(check_path_ids))
+        .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .with_state(state.clone());
     let pages = web::router(api.clone(), state.clock.clone());
     Router::new()
         .route("/healthz", get(routes::health::healthz))
@@ -83,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(pages)
         .fallback(|| async { ApiError::NotFound })
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state.metrics),
             count_request,
@@ -97,6 +101,27 @@ pub fn router(state: AppState) -> Router {
                 )
             }),
         )
+}
+
+/// Refuses an API path whose segments (the ids in it) are too long or hold control characters,
+/// with a 422 on `id`: the same answer on both backends, before any store sees the id.
+async fn check_path_ids(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    for segment in request.uri().path().split('/') {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        if decoded.len() > debrief_core::error::MAX_ID_BYTES
+            || decoded.chars().any(char::is_control)
+        {
+            let error = debrief_core::error::check_id("id", &decoded)
+                .err()
+                .unwrap_or_else(|| debrief_core::RecordError::invalid("id", "is not an id"));
+            return ApiError::InvalidRecord(error).into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// Counts each answered request by method, route template (`unmatched` when none) and status.

@@ -117,6 +117,39 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
+    /// Inserts session rows in one transaction; the ids newly stored.
+    async fn write_session_rows(
+        &self,
+        company: &CompanyId,
+        rows: &[&SessionRow<'_>],
+        now: i64,
+    ) -> Result<HashSet<String>> {
+        let mut stored_ids: HashSet<String> = HashSet::with_capacity(rows.len());
+        let mut transaction = self.pool.begin().await?;
+        for chunk in rows.chunks(self.backend.insert_chunk_rows()) {
+            let sql = insert_sessions_sql(chunk.len());
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                query = query
+                    .bind(&company.0)
+                    .bind(row.session.id.as_str())
+                    .bind(row.session.channel.as_str())
+                    .bind(row.session.platform().map(|platform| platform.as_str()))
+                    .bind(row.session.supporter_id())
+                    .bind(row.started_at)
+                    .bind(row.sort_at)
+                    .bind(row.body.as_slice())
+                    .bind(now)
+                    .bind(consent_text(row.session.consent));
+            }
+            for returned in query.fetch_all(&mut *transaction).await? {
+                stored_ids.insert(returned.try_get("external_id")?);
+            }
+        }
+        transaction.commit().await?;
+        Ok(stored_ids)
+    }
+
     /// Connects to `url` (a SQLite file is created when missing) and applies the migrations.
     pub async fn connect(url: &str) -> Result<SqlStore> {
         let store = SqlStore::connect_without_migrating(url).await?;
@@ -226,6 +259,33 @@ fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
             .map(from_micros)
             .transpose()?,
     })
+}
+
+/// Attempts of a transaction that a deadlock or serialization failure rolled back.
+const CONFLICT_ATTEMPTS: u32 = 4;
+
+/// Runs `transaction` again (after a short, growing pause) when the database rolled it back
+/// for a deadlock (`40P01`) or a serialization failure (`40001`); other errors and the last
+/// attempt's are returned.
+pub(crate) async fn retry_on_conflict<T, F, Fut>(mut transaction: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match transaction().await {
+            Err(StoreError::Database(sqlx::Error::Database(error)))
+                if attempt < CONFLICT_ATTEMPTS
+                    && matches!(error.code().as_deref(), Some("40P01" | "40001")) =>
+            {
+                tracing::debug!(attempt, error = %error, "transaction rolled back: running it again");
+                tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
 }
 
 /// A session body as stored: its JSON, lz4-compressed (a quarter of the bytes to write, on
@@ -550,29 +610,13 @@ impl SessionStore for SqlStore {
             row_positions.push(position);
         }
 
-        let mut stored_ids: HashSet<String> = HashSet::with_capacity(rows.len());
-        let mut transaction = self.pool.begin().await?;
-        for chunk in rows.chunks(self.backend.insert_chunk_rows()) {
-            let sql = insert_sessions_sql(chunk.len());
-            let mut query = sqlx::query(&sql);
-            for row in chunk {
-                query = query
-                    .bind(&company.0)
-                    .bind(row.session.id.as_str())
-                    .bind(row.session.channel.as_str())
-                    .bind(row.session.platform().map(|platform| platform.as_str()))
-                    .bind(row.session.supporter_id())
-                    .bind(row.started_at)
-                    .bind(row.sort_at)
-                    .bind(row.body.as_slice())
-                    .bind(now)
-                    .bind(consent_text(row.session.consent));
-            }
-            for returned in query.fetch_all(&mut *transaction).await? {
-                stored_ids.insert(returned.try_get("external_id")?);
-            }
-        }
-        transaction.commit().await?;
+        // In key order, so that two servers storing overlapping batches lock the same rows in
+        // the same order (no deadlock); a deadlock or serialization failure all the same is
+        // retried.
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by(|left, right| rows[*left].session.id.cmp(&rows[*right].session.id));
+        let sorted: Vec<&SessionRow<'_>> = order.iter().map(|index| &rows[*index]).collect();
+        let stored_ids = retry_on_conflict(|| self.write_session_rows(company, &sorted, now)).await?;
 
         for (row, position) in rows.iter().zip(row_positions) {
             if stored_ids.contains(row.session.id.as_str()) {

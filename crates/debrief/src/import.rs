@@ -86,6 +86,8 @@ impl ImportReport {
 /// Parsed lines on their way to the store.
 struct Batch {
     sessions: Vec<SessionRecord>,
+    /// The line number of each session.
+    session_lines: Vec<u64>,
     rejected: Vec<(u64, RecordError)>,
     lines: u64,
     bytes: u64,
@@ -124,6 +126,7 @@ fn read_batches(
     let mut line_number = 0u64;
     let new_batch = || Batch {
         sessions: Vec::with_capacity(batch_size),
+        session_lines: Vec::with_capacity(batch_size),
         rejected: Vec::new(),
         lines: 0,
         bytes: 0,
@@ -149,7 +152,10 @@ fn read_batches(
         let content = line.trim_ascii();
         if !content.is_empty() {
             match parse_line(content, &company) {
-                Ok(session) => batch.sessions.push(session),
+                Ok(session) => {
+                    batch.sessions.push(session);
+                    batch.session_lines.push(line_number);
+                }
                 Err(error) => batch.rejected.push((line_number, error)),
             }
         }
@@ -219,6 +225,41 @@ impl Progress {
 }
 
 /// Imports `path` (`-` for standard input) into `company`'s sessions.
+/// Stores a batch the database refused as a whole one session at a time, so that the good
+/// lines are kept and each refused one is reported with its line; an error when none could
+/// be stored (the database itself is failing).
+async fn store_one_by_one(
+    store: &dyn Store,
+    company: &Company,
+    batch: &Batch,
+) -> Result<(Vec<InsertOutcome>, Vec<(u64, RecordError)>), debrief_store::StoreError> {
+    let mut outcomes = Vec::with_capacity(batch.sessions.len());
+    let mut refused = Vec::new();
+    let mut last_error = None;
+    for (session, line) in batch.sessions.iter().zip(&batch.session_lines) {
+        match store
+            .insert_sessions(&company.id, std::slice::from_ref(session))
+            .await
+        {
+            Ok(stored) => outcomes.extend(stored),
+            Err(error) => {
+                refused.push((
+                    *line,
+                    RecordError::invalid(
+                        debrief_core::error::ROOT_FIELD,
+                        format!("the database refused it: {error}"),
+                    ),
+                ));
+                last_error = Some(error);
+            }
+        }
+    }
+    match last_error {
+        Some(error) if outcomes.is_empty() => Err(error),
+        _ => Ok((outcomes, refused)),
+    }
+}
+
 pub async fn import_file(
     store: Arc<dyn Store>,
     company: &Company,
@@ -242,11 +283,18 @@ pub async fn import_file(
     let mut report = ImportReport::default();
     let mut bytes = 0u64;
     while let Some(batch) = receiver.recv().await {
-        let batch = batch?;
-        let outcomes = store
-            .insert_sessions(&company.id, &batch.sessions)
-            .await
-            .context("storing a batch of sessions")?;
+        let mut batch = batch?;
+        let outcomes = match store.insert_sessions(&company.id, &batch.sessions).await {
+            Ok(outcomes) => outcomes,
+            Err(error) => {
+                let (outcomes, refused) = store_one_by_one(store.as_ref(), company, &batch)
+                    .await
+                    .with_context(|| format!("storing a batch of sessions: {error}"))?;
+                batch.rejected.extend(refused);
+                batch.rejected.sort_by_key(|(line, _)| *line);
+                outcomes
+            }
+        };
         for outcome in outcomes {
             match outcome {
                 InsertOutcome::Stored => report.stored += 1,

@@ -13,20 +13,11 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::auth::{need, Permitted};
+use crate::routes::records::json_body;
 use crate::error::{ApiError, ApiResult};
 use crate::timeline::meter;
 use crate::AppState;
 use debrief_core::billing::timeline_time;
-
-fn json_body(body: &[u8]) -> ApiResult<Map<String, Value>> {
-    match serde_json::from_slice(body).map_err(|error| ApiError::malformed_json(&error))? {
-        Value::Object(fields) => Ok(fields),
-        _ => Err(ApiError::InvalidRecord(RecordError::invalid(
-            debrief_core::error::ROOT_FIELD,
-            "must be an object",
-        ))),
-    }
-}
 
 /// Whether new AI-agent conversations are accepted now: the reason when they are not.
 pub async fn refusal_reason(state: &AppState, company: &Company) -> ApiResult<Option<String>> {
@@ -74,7 +65,7 @@ pub async fn set_plan(
     Permitted(principal, _): Permitted<need::BillingManage>,
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
-    let plan = json_body(&body)?;
+    let plan: Map<String, Value> = json_body(&body)?;
     let now = state.clock.now();
     let line = account_line(&principal.company, plan, now);
     let event = TimedEvent::parse_json(&line.to_string()).map_err(|mut error| {
@@ -148,7 +139,7 @@ pub async fn add_change(
     Permitted(principal, _): Permitted<need::BillingManage>,
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
-    let mut change = json_body(&body)?;
+    let mut change: Map<String, Value> = json_body(&body)?;
     let now = state.clock.now();
     change.insert("at".into(), json!(timeline_time(now)));
     let line = Value::Object(change).to_string();

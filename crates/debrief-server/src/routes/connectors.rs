@@ -87,6 +87,20 @@ pub async fn put_connector(
             "must be an http or https URL",
         )));
     }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            "instance_url",
+            "must be the instance's address alone: no query, fragment or credentials",
+        )));
+    }
+    if let Connector::Salesforce { api_version, .. } = &connector {
+        if !crate::connectors::is_salesforce_version(api_version) {
+            return Err(ApiError::InvalidRecord(RecordError::invalid(
+                "api_version",
+                "must be a version like v59.0",
+            )));
+        }
+    }
     let sealed = connector
         .with_secret(secrets(&state)?, true)
         .map_err(sealing_error)?;
@@ -190,7 +204,7 @@ pub async fn push_summary(
     .await
     .map(Json)
     .map_err(|error| match error {
-        PushError::NoCase => {
+        PushError::NoCase | PushError::InvalidTicket(_) => {
             ApiError::InvalidRecord(RecordError::invalid("ticket", error.to_string()))
         }
         PushError::Remote { .. } => ApiError::Upstream(error.to_string()),

@@ -334,7 +334,9 @@ pub async fn rerun_verdict(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::BillingManage>,
     Path(id): Path<String>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
+    crate::routes::records::no_body(&body)?;
     let stored = state
         .store
         .get_conversation(&principal.company.id, &id)

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::auth::{need, Permitted};
 use crate::credits::{charge, open_months, purchase_addon, settings, zone_of, NO_CREDITS};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::records::json_body;
+use crate::routes::records::{json_body, no_body};
 use crate::AppState;
 
 /// Largest ledger page.
@@ -176,6 +176,9 @@ pub async fn post_purchase(
             format!("must be 1 to {MAX_PACKS}"),
         )));
     }
+    if let Some(key) = &request.idempotency_key {
+        debrief_core::error::check_id("idempotency_key", key).map_err(ApiError::InvalidRecord)?;
+    }
     let (granted, purchase) = purchase_addon(
         state.store.as_ref(),
         &principal.company,
@@ -207,7 +210,9 @@ pub async fn post_purchase(
 pub async fn post_cancel_renewal(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::BillingManage>,
+    body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
+    no_body(&body)?;
     state
         .store
         .cancel_addon_renewal(&principal.company.id, state.clock.now())
@@ -328,7 +333,9 @@ pub async fn post_ai_action(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::InsightsGenerate>,
     Path(id): Path<String>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
+    no_body(&body)?;
     let store = state.store.as_ref();
     store.get_session(&principal.company.id, &id).await?;
     match charge(store, &principal.company, &id, state.clock.now()).await? {

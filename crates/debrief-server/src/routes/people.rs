@@ -304,6 +304,10 @@ pub async fn create_user(
             )));
         }
     }
+    if let Some(supporter_id) = &request.supporter_id {
+        debrief_core::error::check_id("supporter_id", supporter_id)
+            .map_err(ApiError::InvalidRecord)?;
+    }
     check_role_exists(&state, company, &request.role).await?;
     let granted = state.store.role_permissions(company, &request.role).await?;
     check_grant(&principal, granted, &format!("role {}", request.role))?;

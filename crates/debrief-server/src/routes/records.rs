@@ -9,17 +9,47 @@ use serde_json::value::RawValue;
 
 use crate::error::{ApiError, ApiResult};
 
-/// Reads a JSON request body as `T`: a syntax error is a 400 with line and column, a wrong
-/// field a 422 naming it (`permissions[2]`).
+/// Reads a JSON request body as `T`, strictly: one JSON object and nothing after it. A syntax
+/// error (or anything after the object) is a 400 with line and column, another JSON value in
+/// place of the object (`[]`, `"x"`) a 422 on `$`, a wrong field a 422 naming it
+/// (`permissions[2]`), as is a NUL character in any string.
 pub fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
+    if first.is_some_and(|byte| *byte != b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            .map_err(|error| ApiError::malformed_json(&error))?;
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            debrief_core::error::ROOT_FIELD,
+            "must be a JSON object",
+        )));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         if error.inner().is_data() {
             ApiError::InvalidRecord(RecordError::from_serde_path(error))
         } else {
             ApiError::malformed_json(error.inner())
         }
-    })
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| ApiError::malformed_json(&error))?;
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        debrief_core::error::reject_nul(text).map_err(ApiError::InvalidRecord)?;
+    }
+    Ok(value)
+}
+
+/// Checks the body of a call that takes none: empty, or an empty JSON object.
+pub fn no_body(bytes: &[u8]) -> ApiResult<()> {
+    /// The only body such a call accepts.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Nothing {}
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    json_body::<Nothing>(bytes).map(drop)
 }
 
 /// Most records one request may carry.

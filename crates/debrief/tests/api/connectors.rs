@@ -25,6 +25,7 @@ fn header(headers: &HeaderMap, name: &str) -> String {
 /// ServiceNow wants basic auth as admin:pw (base64 "YWRtaW46cHc="), JSON, and `work_notes`;
 /// Salesforce a bearer token and a CaseComment with ParentId and CommentBody.
 async fn ticketing(accepted: Accepted) -> String {
+    let unexpected = accepted.clone();
     let (patch, create, comment) = (accepted.clone(), accepted.clone(), accepted);
     let app = axum::Router::new()
         .route(
@@ -102,6 +103,20 @@ async fn ticketing(accepted: Accepted) -> String {
                 }
             }),
         );
+    // Anything else reaching the stand-in is recorded as what it is: a request that should not
+    // have been sent.
+    let stray = unexpected;
+    let app = app.fallback(move |method: Method, uri: axum::http::Uri| {
+        let stray = stray.clone();
+        async move {
+            stray.lock().expect("lock").push((
+                method.to_string(),
+                uri.to_string(),
+                Value::Null,
+            ));
+            StatusCode::NOT_FOUND
+        }
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -120,7 +135,7 @@ async fn summaries_go_into_servicenow_incidents_and_salesforce_cases() {
     let accepted: Accepted = Arc::default();
     let base = ticketing(accepted.clone()).await;
     let mut with_ticket = session_json("tk-1");
-    with_ticket["ticket"] = json!("a1b2c3");
+    with_ticket["ticket"] = json!("46d44a5cdb1232003c4f2a8c4b961941");
     app.call(
         Method::POST,
         "/api/v1/sessions",
@@ -161,7 +176,7 @@ async fn summaries_go_into_servicenow_incidents_and_salesforce_cases() {
     let (created, create_answer) = push("tk-2", json!({"connector": "servicenow"})).await;
     let (commented, comment_answer) = push(
         "tk-1",
-        json!({"connector": "salesforce", "ticket": "500XX0001"}),
+        json!({"connector": "salesforce", "ticket": "500XX00000ABCDE"}),
     )
     .await;
     let (no_case, no_case_body) = push("tk-2", json!({"connector": "salesforce"})).await;
@@ -174,7 +189,7 @@ async fn summaries_go_into_servicenow_incidents_and_salesforce_cases() {
     .await;
     let (refused, refused_body) = push(
         "tk-1",
-        json!({"connector": "salesforce", "ticket": "500XX0001"}),
+        json!({"connector": "salesforce", "ticket": "500XX00000ABCDE"}),
     )
     .await;
     let (_, listed) = app
@@ -204,7 +219,7 @@ async fn summaries_go_into_servicenow_incidents_and_salesforce_cases() {
         (patched, patch_answer["method"].as_str()),
         (200, Some("PATCH"))
     );
-    assert_eq!(patch_answer["record_id"], "a1b2c3");
+    assert_eq!(patch_answer["record_id"], "46d44a5cdb1232003c4f2a8c4b961941");
     assert_eq!(
         (created, create_answer["record_id"].as_str()),
         (200, Some("new-incident-1"))
@@ -225,12 +240,12 @@ async fn summaries_go_into_servicenow_incidents_and_salesforce_cases() {
     assert_eq!(accepted.len(), 3);
     assert_eq!(
         (accepted[0].0.as_str(), accepted[0].1.as_str()),
-        ("PATCH", "incident/a1b2c3")
+        ("PATCH", "incident/46d44a5cdb1232003c4f2a8c4b961941")
     );
     assert!(accepted[0].2["work_notes"]
         .as_str()
         .is_some_and(|notes| notes.contains("Microsoft Outlook")));
-    assert_eq!(accepted[2].2["ParentId"], "500XX0001");
+    assert_eq!(accepted[2].2["ParentId"], "500XX00000ABCDE");
     assert_eq!(accepted[2].2["IsPublished"], false);
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(2));
     assert_eq!(
@@ -241,5 +256,96 @@ async fn summaries_go_into_servicenow_incidents_and_salesforce_cases() {
     assert!(stored["password"]
         .as_str()
         .is_some_and(|sealed| sealed.len() > 40));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tickets_cannot_point_a_push_at_another_record_or_add_a_query() {
+    let app = TestApp::spawn().await;
+    app.enable_insights(&app.token).await;
+    let accepted: Accepted = Arc::default();
+    let base = ticketing(accepted.clone()).await;
+    for connector in [
+        json!({"kind": "servicenow", "instance_url": base, "username": "admin", "password": "pw"}),
+        json!({"kind": "salesforce", "instance_url": base, "access_token": "sf-token"}),
+    ] {
+        let kind = connector["kind"].as_str().unwrap_or_default().to_string();
+        let (status, _) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/connectors/{kind}"),
+                &app.token,
+                Some(connector),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    // A session that carries a hostile ticket itself.
+    let mut carried = session_json("tk-evil");
+    carried["ticket"] = json!("../../sys_user/6816f79cc0a8016401c5a33be04be441?sysparm_fields=roles");
+    app.call(Method::POST, "/api/v1/sessions", &app.token, Some(carried))
+        .await;
+    app.summarize_now().await;
+
+    let hostile = [
+        "../sys_user/6816f79cc0a8016401c5a33be04be441?sysparm_fields=roles",
+        "46d44a5cdb1232003c4f2a8c4b961941?sysparm_fields=roles",
+        "46d44a5cdb1232003c4f2a8c4b961941/../../sys_user",
+        "%2e%2e%2fsys_user%2f6816f79cc0a8016401c5a33be04be441",
+        "46d44a5cdb1232003c4f2a8c4b96194#",
+        "500XX00000ABCDE\",\"IsPublished\":true,\"x\":\"",
+        "500XX00000ABCD/../../sobjects/User",
+    ];
+    for connector in ["servicenow", "salesforce"] {
+        for ticket in hostile {
+            let (status, body) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/sessions/tk-evil/summary/push",
+                    &app.token,
+                    Some(json!({"connector": connector, "ticket": ticket})),
+                )
+                .await;
+            assert_eq!(
+                (status, body["details"]["field"].as_str()),
+                (422, Some("ticket")),
+                "{connector} {ticket}: {body}"
+            );
+        }
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/api/v1/sessions/tk-evil/summary/push",
+                &app.token,
+                Some(json!({"connector": connector})),
+            )
+            .await;
+        assert_eq!((status, body["details"]["field"].as_str()), (422, Some("ticket")), "{body}");
+    }
+    let (bad_version, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/connectors/salesforce",
+            &app.token,
+            Some(json!({"kind": "salesforce", "instance_url": base, "access_token": "t",
+                        "api_version": "v59.0/sobjects/User"})),
+        )
+        .await;
+    let (bad_instance, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/connectors/servicenow",
+            &app.token,
+            Some(json!({"kind": "servicenow", "instance_url": format!("{base}/?x=1"),
+                        "username": "admin", "password": "pw"})),
+        )
+        .await;
+
+    assert_eq!((bad_version, bad_instance), (422, 422));
+    assert!(
+        accepted.lock().expect("lock").is_empty(),
+        "the stand-in received nothing: {:?}",
+        accepted.lock().expect("lock")
+    );
     app.stop().await;
 }
