@@ -2,6 +2,7 @@
 
 mod ai_agents;
 mod authorization;
+mod bad_input;
 mod billing;
 mod cli;
 mod connectors;

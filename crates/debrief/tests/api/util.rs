@@ -84,6 +84,14 @@ impl TestAppBuilder {
             .await
             .expect("store opens");
         let created = create_test_company(store.as_ref(), "acme").await;
+        let token = created.admin_token.secret.expose().to_string();
+        let mut app = self.serve(store, token).await;
+        app.database = Some(database);
+        app
+    }
+
+    /// A server on `store` (whose database it does not own) acting for `token`'s company.
+    async fn serve(self, store: Arc<dyn Store>, token: String) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");
@@ -115,11 +123,11 @@ impl TestAppBuilder {
         TestApp {
             address,
             store,
-            token: created.admin_token.secret.expose().to_string(),
+            token,
             client: Client::new(),
             llm: self.llm,
             metrics,
-            database: Some(database),
+            database: None,
             shutdown: Some(shutdown),
             server: Some(server),
         }
@@ -140,6 +148,15 @@ impl TestApp {
     /// A server on SQLite with default limits.
     pub async fn spawn() -> TestApp {
         TestApp::builder().spawn().await
+    }
+
+    /// A second server process on the same database (its own pool), acting for the same
+    /// company; stopping it leaves the database to the first.
+    pub async fn second_server(&self) -> TestApp {
+        let store = debrief_store::connect(&self.database_url())
+            .await
+            .expect("a second pool opens");
+        TestApp::builder().serve(store, self.token.clone()).await
     }
 
     /// Creates another company and returns its admin token.
