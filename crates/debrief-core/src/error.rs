@@ -122,9 +122,11 @@ fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
         }
     };
     match value {
-        serde_json::Value::String(text) if text.contains('\0') => {
-            Some(if path.is_empty() { ROOT_FIELD.to_string() } else { path })
-        }
+        serde_json::Value::String(text) if text.contains('\0') => Some(if path.is_empty() {
+            ROOT_FIELD.to_string()
+        } else {
+            path
+        }),
         serde_json::Value::Array(items) => items
             .iter()
             .enumerate()

@@ -220,11 +220,26 @@ impl Session {
             ));
         }
         let ids = [
-            ("supporter.id", self.supporter.as_ref().and_then(|p| p.id.as_deref())),
-            ("remote_user.id", self.remote_user.as_ref().and_then(|p| p.id.as_deref())),
-            ("device.id", self.device.as_ref().and_then(|d| d.id.as_deref())),
-            ("device.policy", self.device.as_ref().and_then(|d| d.policy.as_deref())),
-            ("module.id", self.module.as_ref().and_then(|m| m.id.as_deref())),
+            (
+                "supporter.id",
+                self.supporter.as_ref().and_then(|p| p.id.as_deref()),
+            ),
+            (
+                "remote_user.id",
+                self.remote_user.as_ref().and_then(|p| p.id.as_deref()),
+            ),
+            (
+                "device.id",
+                self.device.as_ref().and_then(|d| d.id.as_deref()),
+            ),
+            (
+                "device.policy",
+                self.device.as_ref().and_then(|d| d.policy.as_deref()),
+            ),
+            (
+                "module.id",
+                self.module.as_ref().and_then(|m| m.id.as_deref()),
+            ),
         ];
         for (field, id) in ids {
             if let Some(id) = id {

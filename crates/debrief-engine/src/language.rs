@@ -109,6 +109,28 @@ impl Language {
         }
     }
 
+    /// The title of a session whose transcript states no problem.
+    pub fn untitled(self) -> &'static str {
+        match self {
+            Language::English => "Support session without a described problem",
+            Language::BrazilianPortuguese => "Sessão de suporte sem problema descrito",
+            Language::Spanish => "Sesión de soporte sin problema descrito",
+            Language::German => "Supportsitzung ohne beschriebenes Problem",
+            Language::French => "Session d'assistance sans problème décrit",
+        }
+    }
+
+    /// The summary of a session whose transcript states no problem.
+    pub fn nothing_described(self) -> &'static str {
+        match self {
+            Language::English => "The transcript does not describe a problem.",
+            Language::BrazilianPortuguese => "A transcrição não descreve um problema.",
+            Language::Spanish => "La transcripción no describe ningún problema.",
+            Language::German => "Das Protokoll beschreibt kein Problem.",
+            Language::French => "La transcription ne décrit aucun problème.",
+        }
+    }
+
     /// The word for an outcome.
     pub fn outcome(self, outcome: Outcome) -> &'static str {
         use Outcome::*;

@@ -304,12 +304,17 @@ pub fn third_person(sentence: &str, speaker: &str, listener: &str) -> String {
             (None, None) => out.push_str(token),
         }
     }
-    if let Some(first) = out.chars().next() {
-        if first.is_lowercase() {
-            out = first.to_uppercase().collect::<String>() + &out[first.len_utf8()..];
+    capitalized(&out)
+}
+
+/// `text` with its first letter in upper case.
+fn capitalized(text: &str) -> String {
+    match text.chars().next() {
+        Some(first) if first.is_lowercase() => {
+            first.to_uppercase().collect::<String>() + &text[first.len_utf8()..]
         }
+        _ => text.to_string(),
     }
-    out
 }
 
 /// Common verbs in their base form, which take an -s after a third-person subject. Past
@@ -756,12 +761,23 @@ fn summarize(
             title.truncate(cut);
         }
     }
-    let title = title.trim_end_matches(['.', ',', '!', '?']).to_string();
+    let mut title = title.trim_end_matches(['.', ',', '!', '?']).to_string();
 
     let mut summary = narrative;
     if summary.len() < NARRATIVE_SENTENCES && !follow_up.is_empty() && !summary.contains(&follow_up)
     {
         summary.push(follow_up.clone());
+    }
+    // Never empty: a transcript with no problem in it (empty, small talk, "ok") says so, with
+    // what was done when the events tell.
+    if title.is_empty() {
+        title = match actions.first() {
+            Some(action) => capitalized(action),
+            None => language.untitled().to_string(),
+        };
+    }
+    if summary.is_empty() {
+        summary.push(language.nothing_described().to_string());
     }
     Summary {
         id: session.id.clone(),
@@ -922,6 +938,8 @@ mod tests {
                 .collect();
             let summary = BuiltinEngine::default().summarize(&session(serde_json::Value::Array(turns)));
             proptest::prop_assert!(summary.title.chars().count() <= TITLE_CHARS);
+            proptest::prop_assert!(!summary.title.trim().is_empty());
+            proptest::prop_assert!(!summary.summary.trim().is_empty());
         }
     }
 
@@ -948,11 +966,21 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_session_gives_an_empty_unknown_summary() {
-        let summary = BuiltinEngine::default().summarize(&session(serde_json::json!([])));
-        assert_eq!(
-            (summary.summary.as_str(), summary.outcome),
-            ("", Outcome::Unknown)
+    fn a_session_without_a_problem_still_gets_a_title_and_a_summary() {
+        let empty = BuiltinEngine::default().summarize(&session(serde_json::json!([])));
+        let one_word = BuiltinEngine::default().summarize_in(
+            &session(serde_json::json!([{"speaker": "agent", "text": "ok"}])),
+            Language::German,
         );
+        assert_eq!(
+            (empty.title.as_str(), empty.summary.as_str(), empty.outcome),
+            (
+                "Support session without a described problem",
+                "The transcript does not describe a problem.",
+                Outcome::Unknown
+            )
+        );
+        assert_eq!(one_word.title, "Supportsitzung ohne beschriebenes Problem");
+        assert!(!one_word.summary.is_empty());
     }
 }

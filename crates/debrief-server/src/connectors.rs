@@ -170,7 +170,10 @@ pub fn is_salesforce_version(version: &str) -> bool {
         .is_some_and(|(major, minor)| {
             (1..=3).contains(&major.len())
                 && minor.len() == 1
-                && major.bytes().chain(minor.bytes()).all(|byte| byte.is_ascii_digit())
+                && major
+                    .bytes()
+                    .chain(minor.bytes())
+                    .all(|byte| byte.is_ascii_digit())
         })
 }
 

@@ -184,16 +184,15 @@ impl Evaluator {
         let conversation = Conversation::parse_json(&claimed.body).map_err(|error| {
             anyhow::anyhow!("stored conversation {} is invalid: {error}", claimed.id)
         })?;
-        let (verdict, write) =
-            decide(
-                &conversation,
-                check,
-                &self.name,
-                &claimed.time_zone,
-                now,
-                &self.metrics,
-            )
-            .await;
+        let (verdict, write) = decide(
+            &conversation,
+            check,
+            &self.name,
+            &claimed.time_zone,
+            now,
+            &self.metrics,
+        )
+        .await;
         if verdict.verdict == VerdictKind::Pending {
             return Ok(None);
         }

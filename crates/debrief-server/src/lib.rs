@@ -75,7 +75,9 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let api = api_router()
         .layer(axum::middleware::from_fn(check_path_ids))
-        .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.limits.max_body_bytes,
+        ))
         .with_state(state.clone());
     let pages = web::router(api.clone(), state.clock.clone());
     Router::new()
@@ -134,7 +136,10 @@ async fn count_request(
     let route = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map_or_else(|| String::from("unmatched"), |path| path.as_str().to_string());
+        .map_or_else(
+            || String::from("unmatched"),
+            |path| path.as_str().to_string(),
+        );
     let response = next.run(request).await;
     metrics.request(&method, &route, response.status().as_u16());
     response

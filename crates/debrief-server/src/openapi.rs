@@ -106,6 +106,7 @@ impl Modify for BearerToken {
         routes::ai_agents::list_alerts,
         routes::health::healthz,
         routes::health::readyz,
+        routes::health::metrics,
         routes::insights::get_overview,
         routes::insights::list_summaries,
         routes::people::get_me,

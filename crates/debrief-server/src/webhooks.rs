@@ -162,7 +162,9 @@ impl Deliverer {
             .await?;
         let mut sending = Vec::with_capacity(due.len());
         for delivery in due {
-            let permit = std::sync::Arc::clone(&self.in_flight).acquire_owned().await?;
+            let permit = std::sync::Arc::clone(&self.in_flight)
+                .acquire_owned()
+                .await?;
             let this = self.clone();
             sending.push(tokio::spawn(async move {
                 let outcome = match this.deliver(&delivery, now).await {
@@ -181,7 +183,11 @@ impl Deliverer {
     }
 
     /// Sends one claimed delivery and records the attempt; whether it was delivered.
-    async fn deliver(&self, delivery: &ClaimedDelivery, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    async fn deliver(
+        &self,
+        delivery: &ClaimedDelivery,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
         let (status, error) = self.send(delivery, now).await;
         let delivered = error.is_none();
         let next = (!delivered)

@@ -78,7 +78,10 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_job_fails_alone() {
         let failed = isolated(async { panic!("index out of range") }).await;
-        assert_eq!(failed.err().as_deref(), Some("panicked: index out of range"));
+        assert_eq!(
+            failed.err().as_deref(),
+            Some("panicked: index out of range")
+        );
         assert_eq!(isolated(async { 7 }).await, Ok(7));
     }
 

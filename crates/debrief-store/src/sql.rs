@@ -23,9 +23,8 @@ use crate::people::PeopleStore;
 use crate::tokens::{hash_secret, TokenSecret};
 use crate::{
     Authentication, Company, CompanyId, CompanyStore, CreatedCompany, InsertOutcome, IssuedToken,
-    NewToken, Principal,
-    QueueDepths, Result, SessionCursor, SessionPage, SessionQuery, SessionStore, Store, StoreError,
-    StoredSession, TokenInfo, MAX_PAGE_SIZE,
+    NewToken, Principal, QueueDepths, Result, SessionCursor, SessionPage, SessionQuery,
+    SessionStore, Store, StoreError, StoredSession, TokenInfo, MAX_PAGE_SIZE,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -474,8 +473,8 @@ impl CompanyStore for SqlStore {
         let company = company_from_row(&row)?;
         let mut permissions = self.role_permissions(&company.id, &role).await?;
         if let Some(creator_role) = row.try_get::<Option<String>, _>("creator_role")? {
-            permissions = permissions
-                .intersection(self.role_permissions(&company.id, &creator_role).await?);
+            permissions =
+                permissions.intersection(self.role_permissions(&company.id, &creator_role).await?);
         }
         Ok(Authentication::Valid(Principal {
             company,
@@ -616,7 +615,8 @@ impl SessionStore for SqlStore {
         let mut order: Vec<usize> = (0..rows.len()).collect();
         order.sort_by(|left, right| rows[*left].session.id.cmp(&rows[*right].session.id));
         let sorted: Vec<&SessionRow<'_>> = order.iter().map(|index| &rows[*index]).collect();
-        let stored_ids = retry_on_conflict(|| self.write_session_rows(company, &sorted, now)).await?;
+        let stored_ids =
+            retry_on_conflict(|| self.write_session_rows(company, &sorted, now)).await?;
 
         for (row, position) in rows.iter().zip(row_positions) {
             if stored_ids.contains(row.session.id.as_str()) {

@@ -287,9 +287,10 @@ pub async fn import_file(
         let outcomes = match store.insert_sessions(&company.id, &batch.sessions).await {
             Ok(outcomes) => outcomes,
             Err(error) => {
-                let (outcomes, refused) = store_one_by_one(store.as_ref(), company, &batch)
-                    .await
-                    .with_context(|| format!("storing a batch of sessions: {error}"))?;
+                let (outcomes, refused) =
+                    store_one_by_one(store.as_ref(), company, &batch)
+                        .await
+                        .with_context(|| format!("storing a batch of sessions: {error}"))?;
                 batch.rejected.extend(refused);
                 batch.rejected.sort_by_key(|(line, _)| *line);
                 outcomes

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::auth::{need, Permitted};
-use crate::routes::records::json_body;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::records::json_body;
 use crate::timeline::meter;
 use crate::AppState;
 use debrief_core::billing::timeline_time;

@@ -119,7 +119,11 @@ pub async fn create_role(
     let role = CustomRole {
         permissions: request.permissions.unwrap_or(copied),
     };
-    check_grant(&principal, role.permissions, &format!("role {}", request.name))?;
+    check_grant(
+        &principal,
+        role.permissions,
+        &format!("role {}", request.name),
+    )?;
     put_typed(
         state.store.as_ref(),
         company,
@@ -162,9 +166,13 @@ pub async fn put_role(
         )));
     }
     let company = &principal.company.id;
-    let Some(current) =
-        debrief_store::get_typed::<CustomRole>(state.store.as_ref(), company, ObjectKind::Role, &name)
-            .await?
+    let Some(current) = debrief_store::get_typed::<CustomRole>(
+        state.store.as_ref(),
+        company,
+        ObjectKind::Role,
+        &name,
+    )
+    .await?
     else {
         return Err(ApiError::NotFound);
     };

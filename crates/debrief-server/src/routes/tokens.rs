@@ -88,7 +88,11 @@ pub async fn create_token(
         }
     };
     let granted = state.store.role_permissions(company, &role).await?;
-    check_grant(&principal, granted, &format!("a token with the role {role}"))?;
+    check_grant(
+        &principal,
+        granted,
+        &format!("a token with the role {role}"),
+    )?;
     let issued = state
         .store
         .create_token(

@@ -53,7 +53,9 @@ fn forbidden(answer: &(u16, Value)) -> bool {
 async fn a_role_manager_cannot_raise_their_own_rights() {
     let app = TestApp::spawn().await;
     let (token, self_id) = role_manager(&app).await;
-    let (_, users) = app.call(Method::GET, "/api/v1/users", &app.token, None).await;
+    let (_, users) = app
+        .call(Method::GET, "/api/v1/users", &app.token, None)
+        .await;
     let admin_id = users["items"]
         .as_array()
         .and_then(|users| users.iter().find(|user| user["role"] == "admin"))
@@ -100,14 +102,18 @@ async fn a_role_manager_cannot_raise_their_own_rights() {
         ),
     ];
     for (method, path, body) in attempts {
-        let answer = app.call(method.clone(), &path, &token, Some(body.clone())).await;
+        let answer = app
+            .call(method.clone(), &path, &token, Some(body.clone()))
+            .await;
         assert!(forbidden(&answer), "{method} {path} {body}: {answer:?}");
     }
 
     // Nothing changed: still only roles.manage, and the admin's password still works.
     let (_, me) = app.call(Method::GET, "/api/v1/me", &token, None).await;
     assert_eq!(me["permissions"], json!(["roles.manage"]));
-    let (_, roles) = app.call(Method::GET, "/api/v1/roles", &app.token, None).await;
+    let (_, roles) = app
+        .call(Method::GET, "/api/v1/roles", &app.token, None)
+        .await;
     let names: Vec<&str> = roles["items"]
         .as_array()
         .expect("roles")
@@ -117,7 +123,12 @@ async fn a_role_manager_cannot_raise_their_own_rights() {
     assert!(!names.contains(&"boss"), "{names:?}");
     // What they hold they may still grant: a token of their own role.
     let (status, own) = app
-        .call(Method::POST, "/api/v1/tokens", &token, Some(json!({"label": "mine"})))
+        .call(
+            Method::POST,
+            "/api/v1/tokens",
+            &token,
+            Some(json!({"label": "mine"})),
+        )
         .await;
     assert_eq!(status, 201, "{own}");
     app.stop().await;
@@ -146,8 +157,10 @@ async fn a_token_never_acts_with_more_than_its_creator_holds() {
         Method::POST,
         "/api/v1/users",
         &app.token,
-        Some(json!({"name": "Kim", "role": "keeper", "email": "kim@acme.test",
-                    "password": "kim's long password"})),
+        Some(
+            json!({"name": "Kim", "role": "keeper", "email": "kim@acme.test",
+                    "password": "kim's long password"}),
+        ),
     )
     .await;
     let kim = sign_in(&app, "kim@acme.test", "kim's long password").await;
@@ -163,7 +176,11 @@ async fn a_token_never_acts_with_more_than_its_creator_holds() {
     let integration = made["token"].as_str().expect("secret").to_string();
     let usage = |token: String| {
         let app = &app;
-        async move { app.call(Method::GET, "/api/v1/usage/alerts", &token, None).await.0 }
+        async move {
+            app.call(Method::GET, "/api/v1/usage/alerts", &token, None)
+                .await
+                .0
+        }
     };
     let before = usage(integration.clone()).await;
 
@@ -197,8 +214,10 @@ async fn sign_in_tokens_expire_when_idle_and_in_all() {
         Method::POST,
         "/api/v1/users",
         &app.token,
-        Some(json!({"name": "Ana", "role": "viewer", "email": "ana@acme.test",
-                    "password": "ana's long password"})),
+        Some(
+            json!({"name": "Ana", "role": "viewer", "email": "ana@acme.test",
+                    "password": "ana's long password"}),
+        ),
     )
     .await;
     let me = |token: String| {
@@ -214,15 +233,24 @@ async fn sign_in_tokens_expire_when_idle_and_in_all() {
     }
     clock.set(start + Duration::minutes(121));
     let (status, body) = me(busy).await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("token_expired")));
-    assert!(body["message"].as_str().unwrap_or("").contains("time limit"));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("token_expired"))
+    );
+    assert!(body["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("time limit"));
 
     // Unused for longer than the idle limit, it stops.
     let idle = sign_in(&app, "ana@acme.test", "ana's long password").await;
     assert_eq!(me(idle.clone()).await.0, 200);
     clock.set(start + Duration::minutes(121 + 31));
     let (status, body) = me(idle).await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("token_expired")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("token_expired"))
+    );
     assert!(body["message"].as_str().unwrap_or("").contains("idle"));
 
     // API tokens made by hand have no limit.

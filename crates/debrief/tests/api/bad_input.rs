@@ -232,13 +232,16 @@ async fn run_catalogue(app: &TestApp) {
             case.what
         );
     }
-    let (_, sessions) = app.call(Method::GET, "/api/v1/sessions", &app.token, None).await;
+    let (_, sessions) = app
+        .call(Method::GET, "/api/v1/sessions", &app.token, None)
+        .await;
     assert_eq!(
-        sessions["total"],
-        0,
+        sessions["total"], 0,
         "nothing of a rejected request is stored: {sessions}"
     );
-    let (_, users) = app.call(Method::GET, "/api/v1/users", &app.token, None).await;
+    let (_, users) = app
+        .call(Method::GET, "/api/v1/users", &app.token, None)
+        .await;
     assert_eq!(users["items"].as_array().map(Vec::len), Some(1));
     let (_, ledger) = app
         .call(Method::GET, "/api/v1/credits/ledger", &app.token, None)
@@ -320,10 +323,7 @@ async fn the_catalogue_on_postgres() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_a_json_413() {
-    let app = TestApp::builder()
-        .with_max_body_bytes(1024)
-        .spawn()
-        .await;
+    let app = TestApp::builder().with_max_body_bytes(1024).spawn().await;
     too_large_is_json(&app).await;
     app.stop().await;
 }
@@ -361,13 +361,25 @@ async fn two_servers_storing_the_same_batches_in_opposite_orders_never_deadlock(
         answers.push(right);
     }
 
-    let failed: Vec<&(u16, Value)> = answers.iter().filter(|(status, _)| *status != 200).collect();
-    assert!(failed.is_empty(), "{} requests failed: {:?}", failed.len(), failed.first());
+    let failed: Vec<&(u16, Value)> = answers
+        .iter()
+        .filter(|(status, _)| *status != 200)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} requests failed: {:?}",
+        failed.len(),
+        failed.first()
+    );
     let stored: u64 = answers
         .iter()
         .filter_map(|(_, answer)| answer["counts"]["stored"].as_u64())
         .sum();
-    assert_eq!(stored, 20 * 50, "each session stored once, by one of the two");
+    assert_eq!(
+        stored,
+        20 * 50,
+        "each session stored once, by one of the two"
+    );
     second.stop().await;
     first.stop().await;
 }

@@ -308,7 +308,10 @@ async fn import_stores_every_good_line_beside_hostile_ones_on_both_backends() {
         );
 
         let report = stdout(&output);
-        assert!(report.contains("50 lines, 48 stored, 0 duplicates, 2 rejected"), "{report}");
+        assert!(
+            report.contains("50 lines, 48 stored, 0 duplicates, 2 rejected"),
+            "{report}"
+        );
         assert!(report.contains("line 17: supporter.id"), "{report}");
         assert!(report.contains("line 33: id"), "{report}");
         let store = debrief_store::connect(&database.url).await.expect("store");

@@ -109,11 +109,10 @@ async fn ticketing(accepted: Accepted) -> String {
     let app = app.fallback(move |method: Method, uri: axum::http::Uri| {
         let stray = stray.clone();
         async move {
-            stray.lock().expect("lock").push((
-                method.to_string(),
-                uri.to_string(),
-                Value::Null,
-            ));
+            stray
+                .lock()
+                .expect("lock")
+                .push((method.to_string(), uri.to_string(), Value::Null));
             StatusCode::NOT_FOUND
         }
     });
@@ -219,7 +218,10 @@ async fn summaries_go_into_servicenow_incidents_and_salesforce_cases() {
         (patched, patch_answer["method"].as_str()),
         (200, Some("PATCH"))
     );
-    assert_eq!(patch_answer["record_id"], "46d44a5cdb1232003c4f2a8c4b961941");
+    assert_eq!(
+        patch_answer["record_id"],
+        "46d44a5cdb1232003c4f2a8c4b961941"
+    );
     assert_eq!(
         (created, create_answer["record_id"].as_str()),
         (200, Some("new-incident-1"))
@@ -282,7 +284,8 @@ async fn tickets_cannot_point_a_push_at_another_record_or_add_a_query() {
     }
     // A session that carries a hostile ticket itself.
     let mut carried = session_json("tk-evil");
-    carried["ticket"] = json!("../../sys_user/6816f79cc0a8016401c5a33be04be441?sysparm_fields=roles");
+    carried["ticket"] =
+        json!("../../sys_user/6816f79cc0a8016401c5a33be04be441?sysparm_fields=roles");
     app.call(Method::POST, "/api/v1/sessions", &app.token, Some(carried))
         .await;
     app.summarize_now().await;
@@ -320,15 +323,21 @@ async fn tickets_cannot_point_a_push_at_another_record_or_add_a_query() {
                 Some(json!({"connector": connector})),
             )
             .await;
-        assert_eq!((status, body["details"]["field"].as_str()), (422, Some("ticket")), "{body}");
+        assert_eq!(
+            (status, body["details"]["field"].as_str()),
+            (422, Some("ticket")),
+            "{body}"
+        );
     }
     let (bad_version, _) = app
         .call(
             Method::PUT,
             "/api/v1/connectors/salesforce",
             &app.token,
-            Some(json!({"kind": "salesforce", "instance_url": base, "access_token": "t",
-                        "api_version": "v59.0/sobjects/User"})),
+            Some(
+                json!({"kind": "salesforce", "instance_url": base, "access_token": "t",
+                        "api_version": "v59.0/sobjects/User"}),
+            ),
         )
         .await;
     let (bad_instance, _) = app
@@ -336,8 +345,10 @@ async fn tickets_cannot_point_a_push_at_another_record_or_add_a_query() {
             Method::PUT,
             "/api/v1/connectors/servicenow",
             &app.token,
-            Some(json!({"kind": "servicenow", "instance_url": format!("{base}/?x=1"),
-                        "username": "admin", "password": "pw"})),
+            Some(
+                json!({"kind": "servicenow", "instance_url": format!("{base}/?x=1"),
+                        "username": "admin", "password": "pw"}),
+            ),
         )
         .await;
 

@@ -71,7 +71,10 @@ async fn metrics_count_requests_and_show_the_queues() {
         .to_string();
     let text = response.text().await.expect("text");
 
-    assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
     for line in [
         r#"debrief_http_requests_total{method="GET",route="/api/v1/sessions/{id}",status="404"} 2"#,
         r#"debrief_http_requests_total{method="POST",route="/api/v1/sessions",status="201"} 1"#,

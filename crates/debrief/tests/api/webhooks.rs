@@ -388,9 +388,20 @@ async fn a_slow_receiver_does_not_hold_up_another_endpoint() {
             )
             .await;
         assert_eq!(status, 201, "{created}");
-        webhooks.push((token.clone(), created["webhook"]["id"].as_str().unwrap_or_default().to_string()));
-        app.call(Method::POST, "/api/v1/sessions", token, Some(session_json(session)))
-            .await;
+        webhooks.push((
+            token.clone(),
+            created["webhook"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        ));
+        app.call(
+            Method::POST,
+            "/api/v1/sessions",
+            token,
+            Some(session_json(session)),
+        )
+        .await;
     }
     app.summarize_now().await;
 
@@ -400,7 +411,12 @@ async fn a_slow_receiver_does_not_hold_up_another_endpoint() {
     assert_eq!(attempted, 2);
     for (token, id) in webhooks {
         let (_, deliveries) = app
-            .call(Method::GET, &format!("/api/v1/webhooks/{id}/deliveries"), &token, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/webhooks/{id}/deliveries"),
+                &token,
+                None,
+            )
             .await;
         assert_eq!(deliveries["items"][0]["state"], "delivered", "{deliveries}");
     }
@@ -411,7 +427,12 @@ async fn a_slow_receiver_does_not_hold_up_another_endpoint() {
 async fn deliveries_of_an_unknown_webhook_are_a_404() {
     let app = TestApp::spawn().await;
     let (status, body) = app
-        .call(Method::GET, "/api/v1/webhooks/no-such-hook/deliveries", &app.token, None)
+        .call(
+            Method::GET,
+            "/api/v1/webhooks/no-such-hook/deliveries",
+            &app.token,
+            None,
+        )
         .await;
     assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
     app.stop().await;
