@@ -282,12 +282,7 @@ async fn usage_shows_the_month_from_allowance_overage_and_by_channel() {
         .send()
         .await
         .expect("answered");
-    let content_type = csv
-        .headers()
-        .get("content-type")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = crate::util::content_type(&csv);
     let csv_text = csv.text().await.expect("text");
     let (_, alerts) = json_of(app.get("/api/v1/usage/alerts", &app.token).send().await).await;
     let again = evaluator

@@ -18,18 +18,26 @@ async fn role_manager(app: &TestApp) -> (String, String) {
         )
         .await;
     assert_eq!(status, 201);
+    let id = add_user(app, "gate", "gatekeeper").await;
+    (sign_in(app, "gate@acme.test", PASSWORD).await, id)
+}
+
+/// Every test user's password.
+const PASSWORD: &str = "correct horse battery";
+
+/// Adds the user `name` (e-mail `NAME@acme.test`, password [`PASSWORD`]) with `role`: their id.
+async fn add_user(app: &TestApp, name: &str, role: &str) -> String {
     let (status, user) = app
         .call(
             Method::POST,
             "/api/v1/users",
             &app.token,
-            Some(json!({"name": "Gate Keeper", "role": "gatekeeper",
-                        "email": "gate@acme.test", "password": "correct horse battery"})),
+            Some(json!({"name": name, "role": role,
+                        "email": format!("{name}@acme.test"), "password": PASSWORD})),
         )
         .await;
     assert_eq!(status, 201, "{user}");
-    let token = sign_in(app, "gate@acme.test", "correct horse battery").await;
-    (token, user["id"].as_str().expect("id").to_string())
+    user["id"].as_str().expect("id").to_string()
 }
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
@@ -153,17 +161,8 @@ async fn a_token_never_acts_with_more_than_its_creator_holds() {
         Some(json!({"name": "reader", "copy_from": "viewer", "permissions": ["usage.view"]})),
     )
     .await;
-    app.call(
-        Method::POST,
-        "/api/v1/users",
-        &app.token,
-        Some(
-            json!({"name": "Kim", "role": "keeper", "email": "kim@acme.test",
-                    "password": "kim's long password"}),
-        ),
-    )
-    .await;
-    let kim = sign_in(&app, "kim@acme.test", "kim's long password").await;
+    add_user(&app, "kim", "keeper").await;
+    let kim = sign_in(&app, "kim@acme.test", PASSWORD).await;
     let (status, made) = app
         .call(
             Method::POST,
@@ -210,23 +209,14 @@ async fn sign_in_tokens_expire_when_idle_and_in_all() {
         })
         .spawn()
         .await;
-    app.call(
-        Method::POST,
-        "/api/v1/users",
-        &app.token,
-        Some(
-            json!({"name": "Ana", "role": "viewer", "email": "ana@acme.test",
-                    "password": "ana's long password"}),
-        ),
-    )
-    .await;
+    add_user(&app, "ana", "viewer").await;
     let me = |token: String| {
         let app = &app;
         async move { app.call(Method::GET, "/api/v1/me", &token, None).await }
     };
 
     // Used every 20 minutes, it lives until its absolute limit.
-    let busy = sign_in(&app, "ana@acme.test", "ana's long password").await;
+    let busy = sign_in(&app, "ana@acme.test", PASSWORD).await;
     for step in 1..=5 {
         clock.set(start + Duration::minutes(20 * step));
         assert_eq!(me(busy.clone()).await.0, 200, "at {} min", 20 * step);
@@ -243,7 +233,7 @@ async fn sign_in_tokens_expire_when_idle_and_in_all() {
         .contains("time limit"));
 
     // Unused for longer than the idle limit, it stops.
-    let idle = sign_in(&app, "ana@acme.test", "ana's long password").await;
+    let idle = sign_in(&app, "ana@acme.test", PASSWORD).await;
     assert_eq!(me(idle.clone()).await.0, 200);
     clock.set(start + Duration::minutes(121 + 31));
     let (status, body) = me(idle).await;

@@ -31,12 +31,7 @@ async fn export(app: &TestApp, token: &str, body: serde_json::Value) -> (u16, St
         .await
         .expect("answered");
     let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let content_type = crate::util::content_type(&response);
     let bytes = response.bytes().await.expect("body");
     (
         status,

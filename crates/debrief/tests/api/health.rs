@@ -63,12 +63,7 @@ async fn metrics_count_requests_and_show_the_queues() {
         .send()
         .await
         .expect("answered");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let content_type = crate::util::content_type(&response);
     let text = response.text().await.expect("text");
 
     assert!(

@@ -259,6 +259,29 @@ impl TestApp {
     }
 }
 
+/// Serves `stand_in` (a local imitation of another system) on a free port: its
+/// `http://HOST:PORT` base.
+pub async fn spawn_stand_in(stand_in: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, stand_in).await;
+    });
+    address
+}
+
+/// A response's `content-type`, empty when it has none.
+pub fn content_type(response: &Response) -> String {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Status and JSON body of a response.
 pub async fn json_of(response: reqwest::Result<Response>) -> (u16, Value) {
     let response = response.expect("request is answered");

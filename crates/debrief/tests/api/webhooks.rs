@@ -43,13 +43,7 @@ async fn receiver(seen: Seen, down: Arc<Mutex<bool>>) -> String {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = format!("http://{}/hook", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let address = format!("{}/hook", crate::util::spawn_stand_in(app).await);
     address
 }
 
@@ -361,13 +355,7 @@ async fn receivers_that_need_each_other() -> (String, String) {
                 }
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let base = crate::util::spawn_stand_in(app).await;
     (format!("{base}/slow"), format!("{base}/fast"))
 }
 
