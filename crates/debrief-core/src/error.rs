@@ -60,18 +60,27 @@ pub const ROOT_FIELD: &str = "$";
 /// policy ids, idempotency keys): ids are stored as indexed columns.
 pub const MAX_ID_BYTES: usize = 200;
 
+/// Longest URL a setting may hold (webhook endpoints, connector instances).
+pub const MAX_URL_BYTES: usize = 2048;
+
+/// An error on `field` when `value` is longer than `max` bytes.
+pub fn check_length(field: &str, value: &str, max: usize) -> std::result::Result<(), RecordError> {
+    if value.len() > max {
+        return Err(RecordError::invalid(
+            field,
+            format!("is longer than {max} bytes"),
+        ));
+    }
+    Ok(())
+}
+
 /// A 422-style error unless `value` (the id in `field`) is non-empty, at most
 /// [`MAX_ID_BYTES`] long and free of control characters.
 pub fn check_id(field: &str, value: &str) -> std::result::Result<(), RecordError> {
     if value.trim().is_empty() {
         return Err(RecordError::invalid(field, "must not be empty"));
     }
-    if value.len() > MAX_ID_BYTES {
-        return Err(RecordError::invalid(
-            field,
-            format!("is longer than {MAX_ID_BYTES} bytes"),
-        ));
-    }
+    check_length(field, value, MAX_ID_BYTES)?;
     if value.chars().any(char::is_control) {
         return Err(RecordError::invalid(
             field,

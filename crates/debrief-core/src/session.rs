@@ -240,11 +240,16 @@ impl Session {
                 "module.id",
                 self.module.as_ref().and_then(|m| m.id.as_deref()),
             ),
+            ("ticket", self.ticket.as_deref()),
+            ("language", self.language.as_deref()),
         ];
         for (field, id) in ids {
             if let Some(id) = id {
                 crate::error::check_id(field, id)?;
             }
+        }
+        for (index, event) in self.events.iter().enumerate() {
+            crate::error::check_id(&format!("events[{index}].type"), &event.kind)?;
         }
         if let (Some(started), Some(ended)) = (self.started_at, self.ended_at) {
             if ended < started {

@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 /// |---|---|---|
 /// | `Unauthorized` | 401 | `unauthorized` |
 /// | `TokenExpired` | 401 | `token_expired` |
+/// | `SignInRefused` | 401 | `unauthorized` |
 /// | `Forbidden` | 403 | `forbidden` |
 /// | `MissingPermission` | 403 | `forbidden` (details name the permission) |
 /// | `NotFound` | 404 | `not_found` |
@@ -28,6 +29,9 @@ use serde_json::{json, Map, Value};
 pub enum ApiError {
     #[error("a valid bearer token is required")]
     Unauthorized,
+    /// A sign-in with an unknown company or e-mail, or a wrong password (one answer for all).
+    #[error("the company, e-mail or password is not right")]
+    SignInRefused,
     /// A sign-in token past its idle or absolute limit: why.
     #[error("{0}")]
     TokenExpired(&'static str),
@@ -66,7 +70,9 @@ impl ApiError {
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized | ApiError::TokenExpired(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::TokenExpired(_) | ApiError::SignInRefused => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::Forbidden(_) | ApiError::MissingPermission(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -82,7 +88,7 @@ impl ApiError {
     /// The stable snake_case code of this error.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized | ApiError::SignInRefused => "unauthorized",
             ApiError::TokenExpired(_) => "token_expired",
             ApiError::Forbidden(_) | ApiError::MissingPermission(_) => "forbidden",
             ApiError::NotFound => "not_found",

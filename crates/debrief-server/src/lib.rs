@@ -106,12 +106,25 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Refuses an API path whose segments (the ids in it) are too long or hold control characters,
-/// with a 422 on `id`: the same answer on both backends, before any store sees the id.
+/// with a 422 on `id`, and a query parameter holding a NUL, with a 422 naming it: the same
+/// answer on both backends, before any store sees the value.
 async fn check_path_ids(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
+    let parameters: Vec<(String, String)> = request
+        .uri()
+        .query()
+        .and_then(|query| serde_urlencoded::from_str(query).ok())
+        .unwrap_or_default();
+    if let Some((name, _)) = parameters.iter().find(|(_, value)| value.contains('\0')) {
+        return ApiError::InvalidRecord(debrief_core::RecordError::invalid(
+            name.as_str(),
+            "must not contain a NUL character",
+        ))
+        .into_response();
+    }
     for segment in request.uri().path().split('/') {
         let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
         if decoded.len() > debrief_core::error::MAX_ID_BYTES

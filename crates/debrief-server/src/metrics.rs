@@ -214,6 +214,17 @@ impl Metrics {
         }
     }
 
+    /// Starts counting `worker`: its restarts show as 0 until one happens, and it has made
+    /// progress now.
+    pub fn started(&self, worker: &'static str) {
+        self.restarts
+            .get_or_create(&WorkerLabels {
+                worker: worker.to_string(),
+            })
+            .inc_by(0);
+        self.progressed(worker);
+    }
+
     /// Records that `worker` finished a round or a job now.
     pub fn progressed(&self, worker: &'static str) {
         if let Ok(mut progress) = self.progress.lock() {

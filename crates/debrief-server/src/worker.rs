@@ -27,7 +27,7 @@ pub async fn every<F, Fut>(
     F: Fn(DateTime<Utc>) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
-    metrics.progressed(name);
+    metrics.started(name);
     loop {
         match tokio::spawn(round(Utc::now())).await {
             Ok(Ok(())) => metrics.progressed(name),

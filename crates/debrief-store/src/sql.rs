@@ -458,14 +458,15 @@ impl CompanyStore for SqlStore {
                     "this sign-in was idle too long: sign in again",
                 ));
             }
-            // One write a minute at most per token.
+            // At most one write a minute per token (a tenth of the idle limit when shorter).
+            let write_every = idle.saturating_mul(100_000).min(60_000_000);
             sqlx::query(
                 "update api_tokens set last_used_at = $1 where id = $2 \
-                 and (last_used_at is null or last_used_at < $3)",
+                 and (last_used_at is null or last_used_at <= $3)",
             )
             .bind(now_micros)
             .bind(&token_id)
-            .bind(now_micros - 60_000_000)
+            .bind(now_micros - write_every)
             .execute(&self.pool)
             .await?;
         }

@@ -45,6 +45,8 @@ async fn replace(
     let text = std::str::from_utf8(body).map_err(|_| {
         ApiError::BadRequest(format!("the {} file is not UTF-8 text", kind.as_str()))
     })?;
+    // One JSON object, nothing after it, no NUL: then the file's own rules.
+    crate::routes::records::json_body::<serde_json::Map<String, Value>>(body)?;
     check(text).map_err(ApiError::InvalidRecord)?;
     state
         .store
@@ -103,9 +105,12 @@ pub async fn put_taxonomy(
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
     replace(&state, &caller, ObjectKind::Taxonomy, &body, |text| {
-        Taxonomy::parse_json(text)
-            .map(drop)
-            .map_err(|error| RecordError::invalid("issue_types", error.to_string()))
+        let taxonomy = Taxonomy::parse_json(text)
+            .map_err(|error| RecordError::invalid("issue_types", error.to_string()))?;
+        for (index, issue_type) in taxonomy.issue_types.iter().enumerate() {
+            debrief_core::error::check_id(&format!("issue_types[{index}].id"), &issue_type.id)?;
+        }
+        Ok(())
     })
     .await
 }

@@ -75,6 +75,30 @@ pub async fn put_connector(
             format!("the path names {kind}"),
         )));
     }
+    let lengths = match &connector {
+        Connector::Servicenow {
+            instance_url,
+            username,
+            password,
+        } => [
+            ("instance_url", instance_url),
+            ("username", username),
+            ("password", password),
+        ],
+        Connector::Salesforce {
+            instance_url,
+            access_token,
+            api_version,
+        } => [
+            ("instance_url", instance_url),
+            ("access_token", access_token),
+            ("api_version", api_version),
+        ],
+    };
+    for (field, value) in lengths {
+        debrief_core::error::check_length(field, value, debrief_core::error::MAX_URL_BYTES)
+            .map_err(ApiError::InvalidRecord)?;
+    }
     let url = reqwest::Url::parse(connector.instance_url()).map_err(|error| {
         ApiError::InvalidRecord(RecordError::invalid(
             "instance_url",
@@ -87,10 +111,14 @@ pub async fn put_connector(
             "must be an http or https URL",
         )));
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.path().trim_matches('/') != ""
+    {
         return Err(ApiError::InvalidRecord(RecordError::invalid(
             "instance_url",
-            "must be the instance's address alone: no query, fragment or credentials",
+            "must be the instance's address alone: no path, query, fragment or credentials",
         )));
     }
     if let Connector::Salesforce { api_version, .. } = &connector {

@@ -118,6 +118,10 @@ pub async fn put_engine_settings(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
     let settings: EngineSettings = json_body(&body)?;
+    if let Some(model) = &settings.model {
+        debrief_core::error::check_length("model", model, debrief_core::error::MAX_ID_BYTES)
+            .map_err(ApiError::InvalidRecord)?;
+    }
     settings.check(&state.llm).map_err(|(field, problem)| {
         ApiError::InvalidRecord(RecordError::invalid(field, problem))
     })?;

@@ -298,12 +298,7 @@ pub async fn create_user(
 ) -> ApiResult<(StatusCode, Json<User>)> {
     let request: NewUserRequest = json_body(&body)?;
     let company = &principal.company.id;
-    if request.name.trim().is_empty() || request.name.len() > 200 {
-        return Err(ApiError::InvalidRecord(RecordError::invalid(
-            "name",
-            "must be 1 to 200 characters",
-        )));
-    }
+    check_user_name(&request.name)?;
     if let Some(email) = &request.email {
         if !email.contains('@') || email.len() > 320 {
             return Err(ApiError::InvalidRecord(RecordError::invalid(
@@ -336,6 +331,17 @@ pub async fn create_user(
         .await
         .map_err(conflict_as_field("email or supporter_id"))?;
     Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// A 422 unless a user's name is 1 to 200 characters.
+fn check_user_name(name: &str) -> ApiResult<()> {
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            "name",
+            "must be 1 to 200 characters",
+        )));
+    }
+    Ok(())
 }
 
 /// Body of `PATCH /api/v1/users/{id}`.
@@ -383,6 +389,9 @@ pub async fn update_user(
 ) -> ApiResult<Json<User>> {
     let request: UserChangeRequest = json_body(&body)?;
     let company = &principal.company.id;
+    if let Some(name) = &request.name {
+        check_user_name(name)?;
+    }
     // Nobody manages a user who holds more than they do (their password included).
     let target = state.store.get_user(company, &id).await?;
     let held = state.store.role_permissions(company, &target.role).await?;
@@ -473,7 +482,9 @@ pub async fn put_my_language(
 pub async fn sign_out(
     State(state): State<AppState>,
     Caller(principal): Caller,
+    body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
+    crate::routes::records::no_body(&body)?;
     state
         .store
         .revoke_token(&principal.company.id, &principal.token_id)
@@ -507,12 +518,12 @@ pub async fn sign_in(
         .store
         .sign_in_candidate(&request.company, &request.email.trim().to_lowercase())
         .await?
-        .ok_or(ApiError::Unauthorized)?;
+        .ok_or(ApiError::SignInRefused)?;
     let hash = PasswordHash::new(&candidate.password_hash)
         .map_err(|error| ApiError::Internal(format!("stored password hash: {error}")))?;
     Argon2::default()
         .verify_password(request.password.as_bytes(), &hash)
-        .map_err(|_| ApiError::Unauthorized)?;
+        .map_err(|_| ApiError::SignInRefused)?;
     let issued = state
         .store
         .create_token(

@@ -93,6 +93,17 @@ pub async fn create_token(
         granted,
         &format!("a token with the role {role}"),
     )?;
+    if user_id != principal.user_id {
+        // A token acting as another user (their name on edits and audits) only for one who
+        // holds all that user holds.
+        let target = state
+            .store
+            .get_user(company, user_id)
+            .await
+            .map_err(unknown_user)?;
+        let held = state.store.role_permissions(company, &target.role).await?;
+        check_grant(&principal, held, &format!("user {}", target.name))?;
+    }
     let issued = state
         .store
         .create_token(
@@ -126,10 +137,21 @@ pub async fn revoke_token(
     Permitted(principal, _): Permitted<need::RolesManage>,
     Path(token_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state
+    let company = &principal.company.id;
+    // Revoking the tokens of one who holds more than the caller is managing them.
+    let owner = state
         .store
-        .revoke_token(&principal.company.id, &token_id)
-        .await?;
+        .list_tokens(company)
+        .await?
+        .into_iter()
+        .find(|token| token.id == token_id)
+        .ok_or(ApiError::NotFound)?;
+    if owner.user_id != principal.user_id {
+        let user = state.store.get_user(company, &owner.user_id).await?;
+        let held = state.store.role_permissions(company, &user.role).await?;
+        check_grant(&principal, held, &format!("a token of user {}", user.name))?;
+    }
+    state.store.revoke_token(company, &token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -57,6 +57,12 @@ pub async fn create_webhook(
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let request: NewWebhook = json_body(&body)?;
+    debrief_core::error::check_length("url", &request.url, debrief_core::error::MAX_URL_BYTES)
+        .map_err(ApiError::InvalidRecord)?;
+    if let Some(secret) = &request.secret {
+        debrief_core::error::check_length("secret", secret, debrief_core::error::MAX_ID_BYTES)
+            .map_err(ApiError::InvalidRecord)?;
+    }
     let url = reqwest::Url::parse(&request.url).map_err(|error| {
         ApiError::InvalidRecord(RecordError::invalid("url", format!("not a URL: {error}")))
     })?;
@@ -164,8 +170,10 @@ pub async fn list_deliveries(
 pub async fn redeliver(
     State(state): State<AppState>,
     Permitted(principal, _): Permitted<need::AiSettingsManage>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    // Delivery ids are numbers: anything else names no delivery.
+    let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
     state.store.redeliver(&principal.company.id, id).await?;
     Ok(StatusCode::ACCEPTED)
 }

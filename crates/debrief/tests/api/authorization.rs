@@ -71,6 +71,19 @@ async fn a_role_manager_cannot_raise_their_own_rights() {
         .expect("an admin")
         .to_string();
 
+    let (_, tokens) = app
+        .call(Method::GET, "/api/v1/tokens", &app.token, None)
+        .await;
+    let admin_token_id = tokens
+        .as_array()
+        .and_then(|tokens| {
+            tokens
+                .iter()
+                .find(|token| token["user_id"] == admin_id.as_str())
+        })
+        .and_then(|token| token["id"].as_str())
+        .expect("the admin's token")
+        .to_string();
     let attempts = [
         (
             Method::POST,
@@ -81,6 +94,16 @@ async fn a_role_manager_cannot_raise_their_own_rights() {
             Method::POST,
             "/api/v1/tokens".to_string(),
             json!({"label": "x", "user_id": admin_id}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/tokens".to_string(),
+            json!({"label": "x", "role": "gatekeeper", "user_id": admin_id}),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/tokens/{admin_token_id}"),
+            json!({}),
         ),
         (
             Method::PATCH,

@@ -45,6 +45,8 @@ fn catalogue() -> Vec<Case> {
     nul_supporter["supporter"] = json!({"id": "u-\u{0}ana", "name": "Ana"});
     let mut long_supporter = session_json("long-1");
     long_supporter["supporter"] = json!({"id": long, "name": "Ana"});
+    let mut long_ticket = session_json("ticket-1");
+    long_ticket["ticket"] = json!(long);
     let mut nul_turn = session_json("nul-2");
     nul_turn["turns"][0]["text"] = json!("hello\u{0}world");
     vec![
@@ -191,6 +193,94 @@ fn catalogue() -> Vec<Case> {
             None,
             422,
             Some("id"),
+        ),
+        case(
+            "trailing garbage after an applications file",
+            Method::PUT,
+            "/api/v1/applications",
+            Some(r#"{"applications": [{"name": "Acme CRM", "aliases": ["acmecrm.exe"]}]} x"#.into()),
+            400,
+            None,
+        ),
+        case(
+            "an array for a taxonomy",
+            Method::PUT,
+            "/api/v1/taxonomy",
+            Some(r#"[[{"id": "email"}]]"#.into()),
+            422,
+            Some("$"),
+        ),
+        case(
+            "a NUL in an issue type",
+            Method::PUT,
+            "/api/v1/taxonomy",
+            Some(json!({"issue_types": [{"id": "x\u{0}y", "name": "X"}]}).to_string()),
+            422,
+            Some("issue_types[0].id"),
+        ),
+        case(
+            "a 10 kB issue type id",
+            Method::PUT,
+            "/api/v1/taxonomy",
+            Some(json!({"issue_types": [{"id": long, "name": "X"}]}).to_string()),
+            422,
+            Some("issue_types[0].id"),
+        ),
+        case(
+            "a NUL in a filter",
+            Method::GET,
+            "/api/v1/sessions?supporter=%00",
+            None,
+            422,
+            Some("supporter"),
+        ),
+        case(
+            "a NUL in a search",
+            Method::GET,
+            "/api/v1/summaries?q=a%00b",
+            None,
+            422,
+            Some("q"),
+        ),
+        case(
+            "a 10 kB ticket",
+            Method::POST,
+            "/api/v1/sessions",
+            Some(long_ticket.to_string()),
+            422,
+            Some("ticket"),
+        ),
+        case(
+            "a 1 MB webhook URL",
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": format!("https://example.test/{huge}"), "events": ["summary.created"]}).to_string()),
+            422,
+            Some("url"),
+        ),
+        case(
+            "a 10 kB model name",
+            Method::PUT,
+            "/api/v1/settings/engine",
+            Some(json!({"summaries": "builtin", "model": long}).to_string()),
+            422,
+            Some("model"),
+        ),
+        case(
+            "a body for sign-out",
+            Method::POST,
+            "/api/v1/sign-out",
+            Some(r#"{"everywhere": true}"#.into()),
+            422,
+            Some("everywhere"),
+        ),
+        case(
+            "a delivery id that is no number",
+            Method::POST,
+            "/api/v1/webhooks/deliveries/unknown/redeliver",
+            None,
+            404,
+            None,
         ),
         case(
             "a NUL in a sign-in e-mail",
