@@ -20,6 +20,13 @@ pub const DEMO_COMPANY: &str = "demo";
 
 const SCENARIOS: &str = include_str!("../demo/scenarios.json");
 
+/// The AI-agent conversations' templates: a question to the AI agent and how it went (counted,
+/// escalated, a negative answer, a complaint after the answer).
+const CONVERSATIONS: &str = include_str!("../demo/conversations.json");
+
+/// Days of AI-agent conversations the demo holds, two a day.
+const CONVERSATION_DAYS: i64 = 21;
+
 const CUSTOMERS: [&str; 9] = [
     "Bob Miller",
     "Maria Garcia",
@@ -194,6 +201,170 @@ pub fn demo_sessions(newest: DateTime<Utc>) -> anyhow::Result<Vec<Session>> {
         }
     }
     Ok(sessions)
+}
+
+#[derive(Debug, Deserialize)]
+struct ConversationTemplate {
+    key: String,
+    channel: String,
+    agent: String,
+    status: String,
+    events: Vec<Value>,
+}
+
+/// The demo's AI-agent conversations: two a day over the last three weeks, each played from one
+/// of the templates; today's two are still open (their first question and answer only), so
+/// they wait for their window and show as pending.
+pub fn demo_conversations(now: DateTime<Utc>) -> anyhow::Result<Vec<Value>> {
+    let templates: Vec<ConversationTemplate> = serde_json::from_str(CONVERSATIONS)
+        .context("the built-in demo conversations do not parse")?;
+    let mut conversations = Vec::new();
+    for day in 0..CONVERSATION_DAYS {
+        for slot in 0..2 {
+            let index = (day * 2 + slot) as usize;
+            let template = &templates[index % templates.len()];
+            let started = now - Duration::days(day) - Duration::hours(1 + slot * 5);
+            let open = day == 0;
+            let events: Vec<Value> = template
+                .events
+                .iter()
+                .take(if open { 2 } else { usize::MAX })
+                .map(|event| {
+                    let mut event = event.clone();
+                    let minutes = event.get("m").and_then(Value::as_i64).unwrap_or(0);
+                    if let Some(fields) = event.as_object_mut() {
+                        fields.remove("m");
+                        fields.insert(
+                            "at".into(),
+                            json!((started + Duration::minutes(minutes)).to_rfc3339()),
+                        );
+                    }
+                    event
+                })
+                .collect();
+            conversations.push(json!({
+                "id": format!("demo-conv-{:02}-{}", index + 1, template.key),
+                "channel": template.channel,
+                "agent": template.agent,
+                "status": if open { "open" } else { template.status.as_str() },
+                "events": events,
+            }));
+        }
+    }
+    Ok(conversations)
+}
+
+/// The API called in-process with the demo admin's token: the demo is staged the way a
+/// customer's systems would feed the product.
+pub struct DemoApi {
+    router: axum::Router,
+    bearer: String,
+}
+
+impl DemoApi {
+    /// The API of `router` (the whole application) as the holder of `token`.
+    pub fn new(router: axum::Router, token: &str) -> DemoApi {
+        DemoApi {
+            router,
+            bearer: format!("Bearer {token}"),
+        }
+    }
+
+    /// `method path` with `body`: the status and the JSON answer.
+    async fn call(
+        &self,
+        method: axum::http::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        use tower::ServiceExt;
+        let request = axum::http::Request::builder()
+            .method(method)
+            .uri(format!("/api/v1{path}"))
+            .header(axum::http::header::AUTHORIZATION, self.bearer.as_str())
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(
+                body.map(|body| body.to_string()).unwrap_or_default(),
+            ))?;
+        let response = self.router.clone().oneshot(request).await?;
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
+
+    /// Like [`DemoApi::call`], failing unless the answer is a success.
+    async fn expect(
+        &self,
+        method: axum::http::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let (status, answer) = self.call(method.clone(), path, body).await?;
+        anyhow::ensure!(
+            (200..300).contains(&status),
+            "staging the demo: {method} {path} answered {status}: {answer}"
+        );
+        Ok(answer)
+    }
+
+    /// Stages what the summaries and verdicts need, idempotently: an add-on pack of AI credits
+    /// (every eligible session gets its summary), the automated-resolution plan and three weeks
+    /// of AI-agent conversations.
+    pub async fn stage(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
+        use axum::http::Method;
+        self.expect(
+            Method::POST,
+            "/credits/purchases",
+            Some(json!({"packs": 1, "idempotency_key": "demo-addon-pack"})),
+        )
+        .await?;
+        self.expect(
+            Method::PUT,
+            "/ai-agents/plan",
+            Some(
+                json!({"plan": "team", "full_seats": 5, "overage_unit_price": "1.50",
+                        "at_limit": "continue"}),
+            ),
+        )
+        .await?;
+        self.expect(
+            Method::POST,
+            "/conversations",
+            Some(Value::Array(demo_conversations(now)?)),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// After the first summary round: one summary edited by a person, so that its history
+    /// shows (once: a demo started again keeps its edit).
+    pub async fn edit_one_summary(&self) -> anyhow::Result<()> {
+        use axum::http::Method;
+        let id = "demo-001-outlook-password";
+        let (status, revisions) = self
+            .call(
+                Method::GET,
+                &format!("/sessions/{id}/summary/revisions"),
+                None,
+            )
+            .await?;
+        let edited = revisions["items"]
+            .as_array()
+            .is_some_and(|items| !items.is_empty());
+        if status != 200 || edited {
+            return Ok(());
+        }
+        self.expect(
+            Method::PATCH,
+            &format!("/sessions/{id}/summary"),
+            Some(json!({"follow_up": "Check on Friday that Outlook no longer asks for the password."})),
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 /// Creates the demo company if it does not exist, stores the demo sessions (idempotently)

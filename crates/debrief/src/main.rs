@@ -880,30 +880,11 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {address}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
     tracing::info!(listen = %local, backend = store.backend().as_str(), "debrief is listening");
-    // The banner is written once; a closed stdout (`| head`) is no reason to stop serving.
-    let mut banner = format!("Debrief is running at http://{local}/\n");
-    if demo {
-        let loaded = demo::load(store.as_ref()).await?;
-        banner.push_str(&format!(
-            "demo company {:?}: {} sessions ({} newly loaded)\nadmin API token, shown once:\n{}\n\
-             sign in at http://{local}/sign-in with company {:?}:\n",
-            loaded.company,
-            loaded.sessions,
-            loaded.newly_stored,
-            loaded.admin_token,
-            loaded.company
-        ));
-        for (email, role, password) in &loaded.sign_ins {
-            banner.push_str(&format!("  {role}: {email} / {password}\n"));
-        }
-    }
-    {
-        use std::io::Write;
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout
-            .write_all(banner.as_bytes())
-            .and_then(|()| stdout.flush());
-    }
+    let loaded = if demo {
+        Some(demo::load(store.as_ref()).await?)
+    } else {
+        None
+    };
     let llm =
         debrief_llm::configure::Backends::build(&settings.llm).context("the [llm] settings")?;
     let judge = match settings.resolution_judge.as_str() {
@@ -953,17 +934,34 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             Utc::now().timestamp_micros() % 1_000_000
         ),
     };
-    let (stop_evaluator, stopped) = tokio::sync::watch::channel(false);
-    let evaluation = tokio::spawn(evaluator.run(
-        std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
-        stopped,
-    ));
     let summarizer = debrief_server::summaries::Summarizer {
         store: Arc::clone(&store),
         engine: Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
         llm,
         metrics: Arc::clone(&metrics),
     };
+    if let Some(loaded) = &loaded {
+        // The demo shows both halves at once: credits, plan and conversations staged through
+        // the API, a first round of summaries and verdicts, one summary edited by a person.
+        let api = demo::DemoApi::new(debrief_server::router(state.clone()), &loaded.admin_token);
+        api.stage(Utc::now()).await.context("staging the demo")?;
+        summarizer
+            .run_once(Utc::now())
+            .await
+            .context("summarizing the demo")?;
+        evaluator
+            .run_once(Utc::now())
+            .await
+            .context("deciding the demo's conversations")?;
+        api.edit_one_summary()
+            .await
+            .context("editing a demo summary")?;
+    }
+    let (stop_evaluator, stopped) = tokio::sync::watch::channel(false);
+    let evaluation = tokio::spawn(evaluator.run(
+        std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
+        stopped,
+    ));
     let summarizing = tokio::spawn(summarizer.run(
         std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
         stop_evaluator.subscribe(),
@@ -974,6 +972,29 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             stop_evaluator.subscribe(),
         ),
     );
+    // The banner is written once; a closed stdout (`| head`) is no reason to stop serving.
+    let mut banner = format!("Debrief is running at http://{local}/\n");
+    if let Some(loaded) = &loaded {
+        banner.push_str(&format!(
+            "demo company {:?}: {} sessions ({} newly loaded)\nadmin API token, shown once:\n{}\n\
+             sign in at http://{local}/sign-in with company {:?}:\n",
+            loaded.company,
+            loaded.sessions,
+            loaded.newly_stored,
+            loaded.admin_token,
+            loaded.company
+        ));
+        for (email, role, password) in &loaded.sign_ins {
+            banner.push_str(&format!("  {role}: {email} / {password}\n"));
+        }
+    }
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout
+            .write_all(banner.as_bytes())
+            .and_then(|()| stdout.flush());
+    }
     debrief_server::serve(listener, state, shutdown_signal())
         .await
         .context("the server failed")?;

@@ -432,15 +432,26 @@ async fn serve_demo_loads_the_demo_and_stops_cleanly_on_sigterm() {
     let token = lines[3].clone();
 
     let client = reqwest::Client::new();
-    let page: serde_json::Value = client
-        .get(format!("{url}/api/v1/sessions?limit=1"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("json");
+    let read = |path: &str| {
+        let request = client
+            .get(format!("{url}/api/v1{path}"))
+            .bearer_auth(&token);
+        async move {
+            request
+                .send()
+                .await
+                .expect("answered")
+                .json::<serde_json::Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let page = read("/sessions?limit=1").await;
+    let overview = read("/insights/overview").await;
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let usage = read(&format!("/usage/resolutions?period={month}")).await;
+    let status_of_agents = read("/ai-agents/status").await;
+    let revisions = read("/sessions/demo-001-outlook-password/summary/revisions").await;
     let terminated = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -451,6 +462,19 @@ async fn serve_demo_loads_the_demo_and_stops_cleanly_on_sigterm() {
         .expect("wait");
 
     assert!(page["total"].as_u64().unwrap_or(0) >= 60, "{page}");
+    // The demo shows both halves at once: every eligible session summarized (the five on
+    // Linux, iOS and Android are not eligible), counted resolutions this month, an edit.
+    assert!(
+        overview["summarized"].as_u64().unwrap_or(0) >= 55,
+        "{overview}"
+    );
+    assert!(usage["consumed"].as_u64().unwrap_or(0) > 0, "{usage}");
+    assert_eq!(status_of_agents["state"], "running", "{status_of_agents}");
+    assert_eq!(
+        revisions["items"].as_array().map(Vec::len),
+        Some(1),
+        "{revisions}"
+    );
     assert!(terminated.success());
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
     database.remove().await;
