@@ -411,8 +411,9 @@ pub async fn update_user(
     Ok(Json(state.store.update_user(company, &id, &change).await?))
 }
 
-/// `GET /api/v1/me`: who the token acts as — company, user, role, permissions — and the
-/// language of their pages (their own choice, else the company's insights language).
+/// `GET /api/v1/me`: who the token acts as — company, user, role, permissions —, the
+/// language of their pages (their own choice, else the company's insights language) and, for
+/// one who may see usage, the AI-credit balance (`null` otherwise).
 #[utoipa::path(
     get, path = "/api/v1/me", tag = "people", operation_id = "people_get_me",
     responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token")),
@@ -433,12 +434,26 @@ pub async fn get_me(
                 .language
         }
     };
+    // The AI-credit balance, for whoever may see usage (the pages show it in their header).
+    let credit_balance = if principal
+        .permissions
+        .contains(debrief_core::access::Permission::UsageView)
+    {
+        let balance = state
+            .store
+            .credit_balance(company, state.clock.now())
+            .await?;
+        Some(balance.balance)
+    } else {
+        None
+    };
     Ok(Json(json!({
         "company": principal.company.name,
         "user": {"id": user.id, "name": user.name, "email": user.email},
         "role": principal.role,
         "permissions": principal.permissions,
         "language": language_code(&language).unwrap_or_else(|_| "en".to_string()),
+        "credit_balance": credit_balance,
     })))
 }
 

@@ -384,6 +384,42 @@ async fn pages_need_a_session_a_form_token_and_the_permission() {
         "10 free credits, 6 used"
     );
 
+    assert!(
+        credits.contains("data-testid=\"header-balance\" title=\"Guthaben\">KI-Guthaben: 4<"),
+        "the balance in the header: {}",
+        credits
+            .lines()
+            .filter(|line| line.contains("balance"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+
+    // With alerts present, both pages still render and say what each alert means.
+    let company = app.store.company_by_name("acme").await.expect("acme").id;
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    app.store
+        .record_credit_alert(&company, &month, 20, 2, 10)
+        .await
+        .expect("credit alert");
+    app.store
+        .record_usage_alert(&company, &month, 80, 8, 10)
+        .await
+        .expect("usage alert");
+    for (path, alert) in [("/credits", "credit-alerts"), ("/usage", "usage-alerts")] {
+        let response = page(path, &admin).await.expect("answered");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let html = response.text().await.expect("html");
+        assert!(html.contains(&format!("data-testid=\"{alert}\"")), "{path}");
+        assert!(
+            html.contains(&format!(
+                "<strong>{}</strong>",
+                if path == "/credits" { "20 %" } else { "80 %" }
+            )),
+            "{path}"
+        );
+        assert!(!html.contains("\"threshold\""), "{path}: no raw JSON");
+    }
+
     // Signing out revokes the token behind the cookie.
     let signed_out = client
         .post(format!("{}/sign-out", app.address))
