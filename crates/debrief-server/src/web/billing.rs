@@ -58,7 +58,7 @@ async fn render_credits(
             credits => credits,
             ledger => ledger["items"],
             alerts => alerts["items"],
-            settings_text => settings.ok().map(|settings| serde_json::to_string_pretty(&settings).unwrap_or_default()),
+            settings => settings.ok(),
             notice => notice,
             refused => refused,
             problem => problem,
@@ -66,7 +66,42 @@ async fn render_credits(
     )
 }
 
-/// `POST /credits`: `action` is `purchase` (with `packs`) or `settings` (the JSON document).
+/// The credit settings the form sent, on top of the current ones (the operator's free credits
+/// are left out: the API keeps them); the problem when a field does not read.
+async fn credit_settings_of(
+    visitor: &Visitor,
+    fields: &[(String, String)],
+) -> Result<Result<Value, String>, WebError> {
+    let field = |name: &str| form_field(fields, name);
+    let mut settings = visitor.api.read("/credits/settings").await?;
+    if let Some(fields) = settings.as_object_mut() {
+        fields.remove("free_monthly_credits");
+    }
+    settings["out_of_credits"] = match field("out_of_credits") {
+        "allow_negative" => match field("negative_limit").trim().parse::<i64>() {
+            Ok(limit) => json!({"mode": "allow_negative", "limit": limit}),
+            Err(_) => return Ok(Err("negative_limit: must be a whole number".into())),
+        },
+        _ => json!({"mode": "stop"}),
+    };
+    let thresholds: Result<Vec<u8>, _> = field("thresholds")
+        .split([',', ' '])
+        .filter(|part| !part.is_empty())
+        .map(str::parse::<u8>)
+        .collect();
+    match thresholds {
+        Ok(thresholds) => settings["alert_thresholds"] = json!(thresholds),
+        Err(_) => {
+            return Ok(Err(
+                "alert_thresholds: percentages from 0 to 100, separated by commas".into(),
+            ))
+        }
+    }
+    Ok(Ok(settings))
+}
+
+/// `POST /credits`: `action` is `purchase` (with `packs`) or `settings` (what to do without
+/// credits and the alert thresholds).
 pub async fn change_credits(
     visitor: Visitor,
     Form(fields): Form<Vec<(String, String)>>,
@@ -90,18 +125,11 @@ pub async fn change_credits(
                     .await
                 }
             },
-            "settings" => match serde_json::from_str::<Value>(field("document")) {
-                Ok(document) => (Method::PUT, "/credits/settings", document),
-                Err(error) => {
-                    return render_credits(
-                        &visitor,
-                        None,
-                        Some((
-                            json!({"document": field("document")}),
-                            format!("document: {error}"),
-                        )),
-                    )
-                    .await
+            "settings" => match credit_settings_of(&visitor, &fields).await? {
+                Ok(settings) => (Method::PUT, "/credits/settings", settings),
+                Err(problem) => {
+                    let refused = json!({"negative_limit": field("negative_limit"), "thresholds": field("thresholds")});
+                    return render_credits(&visitor, None, Some((refused, problem))).await;
                 }
             },
             _ => return Err(WebError::NotFound),
@@ -113,7 +141,7 @@ pub async fn change_credits(
             }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(reply.failure()),
             _ => {
-                let refused = json!({"packs": field("packs"), "document": field("document")});
+                let refused = json!({"packs": field("packs"), "negative_limit": field("negative_limit"), "thresholds": field("thresholds")});
                 render_credits(&visitor, None, Some((refused, reply.problem()))).await
             }
         }

@@ -1,7 +1,9 @@
-//! The settings pages: AI settings and scopes (with the consent defaults), the engine and LLM
-//! settings and the issue-type taxonomy as checked JSON documents; modules, devices and
-//! policies as lists of documents by id; roles with their permissions; users; and the
-//! visitor's own language. Each section needs the permission the API asks to change it.
+//! The settings pages, every one a form: AI settings and scopes; the engine (summaries, the
+//! resolution check, model and limits); the issue-type taxonomy as rows of id, name,
+//! description and examples; support modules with their insights switch; devices with their
+//! consent mode and policy (and a bulk change of consent); policies with their switches and
+//! enforcement; roles with their permissions; users; and the visitor's own language. Each
+//! section needs the permission the API asks to change it.
 
 use axum::extract::Path;
 use axum::http::{Method, StatusCode};
@@ -19,10 +21,16 @@ use super::{form_field as field, Visitor, WebError};
 enum Kind {
     /// The AI settings as a form.
     AiForm,
-    /// One JSON document read and replaced at an API path.
-    Document,
-    /// JSON documents by id under an API path.
-    Collection,
+    /// The engine settings as a form.
+    Engine,
+    /// The taxonomy as rows of issue types.
+    Taxonomy,
+    /// Support modules by id.
+    Modules,
+    /// Devices by id.
+    Devices,
+    /// Policies by id.
+    Policies,
     Roles,
     Users,
     Language,
@@ -50,35 +58,35 @@ const SECTIONS: [Section; 9] = [
         key: "engine",
         label: "settings_engine",
         path: "/settings/engine",
-        kind: Kind::Document,
+        kind: Kind::Engine,
         permission: Some("ai.settings.manage"),
     },
     Section {
         key: "taxonomy",
         label: "settings_taxonomy",
         path: "/taxonomy",
-        kind: Kind::Document,
+        kind: Kind::Taxonomy,
         permission: Some("ai.settings.manage"),
     },
     Section {
         key: "modules",
         label: "settings_modules",
         path: "/modules",
-        kind: Kind::Collection,
+        kind: Kind::Modules,
         permission: Some("ai.settings.manage"),
     },
     Section {
         key: "devices",
         label: "settings_devices",
         path: "/devices",
-        kind: Kind::Collection,
+        kind: Kind::Devices,
         permission: Some("ai.settings.manage"),
     },
     Section {
         key: "policies",
         label: "settings_policies",
         path: "/policies",
-        kind: Kind::Collection,
+        kind: Kind::Policies,
         permission: Some("policies.manage"),
     },
     Section {
@@ -138,8 +146,9 @@ fn section(key: &str) -> Result<&'static Section, WebError> {
         .ok_or(WebError::NotFound)
 }
 
-fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default()
+/// The items of a list the API answered (`{"items": [...]}`).
+async fn items_of(visitor: &Visitor, path: &str) -> Result<Value, WebError> {
+    Ok(visitor.api.read(path).await?["items"].clone())
 }
 
 async fn render(
@@ -153,38 +162,25 @@ async fn render(
     }
     let mut content = json!({"kind": match current.kind {
         Kind::AiForm => "ai_form",
-        Kind::Document => "document",
-        Kind::Collection => "collection",
+        Kind::Engine => "engine",
+        Kind::Taxonomy => "taxonomy",
+        Kind::Modules => "modules",
+        Kind::Devices => "devices",
+        Kind::Policies => "policies",
         Kind::Roles => "roles",
         Kind::Users => "users",
         Kind::Language => "language",
     }});
     match current.kind {
-        Kind::AiForm => {
+        Kind::AiForm | Kind::Engine | Kind::Taxonomy => {
             content["settings"] = visitor.api.read(current.path).await?;
         }
-        Kind::Document => {
-            let mut document = visitor.api.read(current.path).await?;
-            if current.key == "taxonomy" {
-                content["source"] = document["source"].clone();
-                document = json!({"issue_types": document["issue_types"]});
-            }
-            content["text"] = json!(pretty(&document));
+        Kind::Modules | Kind::Policies => {
+            content["items"] = items_of(visitor, current.path).await?;
         }
-        Kind::Collection => {
-            let listed = visitor.api.read(current.path).await?;
-            let items: Vec<Value> = listed["items"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|item| {
-                    let mut body = item.clone();
-                    let id = body.as_object_mut().and_then(|fields| fields.remove("id"));
-                    json!({"id": id, "text": pretty(&body)})
-                })
-                .collect();
-            content["items"] = json!(items);
-            content["text"] = json!("{\n}");
+        Kind::Devices => {
+            content["items"] = items_of(visitor, current.path).await?;
+            content["policies"] = items_of(visitor, "/policies").await?;
         }
         Kind::Roles => {
             content["items"] = visitor.api.read(current.path).await?["items"].clone();
@@ -226,8 +222,10 @@ async fn render(
     )
 }
 
-/// `POST /settings/{section}`: `action` says what — `save` a document, `put` or `delete` one
-/// by id, `role` (create or change), `delete_role`, `add_user`, `user_role`, `language`.
+/// `POST /settings/{section}`: `action` says what — `engine`, `taxonomy` (or `taxonomy_reset`),
+/// `module`, `device`, `devices_consent` (the consent mode of every checked device), `policy`,
+/// `delete` one by id, `role` (create or change), `delete_role`, `add_user`, `user_role`,
+/// `language`.
 pub async fn save(
     visitor: Visitor,
     Path(key): Path<String>,
@@ -239,26 +237,100 @@ pub async fn save(
         if let Some(permission) = current.permission {
             visitor.require(permission)?;
         }
-        let text = field(&fields, "document");
         let id = field(&fields, "id").trim();
-        let parsed =
-            || serde_json::from_str::<Value>(text).map_err(|error| format!("document: {error}"));
+        let on = |name: &str| field(&fields, name) == "on";
+        if matches!(field(&fields, "action"), "module" | "device" | "policy") && id.is_empty() {
+            return refuse(&visitor, &key, &fields, "id: must not be empty".into()).await;
+        }
         let (method, path, body): (Method, String, Option<Value>) = match field(&fields, "action") {
-            "save" => match parsed() {
-                Ok(document) => (Method::PUT, current.path.to_string(), Some(document)),
-                Err(problem) => return refuse(&visitor, &key, &fields, problem).await,
-            },
-            "put" if id.is_empty() => {
-                return refuse(&visitor, &key, &fields, "id: must not be empty".into()).await
+            "engine" => {
+                let mut settings = visitor.api.read(current.path).await?["settings"].clone();
+                settings["summaries"] = json!(field(&fields, "summaries"));
+                settings["resolution_check"] = json!(field(&fields, "resolution_check"));
+                let model = field(&fields, "model").trim();
+                settings["model"] = if model.is_empty() { Value::Null } else { json!(model) };
+                settings["limits"]["restore_personal_data"] = json!(on("restore_personal_data"));
+                match field(&fields, "max_transcript_chars").trim().parse::<u64>() {
+                    Ok(chars) => settings["limits"]["max_transcript_chars"] = json!(chars),
+                    Err(_) => {
+                        let problem = "max_transcript_chars: must be a whole number".to_string();
+                        return refuse(&visitor, &key, &fields, problem).await;
+                    }
+                }
+                (Method::PUT, current.path.to_string(), Some(settings))
             }
-            "put" => match parsed() {
-                Ok(document) => (
+            "taxonomy" => (
+                Method::PUT,
+                current.path.to_string(),
+                Some(json!({"issue_types": issue_types_of(&fields)})),
+            ),
+            "taxonomy_reset" => (Method::DELETE, current.path.to_string(), None),
+            "module" => (
+                Method::PUT,
+                format!("{}/{}", current.path, url_escape(id)),
+                Some(json!({
+                    "name": Some(field(&fields, "name").trim()).filter(|name| !name.is_empty()),
+                    "custom": on("custom"),
+                    "insights_enabled": on("insights_enabled"),
+                })),
+            ),
+            "policy" => (
+                Method::PUT,
+                format!("{}/{}", current.path, url_escape(id)),
+                Some(json!({
+                    "name": Some(field(&fields, "name").trim()).filter(|name| !name.is_empty()),
+                    "reports_enabled": on("reports_enabled"),
+                    "insights_enabled": on("insights_enabled"),
+                    "enforced": on("enforced"),
+                })),
+            ),
+            "device" => {
+                let mut device = visitor
+                    .api
+                    .read(&format!("{}/{}", current.path, url_escape(id)))
+                    .await?;
+                if let Some(fields_of) = device.as_object_mut() {
+                    fields_of.remove("id");
+                }
+                device["consent_mode"] = json!(field(&fields, "consent_mode"));
+                let policy = field(&fields, "policy");
+                device["policy"] = if policy.is_empty() { Value::Null } else { json!(policy) };
+                (
                     Method::PUT,
                     format!("{}/{}", current.path, url_escape(id)),
-                    Some(document),
-                ),
-                Err(problem) => return refuse(&visitor, &key, &fields, problem).await,
-            },
+                    Some(device),
+                )
+            }
+            "devices_consent" => {
+                let mode = field(&fields, "consent_mode");
+                let chosen: Vec<&str> = fields
+                    .iter()
+                    .filter(|(name, _)| name == "device")
+                    .map(|(_, value)| value.as_str())
+                    .collect();
+                if chosen.is_empty() {
+                    let problem = "devices: choose at least one".to_string();
+                    return refuse(&visitor, &key, &fields, problem).await;
+                }
+                for device_id in chosen {
+                    let path = format!("{}/{}", current.path, url_escape(device_id));
+                    let mut device = visitor.api.read(&path).await?;
+                    if let Some(fields_of) = device.as_object_mut() {
+                        fields_of.remove("id");
+                    }
+                    device["consent_mode"] = json!(mode);
+                    let reply = visitor.api.call(Method::PUT, &path, Some(&device)).await?;
+                    if !reply.status.is_success() {
+                        return match reply.status {
+                            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                                Err(reply.failure())
+                            }
+                            _ => refuse(&visitor, &key, &fields, reply.problem()).await,
+                        };
+                    }
+                }
+                return Ok(Redirect::to(&format!("/settings/{key}?saved=1")).into_response());
+            }
             "delete" => (
                 Method::DELETE,
                 format!("{}/{}", current.path, url_escape(id)),
@@ -266,11 +338,10 @@ pub async fn save(
             ),
             "ai_form" => {
                 let mut settings = visitor.api.read(current.path).await?;
-                let on = |name: &str| json!(field(&fields, name) == "on");
-                settings["ai"]["enabled"] = on("ai_enabled");
+                settings["ai"]["enabled"] = json!(on("ai_enabled"));
                 for direction in ["outgoing", "incoming"] {
                     let insights = &mut settings["insights"][direction];
-                    insights["enabled"] = on(&format!("{direction}_enabled"));
+                    insights["enabled"] = json!(on(&format!("{direction}_enabled")));
                     insights["scope"] = json!(field(&fields, &format!("{direction}_scope")));
                 }
                 settings["insights"]["language"] = json!(field(&fields, "language"));
@@ -337,6 +408,47 @@ pub async fn save(
     }
     .await;
     visitor.finish(result)
+}
+
+/// The taxonomy's rows as sent: `type_id`, `type_name`, `type_description` and
+/// `type_examples` (one per line) in row order; a row with an empty id, or marked `type_remove`,
+/// is left out.
+fn issue_types_of(fields: &[(String, String)]) -> Vec<Value> {
+    let column = |name: &str| -> Vec<&str> {
+        fields
+            .iter()
+            .filter(|(field_name, _)| field_name == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    };
+    let (ids, names, descriptions, examples) = (
+        column("type_id"),
+        column("type_name"),
+        column("type_description"),
+        column("type_examples"),
+    );
+    let removed = column("type_remove");
+    ids.iter()
+        .enumerate()
+        .filter(|(_, id)| !id.trim().is_empty() && !removed.contains(&id.trim()))
+        .map(|(row, id)| {
+            let examples: Vec<&str> = examples
+                .get(row)
+                .map(|text| {
+                    text.lines()
+                        .map(str::trim)
+                        .filter(|line| !line.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            json!({
+                "id": id.trim(),
+                "name": names.get(row).map_or("", |name| name.trim()),
+                "description": descriptions.get(row).map_or("", |text| text.trim()),
+                "examples": examples,
+            })
+        })
+        .collect()
 }
 
 /// The section again with what was sent (never the password) and why it was refused.

@@ -170,6 +170,234 @@ async fn sign_in(
         .find(|cookie| cookie.starts_with("debrief_session="))
 }
 
+/// Every setting is a form, not a JSON text box, and each form saves through the API.
+#[tokio::test]
+async fn settings_are_forms_that_save_through_the_api() {
+    let app = app_with_summaries().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let admin = sign_in(&app, &client, "alice@acme.example", ADMIN_PASSWORD)
+        .await
+        .expect("admin signs in");
+    let read = |path: &str| {
+        let request = client
+            .get(format!("{}{path}", app.address))
+            .header(COOKIE, admin.clone());
+        async move {
+            let response = request.send().await.expect("answered");
+            (
+                response.status().as_u16(),
+                response.text().await.expect("html"),
+            )
+        }
+    };
+    let mut csrf = String::new();
+    for section in [
+        "ai", "engine", "taxonomy", "modules", "devices", "policies", "roles", "users",
+    ] {
+        let (status, html) = read(&format!("/settings/{section}")).await;
+        assert_eq!(status, 200, "{section}");
+        assert!(
+            !html.contains("name=\"document\"") && !html.contains("class=\"code\""),
+            "{section}: no JSON text box"
+        );
+        csrf = csrf_in(&html);
+    }
+    let post = |section: &str, fields: Vec<(&str, &str)>| {
+        let request = client
+            .post(format!("{}/settings/{section}", app.address))
+            .header(COOKIE, admin.clone())
+            .form(&fields);
+        async move { request.send().await.expect("answered").status().as_u16() }
+    };
+    let api = |path: &str| {
+        let app = &app;
+        let path = path.to_string();
+        async move {
+            app.call(Method::GET, &format!("/api/v1{path}"), &app.token, None)
+                .await
+                .1
+        }
+    };
+
+    // A policy, enforced; then two devices denied at once and one assigned the policy.
+    let policy = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "policy"),
+        ("id", "locked"),
+        ("name", "Locked down"),
+        ("insights_enabled", "on"),
+        ("enforced", "on"),
+    ];
+    assert_eq!(post("policies", policy).await, 303);
+    let saved = api("/policies/locked").await;
+    assert_eq!(
+        (
+            saved["enforced"].as_bool(),
+            saved["reports_enabled"].as_bool()
+        ),
+        (Some(true), Some(false)),
+        "{saved}"
+    );
+    let devices = api("/devices").await;
+    let ids: Vec<String> = devices["items"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .filter_map(|device| device["id"].as_str().map(str::to_string))
+        .collect();
+    assert!(ids.len() >= 2, "{devices}");
+    let bulk = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "devices_consent"),
+        ("consent_mode", "denied"),
+        ("device", ids[0].as_str()),
+        ("device", ids[1].as_str()),
+    ];
+    assert_eq!(post("devices", bulk).await, 303);
+    for id in &ids[..2] {
+        assert_eq!(
+            api(&format!("/devices/{id}")).await["consent_mode"],
+            "denied",
+            "{id}"
+        );
+    }
+    // A policy goes to a managed device only (what a session reports of its device).
+    let mut managed = api(&format!("/devices/{}", ids[0])).await;
+    managed["managed"] = json!(true);
+    if let Some(fields) = managed.as_object_mut() {
+        fields.remove("id");
+    }
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/devices/{}", ids[0]),
+            &app.token,
+            Some(managed),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let assign = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "device"),
+        ("id", ids[0].as_str()),
+        ("consent_mode", "allowed"),
+        ("policy", "locked"),
+    ];
+    assert_eq!(post("devices", assign).await, 303);
+    let device = api(&format!("/devices/{}", ids[0])).await;
+    assert_eq!(
+        (device["policy"].as_str(), device["consent_mode"].as_str()),
+        (Some("locked"), Some("allowed")),
+        "{device}"
+    );
+
+    // A module switched on, the taxonomy as rows, the engine's limits.
+    let module = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "module"),
+        ("id", "helpdesk"),
+        ("name", "Help desk"),
+        ("custom", "on"),
+        ("insights_enabled", "on"),
+    ];
+    assert_eq!(post("modules", module).await, 303);
+    let saved = api("/modules/helpdesk").await;
+    assert_eq!(
+        (
+            saved["custom"].as_bool(),
+            saved["insights_enabled"].as_bool()
+        ),
+        (Some(true), Some(true)),
+        "{saved}"
+    );
+    let taxonomy = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "taxonomy"),
+        ("type_id", "email"),
+        ("type_name", "E-mail"),
+        ("type_description", "Mail client problems"),
+        (
+            "type_examples",
+            "Outlook asks for the password\nno new mail",
+        ),
+        ("type_id", "vpn"),
+        ("type_name", "VPN"),
+        ("type_description", ""),
+        ("type_examples", "the VPN drops"),
+        ("type_id", ""),
+        ("type_name", ""),
+        ("type_description", ""),
+        ("type_examples", ""),
+    ];
+    assert_eq!(post("taxonomy", taxonomy).await, 303);
+    let saved = api("/taxonomy").await;
+    assert_eq!(saved["source"], "company", "{saved}");
+    assert_eq!(
+        saved["issue_types"].as_array().map(Vec::len),
+        Some(2),
+        "{saved}"
+    );
+    assert_eq!(
+        saved["issue_types"][0]["examples"].as_array().map(Vec::len),
+        Some(2),
+        "{saved}"
+    );
+    let engine = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "engine"),
+        ("summaries", "builtin"),
+        ("resolution_check", "builtin"),
+        ("model", ""),
+        ("max_transcript_chars", "8000"),
+    ];
+    assert_eq!(post("engine", engine).await, 303);
+    let saved = api("/settings/engine").await;
+    assert_eq!(
+        (
+            saved["settings"]["limits"]["max_transcript_chars"].as_u64(),
+            saved["settings"]["resolution_check"].as_str()
+        ),
+        (Some(8000), Some("builtin")),
+        "{saved}"
+    );
+
+    // The credit settings too: what to do without credits and the alert thresholds.
+    let (status, html) = read("/credits").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-testid=\"credit-settings\"") && !html.contains("class=\"code\""));
+    let credits = client
+        .post(format!("{}/credits", app.address))
+        .header(COOKIE, admin.clone())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "settings"),
+            ("out_of_credits", "allow_negative"),
+            ("negative_limit", "5"),
+            ("thresholds", "50, 10"),
+        ])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(credits.status().as_u16(), 303);
+    let saved = api("/credits/settings").await;
+    assert_eq!(
+        saved["out_of_credits"],
+        json!({"mode": "allow_negative", "limit": 5}),
+        "{saved}"
+    );
+    assert_eq!(saved["alert_thresholds"], json!([50, 10]), "{saved}");
+
+    // The pages show what was saved.
+    let (_, html) = read("/settings/taxonomy").await;
+    assert!(html.contains("value=\"E-mail\"") && html.contains("no new mail"));
+    let (_, html) = read("/settings/policies").await;
+    assert!(html.contains("value=\"Locked down\""));
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn pages_need_a_session_a_form_token_and_the_permission() {
     let app = app_with_summaries().await;
@@ -255,8 +483,10 @@ async fn pages_need_a_session_a_form_token_and_the_permission() {
         &admin,
         vec![
             ("csrf", &csrf),
-            ("action", "save"),
-            ("document", "{\"summaries\": \"nonsense\"}"),
+            ("action", "engine"),
+            ("summaries", "nonsense"),
+            ("resolution_check", "default"),
+            ("max_transcript_chars", "12000"),
         ],
     )
     .await
@@ -265,7 +495,7 @@ async fn pages_need_a_session_a_form_token_and_the_permission() {
     let sent_back = refused.text().await.expect("html");
     assert!(
         sent_back.contains("role=\"alert\"") && sent_back.contains("nonsense"),
-        "the reason and the text typed are shown"
+        "the reason, naming what was sent, is shown"
     );
 
     // A form without its token changes nothing.
