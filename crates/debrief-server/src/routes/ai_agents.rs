@@ -172,7 +172,9 @@ pub async fn add_change(
     Ok(StatusCode::CREATED)
 }
 
-/// `GET /api/v1/ai-agents/status`: running, paused (with why) or disabled.
+/// `GET /api/v1/ai-agents/status`: running, paused (with why) or disabled, what the allowance
+/// and the commitment still hold, and the plan in force (plan, seats, overage price, at the limit,
+/// monthly limit).
 #[utoipa::path(
     get, path = "/api/v1/ai-agents/status", tag = "ai_agents", operation_id = "ai_agents_get_status",
     responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"), (status = 403, description = "missing permission usage.view")),
@@ -197,11 +199,19 @@ pub async fn get_status(
             Some("AI agent features are turned off".to_string()),
         ),
     };
+    let account = simulator.account();
     Ok(Json(json!({
         "state": status,
         "reason": reason,
         "allowance_left": simulator.allowance_left(),
         "commitment_left": simulator.commitment_left(),
+        "plan": {
+            "plan": account.plan,
+            "full_seats": account.full_seats,
+            "overage_unit_price": account.overage_unit_price.to_string(),
+            "at_limit": account.at_limit,
+            "monthly_cap": account.monthly_cap,
+        },
     })))
 }
 

@@ -31,6 +31,14 @@ enum Kind {
     Devices,
     /// Policies by id.
     Policies,
+    /// The automated-resolution plan, seats, commitments, limits and the AI-agent switch.
+    AiAgents,
+    /// The ServiceNow and Salesforce connectors.
+    Connectors,
+    /// Webhook endpoints.
+    Webhooks,
+    /// API tokens.
+    Tokens,
     Roles,
     Users,
     Language,
@@ -46,7 +54,7 @@ struct Section {
     permission: Option<&'static str>,
 }
 
-const SECTIONS: [Section; 9] = [
+const SECTIONS: [Section; 13] = [
     Section {
         key: "ai",
         label: "settings_ai",
@@ -90,6 +98,34 @@ const SECTIONS: [Section; 9] = [
         permission: Some("policies.manage"),
     },
     Section {
+        key: "ai-agents",
+        label: "settings_ai_agents",
+        path: "/ai-agents/status",
+        kind: Kind::AiAgents,
+        permission: Some("billing.manage"),
+    },
+    Section {
+        key: "connectors",
+        label: "settings_connectors",
+        path: "/connectors",
+        kind: Kind::Connectors,
+        permission: Some("ai.settings.manage"),
+    },
+    Section {
+        key: "webhooks",
+        label: "settings_webhooks",
+        path: "/webhooks",
+        kind: Kind::Webhooks,
+        permission: Some("ai.settings.manage"),
+    },
+    Section {
+        key: "tokens",
+        label: "settings_tokens",
+        path: "/tokens",
+        kind: Kind::Tokens,
+        permission: Some("roles.manage"),
+    },
+    Section {
         key: "roles",
         label: "settings_roles",
         path: "/roles",
@@ -129,7 +165,7 @@ pub async fn index(visitor: Visitor) -> Response {
 
 /// `GET /settings/{section}`.
 pub async fn page(visitor: Visitor, Path(key): Path<String>) -> Response {
-    let result = render(&visitor, &key, None).await;
+    let result = render(&visitor, &key, None, None).await;
     visitor.finish(result)
 }
 
@@ -146,6 +182,17 @@ fn section(key: &str) -> Result<&'static Section, WebError> {
         .ok_or(WebError::NotFound)
 }
 
+/// The names of the company's roles, built-in ones first.
+async fn role_names(visitor: &Visitor) -> Result<Value, WebError> {
+    Ok(json!(items_of(visitor, "/roles")
+        .await?
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|role| role["name"].as_str())
+        .collect::<Vec<_>>()))
+}
+
 /// The items of a list the API answered (`{"items": [...]}`).
 async fn items_of(visitor: &Visitor, path: &str) -> Result<Value, WebError> {
     Ok(visitor.api.read(path).await?["items"].clone())
@@ -155,6 +202,7 @@ async fn render(
     visitor: &Visitor,
     key: &str,
     refused: Option<Refused>,
+    created: Option<Value>,
 ) -> Result<Response, WebError> {
     let current = section(key)?;
     if let Some(permission) = current.permission {
@@ -167,16 +215,29 @@ async fn render(
         Kind::Modules => "modules",
         Kind::Devices => "devices",
         Kind::Policies => "policies",
+        Kind::AiAgents => "ai_agents",
+        Kind::Connectors => "connectors",
+        Kind::Webhooks => "webhooks",
+        Kind::Tokens => "tokens",
         Kind::Roles => "roles",
         Kind::Users => "users",
         Kind::Language => "language",
     }});
     match current.kind {
-        Kind::AiForm | Kind::Engine | Kind::Taxonomy => {
+        Kind::AiForm | Kind::Engine | Kind::Taxonomy | Kind::AiAgents => {
             content["settings"] = visitor.api.read(current.path).await?;
         }
-        Kind::Modules | Kind::Policies => {
+        Kind::Modules | Kind::Policies | Kind::Connectors => {
             content["items"] = items_of(visitor, current.path).await?;
+        }
+        Kind::Webhooks => {
+            content["items"] = items_of(visitor, current.path).await?;
+            content["events"] = json!(debrief_store::WEBHOOK_EVENTS);
+        }
+        Kind::Tokens => {
+            content["items"] = visitor.api.read(current.path).await?;
+            content["users"] = items_of(visitor, "/users").await?;
+            content["roles"] = role_names(visitor).await?;
         }
         Kind::Devices => {
             content["items"] = items_of(visitor, current.path).await?;
@@ -191,12 +252,7 @@ async fn render(
         }
         Kind::Users => {
             content["items"] = visitor.api.read(current.path).await?["items"].clone();
-            content["roles"] = json!(visitor.api.read("/roles").await?["items"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|role| role["name"].as_str())
-                .collect::<Vec<_>>());
+            content["roles"] = role_names(visitor).await?;
         }
         Kind::Language => {}
     }
@@ -208,6 +264,9 @@ async fn render(
     if let Some(refused) = refused {
         content["refused"] = refused.fields;
         content["problem"] = json!(refused.problem);
+    }
+    if let Some(created) = created {
+        content["created"] = created;
     }
     let sections: Vec<Value> = SECTIONS
         .iter()
@@ -224,8 +283,10 @@ async fn render(
 
 /// `POST /settings/{section}`: `action` says what — `engine`, `taxonomy` (or `taxonomy_reset`),
 /// `module`, `device`, `devices_consent` (the consent mode of every checked device), `policy`,
-/// `delete` one by id, `role` (create or change), `delete_role`, `add_user`, `user_role`,
-/// `language`.
+/// `delete` one by id, `plan`, `seats`, `commitment`, `limits`, `agents_switch`, `connector`,
+/// `webhook`, `token` (the last two show the new secret once), `role` (create or change),
+/// `delete_role`, `add_user`, `user` (role and "log sessions"), `users_log` (every checked
+/// user's "log sessions"), `language`.
 pub async fn save(
     visitor: Visitor,
     Path(key): Path<String>,
@@ -312,6 +373,7 @@ pub async fn save(
                     let problem = "devices: choose at least one".to_string();
                     return refuse(&visitor, &key, &fields, problem).await;
                 }
+                let mut changes = Vec::with_capacity(chosen.len());
                 for device_id in chosen {
                     let path = format!("{}/{}", current.path, url_escape(device_id));
                     let mut device = visitor.api.read(&path).await?;
@@ -319,23 +381,102 @@ pub async fn save(
                         fields_of.remove("id");
                     }
                     device["consent_mode"] = json!(mode);
-                    let reply = visitor.api.call(Method::PUT, &path, Some(&device)).await?;
-                    if !reply.status.is_success() {
-                        return match reply.status {
-                            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                                Err(reply.failure())
-                            }
-                            _ => refuse(&visitor, &key, &fields, reply.problem()).await,
-                        };
-                    }
+                    changes.push((Method::PUT, path, device));
                 }
-                return Ok(Redirect::to(&format!("/settings/{key}?saved=1")).into_response());
+                return apply_each(&visitor, &key, &fields, changes).await;
             }
             "delete" => (
                 Method::DELETE,
                 format!("{}/{}", current.path, url_escape(id)),
                 None,
             ),
+            "plan" => {
+                let seats = field(&fields, "full_seats").trim().parse::<i64>();
+                let cap = optional_number(field(&fields, "monthly_cap"));
+                let (Ok(seats), Ok(cap)) = (seats, cap) else {
+                    let problem = "full_seats, monthly_cap: must be whole numbers".to_string();
+                    return refuse(&visitor, &key, &fields, problem).await;
+                };
+                (
+                    Method::PUT,
+                    "/ai-agents/plan".into(),
+                    Some(json!({
+                        "plan": field(&fields, "plan"),
+                        "full_seats": seats,
+                        "overage_unit_price": field(&fields, "overage_unit_price").trim(),
+                        "at_limit": field(&fields, "at_limit"),
+                        "monthly_cap": cap,
+                    })),
+                )
+            }
+            "seats" => match field(&fields, "full_seats").trim().parse::<i64>() {
+                Ok(full) => (
+                    Method::POST,
+                    "/ai-agents/changes".into(),
+                    Some(json!({"type": "seats", "full": full})),
+                ),
+                Err(_) => {
+                    let problem = "full_seats: must be a whole number".to_string();
+                    return refuse(&visitor, &key, &fields, problem).await;
+                }
+            },
+            "commitment" => match field(&fields, "units").trim().parse::<i64>() {
+                Ok(units) => (
+                    Method::POST,
+                    "/ai-agents/changes".into(),
+                    Some(json!({"type": "commitment", "units": units,
+                                "unit_price": field(&fields, "unit_price").trim()})),
+                ),
+                Err(_) => {
+                    let problem = "units: must be a whole number".to_string();
+                    return refuse(&visitor, &key, &fields, problem).await;
+                }
+            },
+            "limits" => match optional_number(field(&fields, "monthly_cap")) {
+                Ok(cap) => (
+                    Method::POST,
+                    "/ai-agents/changes".into(),
+                    Some(json!({"type": "settings", "at_limit": field(&fields, "at_limit"),
+                                "monthly_cap": cap})),
+                ),
+                Err(_) => {
+                    let problem = "monthly_cap: must be a whole number".to_string();
+                    return refuse(&visitor, &key, &fields, problem).await;
+                }
+            },
+            "agents_switch" => (
+                Method::POST,
+                "/ai-agents/changes".into(),
+                Some(json!({"type": "ai_agents", "enabled": field(&fields, "enabled") == "on"})),
+            ),
+            "connector" => {
+                let kind = field(&fields, "kind");
+                let text = |name: &str| field(&fields, name).trim().to_string();
+                let body = match kind {
+                    "servicenow" => json!({"kind": kind, "instance_url": text("instance_url"),
+                        "username": text("username"), "password": text("secret")}),
+                    _ => json!({"kind": kind, "instance_url": text("instance_url"),
+                        "access_token": text("secret"),
+                        "api_version": Some(text("api_version")).filter(|version| !version.is_empty())
+                            .unwrap_or_else(|| "v59.0".into())}),
+                };
+                (Method::PUT, format!("/connectors/{}", url_escape(kind)), Some(body))
+            }
+            "webhook" => {
+                let events: Vec<&str> = fields
+                    .iter()
+                    .filter(|(name, _)| name == "event")
+                    .map(|(_, value)| value.as_str())
+                    .collect();
+                let secret = Some(field(&fields, "secret").trim()).filter(|secret| !secret.is_empty());
+                let body = json!({"url": field(&fields, "url").trim(), "events": events, "secret": secret});
+                return create(&visitor, &key, &fields, "/webhooks", body).await;
+            }
+            "token" => {
+                let role = Some(field(&fields, "role")).filter(|role| !role.is_empty());
+                let body = json!({"label": field(&fields, "label").trim(), "role": role});
+                return create(&visitor, &key, &fields, "/tokens", body).await;
+            }
             "ai_form" => {
                 let mut settings = visitor.api.read(current.path).await?;
                 settings["ai"]["enabled"] = json!(on("ai_enabled"));
@@ -385,11 +526,31 @@ pub async fn save(
                     })),
                 )
             }
-            "user_role" => (
+            "user" => (
                 Method::PATCH,
                 format!("/users/{}", url_escape(id)),
-                Some(json!({"role": field(&fields, "role")})),
+                Some(json!({"role": field(&fields, "role"), "log_sessions": on("log_sessions")})),
             ),
+            "users_log" => {
+                let log_sessions = field(&fields, "log_sessions") == "on";
+                let chosen: Vec<&str> = fields
+                    .iter()
+                    .filter(|(name, _)| name == "user")
+                    .map(|(_, value)| value.as_str())
+                    .collect();
+                if chosen.is_empty() {
+                    let problem = "users: choose at least one".to_string();
+                    return refuse(&visitor, &key, &fields, problem).await;
+                }
+                let changes = chosen
+                    .into_iter()
+                    .map(|user| {
+                        let body = json!({"log_sessions": log_sessions});
+                        (Method::PATCH, format!("/users/{}", url_escape(user)), body)
+                    })
+                    .collect();
+                return apply_each(&visitor, &key, &fields, changes).await;
+            }
             "language" => (
                 Method::PUT,
                 "/me/language".into(),
@@ -408,6 +569,52 @@ pub async fn save(
     }
     .await;
     visitor.finish(result)
+}
+
+/// Sends each change of a bulk action in turn: back to the section when all are saved, or with
+/// the API's reason at the first refusal.
+async fn apply_each(
+    visitor: &Visitor,
+    key: &str,
+    fields: &[(String, String)],
+    changes: Vec<(Method, String, Value)>,
+) -> Result<Response, WebError> {
+    for (method, path, body) in changes {
+        let reply = visitor.api.call(method, &path, Some(&body)).await?;
+        match reply.status {
+            status if status.is_success() => {}
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => return Err(reply.failure()),
+            _ => return refuse(visitor, key, fields, reply.problem()).await,
+        }
+    }
+    Ok(Redirect::to(&format!("/settings/{key}?saved=1")).into_response())
+}
+
+/// An empty field as `None`, else the whole number it holds.
+fn optional_number(text: &str) -> Result<Option<i64>, std::num::ParseIntError> {
+    let text = text.trim();
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        text.parse().map(Some)
+    }
+}
+
+/// Creates what is shown once (a webhook's secret, a token): the section again with it, or
+/// with the API's reason.
+async fn create(
+    visitor: &Visitor,
+    key: &str,
+    fields: &[(String, String)],
+    path: &str,
+    body: Value,
+) -> Result<Response, WebError> {
+    let reply = visitor.api.call(Method::POST, path, Some(&body)).await?;
+    match reply.status {
+        status if status.is_success() => render(visitor, key, None, Some(reply.json())).await,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(reply.failure()),
+        _ => refuse(visitor, key, fields, reply.problem()).await,
+    }
 }
 
 /// The taxonomy's rows as sent: `type_id`, `type_name`, `type_description` and
@@ -470,6 +677,7 @@ async fn refuse(
             fields: Value::Object(kept),
             problem,
         }),
+        None,
     )
     .await
 }

@@ -398,6 +398,193 @@ async fn settings_are_forms_that_save_through_the_api() {
     app.stop().await;
 }
 
+/// The plan, connectors, webhooks, tokens and users' "log sessions" are set from pages too;
+/// secrets are shown once.
+#[tokio::test]
+async fn ai_agents_connectors_webhooks_tokens_and_users_have_pages() {
+    let app = app_with_summaries().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let admin = sign_in(&app, &client, "alice@acme.example", ADMIN_PASSWORD)
+        .await
+        .expect("admin signs in");
+    let read = |path: &str| {
+        let request = client
+            .get(format!("{}{path}", app.address))
+            .header(COOKIE, admin.clone());
+        async move {
+            let response = request.send().await.expect("answered");
+            (
+                response.status().as_u16(),
+                response.text().await.expect("html"),
+            )
+        }
+    };
+    let mut csrf = String::new();
+    for section in ["ai-agents", "connectors", "webhooks", "tokens", "users"] {
+        let (status, html) = read(&format!("/settings/{section}")).await;
+        assert_eq!(status, 200, "{section}");
+        assert!(!html.contains("class=\"code\""), "{section}: no JSON");
+        csrf = csrf_in(&html);
+    }
+    let post = |section: &str, fields: Vec<(&str, &str)>| {
+        let request = client
+            .post(format!("{}/settings/{section}", app.address))
+            .header(COOKIE, admin.clone())
+            .form(&fields);
+        async move {
+            let response = request.send().await.expect("answered");
+            (
+                response.status().as_u16(),
+                response.text().await.expect("html"),
+            )
+        }
+    };
+    let api = |path: &str| {
+        let app = &app;
+        let path = path.to_string();
+        async move {
+            app.call(Method::GET, &format!("/api/v1{path}"), &app.token, None)
+                .await
+                .1
+        }
+    };
+
+    // The plan, a commitment, then AI agents turned off.
+    let plan = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "plan"),
+        ("plan", "professional"),
+        ("full_seats", "3"),
+        ("overage_unit_price", "2.00"),
+        ("at_limit", "pause"),
+        ("monthly_cap", ""),
+    ];
+    assert_eq!(post("ai-agents", plan).await.0, 303);
+    let status = api("/ai-agents/status").await;
+    assert_eq!(
+        (
+            status["plan"]["plan"].as_str(),
+            status["plan"]["full_seats"].as_i64(),
+            status["plan"]["at_limit"].as_str()
+        ),
+        (Some("professional"), Some(3), Some("pause")),
+        "{status}"
+    );
+    let commitment = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "commitment"),
+        ("units", "150"),
+        ("unit_price", "1.00"),
+    ];
+    assert_eq!(post("ai-agents", commitment).await.0, 303);
+    assert!(
+        api("/ai-agents/status").await["commitment_left"]
+            .as_i64()
+            .unwrap_or(0)
+            >= 50
+    );
+    assert_eq!(
+        post(
+            "ai-agents",
+            vec![("csrf", csrf.as_str()), ("action", "agents_switch")]
+        )
+        .await
+        .0,
+        303
+    );
+    assert_eq!(api("/ai-agents/status").await["state"], "disabled");
+    let (_, html) = read("/settings/ai-agents").await;
+    assert!(html.contains("data-testid=\"agents-switch\""));
+
+    // A connector, with its secret sealed and never shown back.
+    let connector = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "connector"),
+        ("kind", "servicenow"),
+        ("instance_url", "https://acme.service-now.example"),
+        ("username", "debrief"),
+        ("secret", "s3cret-pass"),
+    ];
+    assert_eq!(post("connectors", connector).await.0, 303);
+    let (status, html) = read("/settings/connectors").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("acme.service-now.example") && !html.contains("s3cret-pass"),
+        "{html}"
+    );
+
+    // A webhook and a token: each secret shown once, then never again.
+    let webhook = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "webhook"),
+        ("url", "https://hooks.example/debrief"),
+        ("event", "summary.created"),
+        ("event", "summary.deleted"),
+        ("secret", ""),
+    ];
+    let (status, html) = post("webhooks", webhook).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("data-testid=\"created-secret\"") && html.contains("whsec_"),
+        "the secret once"
+    );
+    let (_, html) = read("/settings/webhooks").await;
+    assert!(html.contains("hooks.example") && !html.contains("whsec_"));
+    let token = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "token"),
+        ("label", "itsm bridge"),
+        ("role", "viewer"),
+    ];
+    let (status, html) = post("tokens", token).await;
+    assert_eq!(status, 200);
+    let start = html.find("dbf_").expect("the new token is shown");
+    let secret: String = html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let (works, me) = app.call(Method::GET, "/api/v1/me", &secret, None).await;
+    assert_eq!((works, me["role"].as_str()), (200, Some("viewer")));
+    let (_, html) = read("/settings/tokens").await;
+    assert!(
+        html.contains("itsm bridge") && html.contains("Alice Admin") && !html.contains(&secret)
+    );
+
+    // "Log sessions" per user and for several at once; a new user defaults to viewer.
+    let users = api("/users").await;
+    let ids: Vec<&str> = users["items"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(|user| user["id"].as_str())
+        .collect();
+    let bulk = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "users_log"),
+        ("log_sessions", "off"),
+        ("user", ids[0]),
+        ("user", ids[1]),
+    ];
+    assert_eq!(post("users", bulk).await.0, 303);
+    let users = api("/users").await;
+    let off = users["items"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|user| user["log_sessions"] == false)
+        .count();
+    assert_eq!(off, 2, "{users}");
+    let (_, html) = read("/settings/users").await;
+    assert!(
+        html.contains("<option value=\"viewer\" selected>viewer</option>"),
+        "new users default to viewer"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn pages_need_a_session_a_form_token_and_the_permission() {
     let app = app_with_summaries().await;
