@@ -381,7 +381,7 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<DemoLoad> {
                 term_start: debrief_core::tenancy::first_of_month(today),
             };
             let company = store
-                .create_company(&new_company, "Demo Admin")
+                .create_company(&new_company, "Demo Owner")
                 .await
                 .context("creating the demo company")?
                 .company;

@@ -412,8 +412,9 @@ pub async fn update_user(
 }
 
 /// `GET /api/v1/me`: who the token acts as — company, user, role, permissions —, the
-/// language of their pages (their own choice, else the company's insights language) and, for
-/// one who may see usage, the AI-credit balance (`null` otherwise).
+/// language they chose for their pages (`null` until they choose: the pages follow the
+/// browser's language; it never follows the company's summary language) and, for one who may
+/// see usage, the AI-credit balance (`null` otherwise).
 #[utoipa::path(
     get, path = "/api/v1/me", tag = "people", operation_id = "people_get_me",
     responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token")),
@@ -425,15 +426,6 @@ pub async fn get_me(
 ) -> ApiResult<Json<Value>> {
     let company = &principal.company.id;
     let user = state.store.get_user(company, &principal.user_id).await?;
-    let language = match &user.language {
-        Some(language) => language.clone(),
-        None => {
-            crate::routes::governance::ai_settings(&state, company)
-                .await?
-                .insights
-                .language
-        }
-    };
     // The AI-credit balance, for whoever may see usage (the pages show it in their header).
     let credit_balance = if principal
         .permissions
@@ -452,7 +444,7 @@ pub async fn get_me(
         "user": {"id": user.id, "name": user.name, "email": user.email},
         "role": principal.role,
         "permissions": principal.permissions,
-        "language": language_code(&language).unwrap_or_else(|_| "en".to_string()),
+        "language": user.language,
         "credit_balance": credit_balance,
     })))
 }

@@ -239,10 +239,15 @@ impl FromRequestParts<WebState> for Visitor {
                 return Err((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response());
             }
         };
-        let language = me["language"]
-            .as_str()
-            .and_then(Language::from_code)
-            .unwrap_or(Language::English);
+        // The visitor's own choice, else their browser's language: never the company's
+        // summary language.
+        let language = labels::negotiate(
+            me["language"].as_str(),
+            parts
+                .headers
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|value| value.to_str().ok()),
+        );
         Ok(Visitor {
             api,
             me,

@@ -802,8 +802,8 @@ async fn pages_need_a_session_a_form_token_and_the_permission() {
     );
 
     assert!(
-        credits.contains("data-testid=\"header-balance\" title=\"Guthaben\">KI-Guthaben: 4<"),
-        "the balance in the header: {}",
+        credits.contains("data-testid=\"header-balance\" title=\"Balance\">AI credits: 4<"),
+        "the balance in the header, in the visitor's language (not the summaries' German): {}",
         credits
             .lines()
             .filter(|line| line.contains("balance"))
@@ -1334,8 +1334,9 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
     );
     let (_, me) = app.call(Method::GET, "/api/v1/me", &app.token, None).await;
     assert_eq!(
-        me["language"], "en",
-        "the admin token's user keeps their own language"
+        me["language"],
+        Value::Null,
+        "the admin token's user has still chosen no language of their own"
     );
     screenshots(&browser, "insights-de").await;
 
@@ -1376,7 +1377,8 @@ async fn the_api_behind_the_pages_lists_summaries_and_knows_the_caller() {
             me["role"].as_str(),
             me["language"].as_str()
         ),
-        (Some("acme"), Some("admin"), Some("en"))
+        (Some("acme"), Some("admin"), None),
+        "no language chosen yet: the pages follow the browser"
     );
     assert!(me["permissions"]
         .as_array()
