@@ -281,23 +281,24 @@ async fn panel(
             panel["summary"] = summary;
             panel["revisions"] = revisions["items"].clone();
         }
-        StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED => return Err(reply.failure()),
+        // An unknown (or another company's) session: the list stays, the panel says so.
+        StatusCode::NOT_FOUND => panel["missing"] = json!(true),
+        StatusCode::UNAUTHORIZED => return Err(reply.failure()),
         _ => panel["state"] = reply.json(),
     }
     Ok(panel)
 }
 
+/// Characters a path segment or query value keeps as they are (RFC 3986's unreserved ones).
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// A path segment with its reserved characters escaped.
 pub fn url_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            escaped.push(char::from(byte));
-        } else {
-            escaped.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    escaped
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 /// The edit form's fields.

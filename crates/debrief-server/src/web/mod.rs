@@ -116,6 +116,8 @@ pub fn router(api: Router, clock: Clock) -> Router {
         .route("/", get(|| async { Redirect::to("/insights") }))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
+        .route("/favicon.ico", get(favicon))
+        .route("/static/favicon.svg", get(favicon))
         .route("/sign-in", get(sign_in_page).post(sign_in))
         .route("/sign-out", post(sign_out))
         .route("/language", post(set_language))
@@ -148,6 +150,14 @@ async fn script() -> Response {
     static_file(
         "text/javascript; charset=utf-8",
         include_str!("../../web/static/app.js"),
+    )
+}
+
+/// The icon browsers ask every page for.
+async fn favicon() -> Response {
+    static_file(
+        "image/svg+xml",
+        include_str!("../../web/static/favicon.svg"),
     )
 }
 

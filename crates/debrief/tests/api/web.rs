@@ -716,7 +716,16 @@ async fn pages_need_a_session_a_form_token_and_the_permission() {
     let foreign_page = page("/insights?open=globex-only", &admin)
         .await
         .expect("answered");
-    assert_eq!(foreign_page.status().as_u16(), 404);
+    // The list stays; the panel says there is no such session.
+    assert_eq!(foreign_page.status().as_u16(), 200);
+    let foreign_html = foreign_page.text().await.expect("html");
+    assert!(foreign_html.contains("data-testid=\"panel-missing\""));
+    let favicon = client
+        .get(format!("{}/favicon.ico", app.address))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(favicon.status().as_u16(), 200, "an icon for every page");
 
     // A viewer sees summaries but no edit or delete, and gets a 403 on admin pages.
     let viewer = sign_in(&app, &client, "victor@acme.example", VIEWER_PASSWORD)
