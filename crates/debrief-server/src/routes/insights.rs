@@ -81,8 +81,35 @@ fn given(value: Option<String>) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
+/// The names of a company's users by id, read once each per request (an editor's name for an
+/// edit; `None` for a user no longer there).
+#[derive(Default)]
+pub struct PeopleNames(std::collections::HashMap<String, Option<String>>);
+
+impl PeopleNames {
+    /// The name of user `id`.
+    pub async fn name(
+        &mut self,
+        state: &AppState,
+        company: &debrief_store::CompanyId,
+        id: &str,
+    ) -> ApiResult<Option<String>> {
+        if let Some(name) = self.0.get(id) {
+            return Ok(name.clone());
+        }
+        let name = match state.store.get_user(company, id).await {
+            Ok(user) => Some(user.name),
+            Err(debrief_store::StoreError::NotFound) => None,
+            Err(error) => return Err(error.into()),
+        };
+        self.0.insert(id.to_string(), name.clone());
+        Ok(name)
+    }
+}
+
 /// `GET /api/v1/summaries?q=…&issue_type=…&application=…&supporter=…&from=…&to=…&page=…`:
-/// the company's summaries, newest session first, with how many match in all.
+/// the company's summaries, newest session first, with how many match in all; each with its
+/// supporter's name (as the session gave it) and its last editor's name.
 #[utoipa::path(
     get, path = "/api/v1/summaries", tag = "insights", operation_id = "insights_list_summaries",
     responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"),
@@ -114,17 +141,32 @@ pub async fn list_summaries(
         .search_summaries(&principal.company.id, &search)
         .await?;
     let mut items = Vec::with_capacity(found.items.len());
+    let mut people = PeopleNames::default();
     for item in found.items {
         let summary: Value = serde_json::from_str(&item.body).map_err(|error| {
             ApiError::Internal(format!("stored summary {}: {error}", item.session_id))
         })?;
+        let session = state
+            .store
+            .get_session(&principal.company.id, &item.session_id)
+            .await?
+            .session;
+        let supporter_name = session.supporter.and_then(|supporter| supporter.name);
+        let edited = match item.edited {
+            Some((by, at)) => {
+                let name = people.name(&state, &principal.company.id, &by).await?;
+                json!({"by": by, "by_name": name, "at": at})
+            }
+            None => Value::Null,
+        };
         items.push(json!({
             "session_id": item.session_id,
             "started_at": item.sort_at,
             "supporter_id": item.supporter_id,
+            "supporter_name": supporter_name,
             "engine": item.engine,
             "language": item.language,
-            "edited": item.edited.map(|(by, at)| json!({"by": by, "at": at})),
+            "edited": edited,
             "summary": summary,
         }));
     }

@@ -373,18 +373,19 @@ pub async fn summary_revisions(
     let company = &principal.company.id;
     state.store.summary_state(company, &id).await?;
     let revisions = state.store.summary_revisions(company, &id).await?;
-    let items: Vec<serde_json::Value> = revisions
-        .iter()
-        .map(|revision| {
-            serde_json::json!({
-                "revision": revision.revision,
-                "edited_by": revision.edited_by,
-                "edited_at": revision.edited_at,
-                "replaced": serde_json::from_str::<serde_json::Value>(&revision.replaced)
-                    .unwrap_or(serde_json::Value::Null),
-            })
-        })
-        .collect();
+    let mut people = crate::routes::insights::PeopleNames::default();
+    let mut items: Vec<serde_json::Value> = Vec::with_capacity(revisions.len());
+    for revision in &revisions {
+        let name = people.name(&state, company, &revision.edited_by).await?;
+        items.push(serde_json::json!({
+            "revision": revision.revision,
+            "edited_by": revision.edited_by,
+            "edited_by_name": name,
+            "edited_at": revision.edited_at,
+            "replaced": serde_json::from_str::<serde_json::Value>(&revision.replaced)
+                .unwrap_or(serde_json::Value::Null),
+        }));
+    }
     Ok(Json(serde_json::json!({"id": id, "items": items})))
 }
 

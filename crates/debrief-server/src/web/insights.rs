@@ -77,6 +77,20 @@ impl InsightsQuery {
         }
     }
 
+    /// The list from its first page filtered by `issue_type` or `application` (what a bar of
+    /// the charts links to).
+    fn filtered(&self, field: &str, value: &str) -> String {
+        let mut state = InsightsQuery {
+            page: None,
+            ..self.list_only()
+        };
+        match field {
+            "issue_type" => state.issue_type = Some(value.to_string()),
+            _ => state.application = Some(value.to_string()),
+        }
+        format!("/insights?{}", state.encode())
+    }
+
     /// The list's state with `session`'s panel open.
     fn opened(&self, session: &str) -> InsightsQuery {
         InsightsQuery {
@@ -176,6 +190,7 @@ async fn render(
                 "applications": item["summary"]["applications"],
                 "started_at": item["started_at"],
                 "supporter_id": item["supporter_id"],
+                "supporter_name": item["supporter_name"],
                 "edited": !item["edited"].is_null(),
                 "open": query.open.as_deref() == Some(session),
             })
@@ -186,18 +201,40 @@ async fn render(
         state.page = Some(u32::try_from(number).unwrap_or(1));
         format!("/insights?{}", state.encode())
     };
-    let others = "…";
+    let others = super::labels::labels(visitor.language)
+        .get("other")
+        .copied()
+        .unwrap_or("Other");
+    let type_names = issue_type_names(visitor).await?;
+    let name_of = |id: &str| {
+        type_names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    };
     let issue_types = pairs(&overview["by_issue_type"], "issue_type", "summaries");
     let applications = pairs(&overview["by_application"], "application", "summaries");
-    let supporters = match visitor.api.read_part("/users").await? {
-        Ok(users) => users["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|user| user["supporter_id"].as_str().map(str::to_string))
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    // The filter suggests supporters by name: the company's users who have a supporter id, and
+    // the supporters of the sessions listed.
+    let mut supporters: std::collections::BTreeMap<String, String> = items
+        .iter()
+        .filter_map(|item| {
+            let id = item["supporter_id"].as_str()?;
+            let name = item["supporter_name"].as_str().unwrap_or(id);
+            Some((id.to_string(), name.to_string()))
+        })
+        .collect();
+    if let Ok(users) = visitor.api.read_part("/users").await? {
+        for user in users["items"].as_array().into_iter().flatten() {
+            if let (Some(id), Some(name)) = (user["supporter_id"].as_str(), user["name"].as_str()) {
+                supporters.insert(id.to_string(), name.to_string());
+            }
+        }
+    }
+    let supporters: Vec<Value> = supporters
+        .into_iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
     let panel = match &query.open {
         Some(session) => Some(panel(visitor, query, session, draft).await?),
         None => None,
@@ -212,9 +249,10 @@ async fn render(
             from_date => from.date_naive().to_string(),
             to_date => (to - TimeDelta::seconds(1)).date_naive().to_string(),
             overview => overview,
-            issue_type_bars => bars(&issue_types, others),
-            application_bars => bars(&applications, others),
+            issue_type_bars => bars(&issue_types, others, name_of, |id| query.filtered("issue_type", id)),
+            application_bars => bars(&applications, others, str::to_string, |name| query.filtered("application", name)),
             issue_type_names => issue_types.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>(),
+            issue_type_labels => &type_names,
             application_names => applications.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>(),
             supporters => supporters,
             items => items,
@@ -227,6 +265,23 @@ async fn render(
             panel => panel,
         },
     )
+}
+
+/// The names of the company's issue types (its taxonomy's, or the built-in one's) by id.
+async fn issue_type_names(
+    visitor: &Visitor,
+) -> Result<std::collections::HashMap<String, String>, WebError> {
+    let taxonomy = visitor.api.read("/taxonomy").await?;
+    Ok(taxonomy["issue_types"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|kind| {
+            let id = kind["id"].as_str()?;
+            let name = kind["name"].as_str().filter(|name| !name.is_empty())?;
+            Some((id.to_string(), name.to_string()))
+        })
+        .collect())
 }
 
 /// The side panel of one session's summary.

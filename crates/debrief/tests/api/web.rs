@@ -625,6 +625,21 @@ async fn pages_need_a_session_a_form_token_and_the_permission() {
         html.contains("data-testid=\"total-summarized\">6<"),
         "six summaries in the overview"
     );
+    // Names where people read: the supporter's, and the issue types' from the taxonomy; every
+    // bar of a chart but "Other" links to the list filtered by it.
+    assert!(
+        html.contains("· Ana Souza"),
+        "the supporter's name, not u-17"
+    );
+    assert!(!html.contains(">u-17<") && !html.contains("· u-17"));
+    assert!(
+        html.contains("issue_type="),
+        "bars link to the filtered list: {}",
+        html.lines()
+            .filter(|line| line.contains("class=\"bar"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 
     // The AI settings form saves through the API; a refused document comes back as typed.
     let csrf = csrf_in(&html);
@@ -1076,7 +1091,7 @@ async fn the_insights_pages_work_end_to_end_in_chromium() {
         overview["summarized"].to_string()
     );
     let bars = browser
-        .find_all(Locator::Css("[data-testid=chart-issue-types] rect"))
+        .find_all(Locator::Css("[data-testid=chart-issue-types] li"))
         .await
         .expect("bars");
     assert_eq!(
