@@ -155,10 +155,14 @@ async fn render(
     };
     let range = serde_urlencoded::to_string([("from", instant(from)), ("to", instant(to))])
         .unwrap_or_default();
-    let overview = visitor
+    let mut overview = visitor
         .api
         .read(&format!("/insights/overview?{range}"))
         .await?;
+    for skip in overview["skipped"].as_array_mut().into_iter().flatten() {
+        let reason = skip["reason"].as_str().unwrap_or_default();
+        skip["reason_text"] = json!(super::labels::skip_reason(visitor.language, reason));
+    }
     let page = query.page.unwrap_or(1).max(1);
     let filters = serde_urlencoded::to_string([
         ("q", query.q.clone().unwrap_or_default()),
@@ -339,7 +343,13 @@ async fn panel(
         // An unknown (or another company's) session: the list stays, the panel says so.
         StatusCode::NOT_FOUND => panel["missing"] = json!(true),
         StatusCode::UNAUTHORIZED => return Err(reply.failure()),
-        _ => panel["state"] = reply.json(),
+        _ => {
+            let mut state = reply.json();
+            if let Some(reason) = state["reason"].as_str() {
+                state["reason"] = json!(super::labels::skip_reason(visitor.language, reason));
+            }
+            panel["state"] = state;
+        }
     }
     Ok(panel)
 }
