@@ -209,6 +209,8 @@ pub struct SessionQuery {
     pub supporter_id: Option<String>,
     pub channel: Option<Channel>,
     pub platform: Option<Platform>,
+    /// Only the sessions skipped for this reason (as the summary worker stored it).
+    pub skip_reason: Option<String>,
     pub cursor: Option<SessionCursor>,
     /// Page size, 1 to [`MAX_PAGE_SIZE`].
     pub limit: u32,

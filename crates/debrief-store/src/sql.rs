@@ -661,6 +661,12 @@ impl SessionStore for SqlStore {
         if let Some(platform) = query.platform {
             filter.push_text("platform = $", platform.as_str().to_string());
         }
+        if let Some(reason) = &query.skip_reason {
+            filter.push_text(
+                "summary_state = 'skipped' and skip_reason = $",
+                reason.clone(),
+            );
+        }
 
         let count_sql = format!(
             "select count(*) as total from sessions where {}",

@@ -123,6 +123,8 @@ pub struct ListParams {
     supporter: Option<String>,
     channel: Option<String>,
     platform: Option<String>,
+    /// Only sessions skipped for this reason (as `GET /api/v1/insights/overview` lists them).
+    skip_reason: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
 }
@@ -175,6 +177,7 @@ impl ListParams {
                 .platform
                 .map(|value| parse_enum::<Platform>("platform", &value))
                 .transpose()?,
+            skip_reason: self.skip_reason,
             cursor: self
                 .cursor
                 .map(|value| {

@@ -41,6 +41,9 @@ pub struct InsightsQuery {
     supporter: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     page: Option<u32>,
+    /// A skip reason: the sessions skipped for it are listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<String>,
     /// The session whose summary the side panel shows.
     #[serde(skip_serializing_if = "Option::is_none")]
     open: Option<String>,
@@ -130,6 +133,9 @@ fn instant(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Most skipped sessions listed for one reason.
+const SKIPPED_ROWS: u32 = 100;
+
 /// An edit form sent back with the API's objection, so nothing typed is lost.
 pub struct Draft {
     fields: Value,
@@ -160,9 +166,45 @@ async fn render(
         .read(&format!("/insights/overview?{range}"))
         .await?;
     for skip in overview["skipped"].as_array_mut().into_iter().flatten() {
-        let reason = skip["reason"].as_str().unwrap_or_default();
-        skip["reason_text"] = json!(super::labels::skip_reason(visitor.language, reason));
+        let reason = skip["reason"].as_str().unwrap_or_default().to_string();
+        skip["reason_text"] = json!(super::labels::skip_reason(visitor.language, &reason));
+        let listed = InsightsQuery {
+            skipped: Some(reason),
+            page: None,
+            ..query.list_only()
+        };
+        skip["href"] = json!(format!("/insights?{}#skipped", listed.encode()));
     }
+    // The sessions skipped for the reason asked, newest first.
+    let skipped_sessions = match &query.skipped {
+        Some(reason) => {
+            let filter =
+                serde_urlencoded::to_string([("skip_reason", reason.as_str())]).unwrap_or_default();
+            let listed = visitor
+                .api
+                .read(&format!("/sessions?{range}&{filter}&limit={SKIPPED_ROWS}"))
+                .await?;
+            let rows: Vec<Value> = listed["sessions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|session| {
+                    json!({
+                        "id": session["id"],
+                        "started_at": session["started_at"],
+                        "supporter": session["supporter"]["name"].as_str().or(session["supporter"]["id"].as_str()),
+                        "platform": session["device"]["platform"],
+                    })
+                })
+                .collect();
+            Some(json!({
+                "reason": super::labels::skip_reason(visitor.language, reason),
+                "total": listed["total"],
+                "rows": rows,
+            }))
+        }
+        None => None,
+    };
     let page = query.page.unwrap_or(1).max(1);
     let filters = serde_urlencoded::to_string([
         ("q", query.q.clone().unwrap_or_default()),
@@ -267,6 +309,7 @@ async fn render(
             next_href => (u64::from(page) < pages).then(|| page_href(u64::from(page) + 1)),
             clear_href => "/insights",
             panel => panel,
+            skipped_sessions => skipped_sessions,
         },
     )
 }

@@ -625,6 +625,44 @@ async fn pages_need_a_session_a_form_token_and_the_permission() {
         html.contains("data-testid=\"total-summarized\">6<"),
         "six summaries in the overview"
     );
+    // Each skip reason links to the sessions skipped for it.
+    let mut linux = recent_sessions()[0].clone();
+    linux["id"] = json!("web-linux");
+    linux["device"]["platform"] = json!("linux");
+    let (status, _) = app
+        .call(Method::POST, "/api/v1/sessions", &app.token, Some(linux))
+        .await;
+    assert_eq!(status, 201);
+    app.summarize_now().await;
+    let reasons = page("/insights", &admin)
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("html");
+    let link_start = reasons
+        .find("skipped=")
+        .expect("a skip reason links to its sessions");
+    let href_start = reasons[..link_start].rfind("href=\"").expect("href") + 6;
+    let href: String = reasons[href_start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let href = href
+        .replace("&#x2f;", "/")
+        .replace("&#x3d;", "=")
+        .replace("&amp;", "&");
+    let skipped = page(&href, &admin)
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        skipped.contains("data-testid=\"skipped-sessions\"") && skipped.contains("web-linux"),
+        "{href}"
+    );
+
     // Names where people read: the supporter's, and the issue types' from the taxonomy; every
     // bar of a chart but "Other" links to the list filtered by it.
     assert!(
