@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use debrief_core::resolution::{AwaitingJudge, Conversation, EventKind, Rule, Sender};
-use debrief_core::session::Speaker;
 use debrief_core::Session;
 use debrief_engine::judge::{DialogueLine, Judge, Judgement};
 use debrief_engine::language::Language;
@@ -19,9 +18,9 @@ use serde::Deserialize;
 
 use crate::backend::{ChatRequest, LlmBackend};
 use crate::prompt::{
-    check_instructions, judge_instructions, judge_request, render_dialogue, retry_request,
-    role_label, summary_instructions, summary_request, CHECK_PROMPT_VERSION, JUDGE_PROMPT_VERSION,
-    SUMMARY_PROMPT_VERSION,
+    check_instructions, judge_instructions, judge_request, render_dialogue, render_session,
+    retry_request, role_label, summary_instructions, summary_request, CHECK_PROMPT_VERSION,
+    JUDGE_PROMPT_VERSION, SUMMARY_PROMPT_VERSION,
 };
 use crate::redact::{RedactionReport, Redactor};
 use crate::reply::{echoes, judge_reply, summary_reply, ReplyError};
@@ -33,8 +32,8 @@ pub struct LlmOptions {
     /// Longest transcript sent, in characters (the middle is left out beyond it).
     pub max_transcript_chars: usize,
     /// Fill the placeholders of personal contact data (e-mail addresses, phone numbers, IP
-    /// addresses, IBANs) back into the stored summary. Secrets, keys and card numbers are never
-    /// filled back.
+    /// addresses, IBANs) back into the stored summary. People's names are always filled back
+    /// (they are hidden from the model only); secrets, keys and card numbers never are.
     pub restore_personal_data: bool,
 }
 
@@ -79,16 +78,6 @@ fn report_map(report: &RedactionReport) -> BTreeMap<String, u32> {
         .collect()
 }
 
-/// The name a session's speaker goes by in the transcript sent to a model.
-fn speaker_label(speaker: Speaker, name: Option<&str>) -> &str {
-    name.unwrap_or(match speaker {
-        Speaker::Customer => "Customer",
-        Speaker::Agent => "Supporter",
-        Speaker::AiAgent => "AI agent",
-        Speaker::System => "System",
-    })
-}
-
 /// Summarizes sessions with a model.
 pub struct LlmSummarizer {
     backend: Arc<dyn LlmBackend>,
@@ -116,17 +105,7 @@ impl LlmSummarizer {
     ) -> Summary {
         let mut summary = builtin.summarize_in(session, language);
         let mut redactor = Redactor::new();
-        let lines = session
-            .turns
-            .iter()
-            .filter(|turn| turn.speaker != Speaker::System)
-            .map(|turn| {
-                (
-                    speaker_label(turn.speaker, turn.speaker_name.as_deref()),
-                    turn.text.as_str(),
-                )
-            });
-        let transcript = render_dialogue(lines, &mut redactor, self.options.max_transcript_chars);
+        let transcript = render_session(session, &mut redactor, self.options.max_transcript_chars);
         summary.redactions = report_map(redactor.report());
         if transcript.text.is_empty() {
             summary.fallback = Some(format!(
@@ -157,7 +136,7 @@ impl LlmSummarizer {
             if self.options.restore_personal_data {
                 redactor.restore(text)
             } else {
-                text.to_string()
+                redactor.restore_people(text)
             }
         };
         let known_types = builtin.classifier.ids();

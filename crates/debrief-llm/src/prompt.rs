@@ -3,6 +3,8 @@
 //! a length limit, and set between delimiters as data. The instructions live only in the
 //! system message; the user message holds nothing but the delimited transcript.
 
+use debrief_core::session::Speaker;
+use debrief_core::Session;
 use debrief_engine::judge::Role;
 use debrief_engine::language::Language;
 
@@ -121,9 +123,9 @@ pub fn role_label(role: Role) -> &'static str {
     }
 }
 
-/// Renders a dialogue of (speaker, text) lines for a model: screened, redacted, one
-/// `Speaker: text` line each, the middle left out when longer than `max_chars` (the start and
-/// the end say most).
+/// Renders a dialogue of (speaker, text) lines for a model: screened, redacted (the speaker's
+/// label too), one `Speaker: text` line each, the middle left out when longer than `max_chars`
+/// (the start and the end say most).
 pub fn render_dialogue<'a>(
     lines: impl IntoIterator<Item = (&'a str, &'a str)>,
     redactor: &mut Redactor,
@@ -140,7 +142,7 @@ pub fn render_dialogue<'a>(
             }
             Some(format!(
                 "{}: {}",
-                single_line(speaker),
+                redactor.redact(&single_line(speaker)),
                 redactor.redact(&single_line(&screened.text))
             ))
         })
@@ -149,6 +151,53 @@ pub fn render_dialogue<'a>(
         text: cut_middle(rendered, max_chars),
         screened_sentences,
     }
+}
+
+/// The name a session's speaker goes by in the transcript sent to a model, before redaction.
+fn speaker_label(speaker: Speaker, name: Option<&str>) -> &str {
+    name.unwrap_or(match speaker {
+        Speaker::Customer => "Customer",
+        Speaker::Agent => "Supporter",
+        Speaker::AiAgent => "AI agent",
+        Speaker::System => "System",
+    })
+}
+
+/// Renders a session's transcript for a summary: the system's turns left out, and the people
+/// in it (each turn's `speaker_name`, the supporter's and the remote user's names) made person
+/// placeholders, as speaker labels and wherever the text names them; otherwise as
+/// [`render_dialogue`].
+pub fn render_session(
+    session: &Session,
+    redactor: &mut Redactor,
+    max_chars: usize,
+) -> RenderedDialogue {
+    let mut names: Vec<&str> = session
+        .turns
+        .iter()
+        .filter_map(|turn| turn.speaker_name.as_deref())
+        .chain(
+            [&session.supporter, &session.remote_user]
+                .into_iter()
+                .filter_map(|person| person.as_ref()?.name.as_deref()),
+        )
+        .collect();
+    // Full names first, so that a bare first name elsewhere is the same person.
+    names.sort_by_key(|name| std::cmp::Reverse(name.split_whitespace().count()));
+    for name in names {
+        redactor.add_person(name);
+    }
+    let lines = session
+        .turns
+        .iter()
+        .filter(|turn| turn.speaker != Speaker::System)
+        .map(|turn| {
+            (
+                speaker_label(turn.speaker, turn.speaker_name.as_deref()),
+                turn.text.as_str(),
+            )
+        });
+    render_dialogue(lines, redactor, max_chars)
 }
 
 /// One line: line breaks inside a turn become spaces, so a turn cannot start a line of its own

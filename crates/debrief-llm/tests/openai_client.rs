@@ -156,10 +156,12 @@ async fn a_valid_reply_becomes_the_summary_with_known_issue_types_and_mentioned_
     assert_eq!(body["response_format"]["type"], "json_object");
     assert_eq!(body["messages"][0]["role"], "system");
     let user = body["messages"][1]["content"].as_str().unwrap();
+    // The speakers' names go as person placeholders.
     assert!(
-        user.starts_with("<transcript>\nAna: Outlook keeps asking"),
+        user.starts_with("<transcript>\n[PERSON_1]: Outlook keeps asking"),
         "{user}"
     );
+    assert!(!user.contains("Ana"), "{user}");
     assert!(user.ends_with("\n</transcript>"));
 }
 

@@ -99,7 +99,7 @@ mod tests {
             move |_| {
                 let counted = Arc::clone(&counted);
                 async move {
-                    if counted.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+                    if counted.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
                         panic!("boom");
                     }
                     Ok(())

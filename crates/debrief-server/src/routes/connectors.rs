@@ -114,7 +114,7 @@ pub async fn put_connector(
     if url.query().is_some()
         || url.fragment().is_some()
         || !url.username().is_empty()
-        || url.path().trim_matches('/') != ""
+        || !url.path().trim_matches('/').is_empty()
     {
         return Err(ApiError::InvalidRecord(RecordError::invalid(
             "instance_url",
