@@ -12,65 +12,32 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use debrief_core::resolution::{rules, Conversation};
 use debrief_core::Session;
 use debrief_engine::judge::session_lines;
 use debrief_engine::language::Language;
 use debrief_engine::summarize::BuiltinEngine;
-use debrief_llm::backend::{ChatRequest, Completion, LlmBackend, LlmError};
 use debrief_llm::engine::{LlmJudge, LlmOptions, LlmSummarizer};
 use debrief_llm::redact::{RedactedKind, Redactor};
 use regex::Regex;
 use serde::Deserialize;
 
-/// A model that answers every request with one reply (a summary and a verdict in one object)
-/// and keeps every prompt it was sent.
-struct Recorder {
-    reply: String,
-    prompts: Mutex<Vec<String>>,
-}
+mod support;
 
-impl Recorder {
-    fn new(summary: &str) -> Arc<Recorder> {
-        Arc::new(Recorder {
-            reply: serde_json::json!({
-                "title": "Sign-in problem handled", "summary": summary,
-                "problem": "The customer could not sign in.", "actions": ["Checked the account."],
-                "outcome": "resolved", "follow_up": "", "issue_types": [], "applications": [],
-                "resolved": true, "confidence": 0.8, "rationale": "the customer confirmed"
-            })
-            .to_string(),
-            prompts: Mutex::new(Vec::new()),
+use support::RecordingModel;
+
+/// A recording model whose one reply holds a summary and a verdict.
+fn recorder(summary: &str) -> std::sync::Arc<RecordingModel> {
+    RecordingModel::new(
+        serde_json::json!({
+            "title": "Sign-in problem handled", "summary": summary,
+            "problem": "The customer could not sign in.", "actions": ["Checked the account."],
+            "outcome": "resolved", "follow_up": "", "issue_types": [], "applications": [],
+            "resolved": true, "confidence": 0.8, "rationale": "the customer confirmed"
         })
-    }
-
-    fn take_prompts(&self) -> Vec<String> {
-        std::mem::take(&mut *self.prompts.lock().expect("lock"))
-    }
-}
-
-#[async_trait::async_trait]
-impl LlmBackend for Recorder {
-    fn model_id(&self) -> String {
-        "recorder:test".into()
-    }
-
-    async fn complete(&self, request: &ChatRequest) -> Result<Completion, LlmError> {
-        let prompt = request
-            .messages
-            .iter()
-            .map(|message| message.content.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        self.prompts.lock().expect("lock").push(prompt);
-        Ok(Completion {
-            text: self.reply.clone(),
-            prompt_tokens: 10,
-            completion_tokens: 10,
-        })
-    }
+        .to_string(),
+    )
 }
 
 /// One seeded secret: the line it was said in, the secret, its class and language, and the
@@ -156,7 +123,7 @@ fn data_of(prompt: &str) -> &str {
 #[tokio::test]
 async fn no_seeded_secret_reaches_a_prompt_and_each_gets_a_placeholder_of_its_kind() {
     let seeded = corpus();
-    let model = Recorder::new("The customer could not sign in; the supporter checked it.");
+    let model = recorder("The customer could not sign in; the supporter checked it.");
     let summarizer = LlmSummarizer::new(model.clone(), LlmOptions::default());
     let judge = LlmJudge::new(model.clone(), LlmOptions::default());
     let builtin = BuiltinEngine::default();
@@ -292,7 +259,7 @@ async fn speakers_names_are_placeholders_in_the_prompt_and_names_again_in_the_su
     )
     .expect("a valid session");
     let model =
-        Recorder::new("[PERSON_1]'s VPN dropped; [PERSON_2] renewed the profile for [PERSON_1].");
+        recorder("[PERSON_1]'s VPN dropped; [PERSON_2] renewed the profile for [PERSON_1].");
     let summarizer = LlmSummarizer::new(model.clone(), LlmOptions::default());
 
     let summary = summarizer

@@ -5,45 +5,24 @@
 //! still reaches the model.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use debrief_core::resolution::{evaluate, Conversation, Evaluation, EventKind};
-use debrief_llm::backend::{ChatRequest, Completion, LlmBackend, LlmError};
 use debrief_llm::engine::{LlmJudge, LlmOptions, ResolutionCheck};
 use serde_json::Value;
 
+mod support;
+
+use support::RecordingModel;
+
 const AS_OF: &str = "2026-06-10T00:00:00Z";
 
-/// A model that answers `resolved` as its script says and keeps every prompt it was sent.
-struct ScriptedModel {
-    resolved: bool,
-    prompts: Mutex<Vec<String>>,
-}
-
-#[async_trait::async_trait]
-impl LlmBackend for ScriptedModel {
-    fn model_id(&self) -> String {
-        "scripted:veto".into()
-    }
-
-    async fn complete(&self, request: &ChatRequest) -> Result<Completion, LlmError> {
-        let prompt = request
-            .messages
-            .iter()
-            .map(|message| message.content.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        self.prompts.lock().expect("lock").push(prompt);
-        Ok(Completion {
-            text: format!(
-                r#"{{"resolved": {}, "confidence": 0.9, "rationale": "scripted"}}"#,
-                self.resolved
-            ),
-            prompt_tokens: 10,
-            completion_tokens: 10,
-        })
-    }
+/// A recording model that answers `resolved` as the script says.
+fn scripted(resolved: bool) -> Arc<RecordingModel> {
+    RecordingModel::new(format!(
+        r#"{{"resolved": {resolved}, "confidence": 0.9, "rationale": "scripted"}}"#
+    ))
 }
 
 fn suite(name: &str, key: &str) -> Vec<(Value, Conversation)> {
@@ -73,10 +52,7 @@ async fn run_suite(name: &str, key: &str) {
         };
         // The script answers what a sound check answers for this case.
         let resolved = expected["verdict"] == "counted";
-        let model = Arc::new(ScriptedModel {
-            resolved,
-            prompts: Mutex::new(Vec::new()),
-        });
+        let model = scripted(resolved);
         let check = ResolutionCheck::Llm(Arc::new(LlmJudge::new(
             model.clone(),
             LlmOptions::default(),
@@ -96,7 +72,7 @@ async fn run_suite(name: &str, key: &str) {
             "{}",
             conversation.id
         );
-        let prompts = model.prompts.lock().expect("lock");
+        let prompts = model.take_prompts();
         let prompt = prompts.first().expect("the model was asked");
         assert!(
             prompt.contains(awaiting.if_resolved.rule.as_str()),
@@ -160,16 +136,13 @@ async fn a_complaint_beside_an_injection_still_reaches_the_model() {
     else {
         panic!("the rules would count it");
     };
-    let model = Arc::new(ScriptedModel {
-        resolved: false,
-        prompts: Mutex::new(Vec::new()),
-    });
+    let model = scripted(false);
     let check = ResolutionCheck::Llm(Arc::new(LlmJudge::new(
         model.clone(),
         LlmOptions::default(),
     )));
     check.check(&conversation, &awaiting).await;
-    let prompts = model.prompts.lock().expect("lock");
+    let prompts = model.take_prompts();
     let prompt = &prompts[0];
     assert!(
         prompt.contains("the tracking page still shows nothing"),

@@ -211,3 +211,49 @@ pub fn assert_usable_judgement(checked: &debrief_llm::engine::CheckedJudgement, 
         }
     }
 }
+
+/// A model that answers every request with one reply and keeps every prompt it was sent.
+pub struct RecordingModel {
+    reply: String,
+    prompts: std::sync::Mutex<Vec<String>>,
+}
+
+impl RecordingModel {
+    /// A model that always answers `reply`.
+    pub fn new(reply: String) -> std::sync::Arc<RecordingModel> {
+        std::sync::Arc::new(RecordingModel {
+            reply,
+            prompts: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The prompts sent since the last call (each request's messages joined by lines).
+    pub fn take_prompts(&self) -> Vec<String> {
+        std::mem::take(&mut *self.prompts.lock().expect("lock"))
+    }
+}
+
+#[async_trait::async_trait]
+impl debrief_llm::backend::LlmBackend for RecordingModel {
+    fn model_id(&self) -> String {
+        "recording:test".into()
+    }
+
+    async fn complete(
+        &self,
+        request: &debrief_llm::backend::ChatRequest,
+    ) -> Result<debrief_llm::backend::Completion, debrief_llm::backend::LlmError> {
+        let prompt = request
+            .messages
+            .iter()
+            .map(|message| message.content.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        self.prompts.lock().expect("lock").push(prompt);
+        Ok(debrief_llm::backend::Completion {
+            text: self.reply.clone(),
+            prompt_tokens: 10,
+            completion_tokens: 10,
+        })
+    }
+}

@@ -170,34 +170,85 @@ async fn sign_in(
         .find(|cookie| cookie.starts_with("debrief_session="))
 }
 
+/// The admin of [`app_with_summaries`], signed in to the pages.
+struct Admin {
+    app: TestApp,
+    client: reqwest::Client,
+    cookie: String,
+}
+
+impl Admin {
+    async fn signed_in() -> Admin {
+        let app = app_with_summaries().await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let cookie = sign_in(&app, &client, "alice@acme.example", ADMIN_PASSWORD)
+            .await
+            .expect("admin signs in");
+        Admin {
+            app,
+            client,
+            cookie,
+        }
+    }
+
+    /// A page: its status and HTML.
+    async fn read(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.app.address))
+            .header(COOKIE, self.cookie.clone())
+            .send()
+            .await
+            .expect("answered");
+        (
+            response.status().as_u16(),
+            response.text().await.expect("html"),
+        )
+    }
+
+    /// A form sent to a page: the status and HTML of the answer.
+    async fn post(&self, path: &str, fields: Vec<(&str, &str)>) -> (u16, String) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.app.address))
+            .header(COOKIE, self.cookie.clone())
+            .form(&fields)
+            .send()
+            .await
+            .expect("answered");
+        (
+            response.status().as_u16(),
+            response.text().await.expect("html"),
+        )
+    }
+
+    /// A form sent to the settings section `section`.
+    async fn settings(&self, section: &str, fields: Vec<(&str, &str)>) -> (u16, String) {
+        self.post(&format!("/settings/{section}"), fields).await
+    }
+
+    /// What the API answers the company's admin token at `path` (under `/api/v1`).
+    async fn api(&self, path: &str) -> Value {
+        let app = &self.app;
+        app.call(Method::GET, &format!("/api/v1{path}"), &app.token, None)
+            .await
+            .1
+    }
+}
+
 /// Every setting is a form, not a JSON text box, and each form saves through the API.
 #[tokio::test]
 async fn settings_are_forms_that_save_through_the_api() {
-    let app = app_with_summaries().await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let admin = sign_in(&app, &client, "alice@acme.example", ADMIN_PASSWORD)
-        .await
-        .expect("admin signs in");
-    let read = |path: &str| {
-        let request = client
-            .get(format!("{}{path}", app.address))
-            .header(COOKIE, admin.clone());
-        async move {
-            let response = request.send().await.expect("answered");
-            (
-                response.status().as_u16(),
-                response.text().await.expect("html"),
-            )
-        }
-    };
+    let admin = Admin::signed_in().await;
+    let app = &admin.app;
     let mut csrf = String::new();
     for section in [
         "ai", "engine", "taxonomy", "modules", "devices", "policies", "roles", "users",
     ] {
-        let (status, html) = read(&format!("/settings/{section}")).await;
+        let (status, html) = admin.read(&format!("/settings/{section}")).await;
         assert_eq!(status, 200, "{section}");
         assert!(
             !html.contains("name=\"document\"") && !html.contains("class=\"code\""),
@@ -205,22 +256,6 @@ async fn settings_are_forms_that_save_through_the_api() {
         );
         csrf = csrf_in(&html);
     }
-    let post = |section: &str, fields: Vec<(&str, &str)>| {
-        let request = client
-            .post(format!("{}/settings/{section}", app.address))
-            .header(COOKIE, admin.clone())
-            .form(&fields);
-        async move { request.send().await.expect("answered").status().as_u16() }
-    };
-    let api = |path: &str| {
-        let app = &app;
-        let path = path.to_string();
-        async move {
-            app.call(Method::GET, &format!("/api/v1{path}"), &app.token, None)
-                .await
-                .1
-        }
-    };
 
     // A policy, enforced; then two devices denied at once and one assigned the policy.
     let policy = vec![
@@ -231,8 +266,8 @@ async fn settings_are_forms_that_save_through_the_api() {
         ("insights_enabled", "on"),
         ("enforced", "on"),
     ];
-    assert_eq!(post("policies", policy).await, 303);
-    let saved = api("/policies/locked").await;
+    assert_eq!(admin.settings("policies", policy).await.0, 303);
+    let saved = admin.api("/policies/locked").await;
     assert_eq!(
         (
             saved["enforced"].as_bool(),
@@ -241,7 +276,7 @@ async fn settings_are_forms_that_save_through_the_api() {
         (Some(true), Some(false)),
         "{saved}"
     );
-    let devices = api("/devices").await;
+    let devices = admin.api("/devices").await;
     let ids: Vec<String> = devices["items"]
         .as_array()
         .expect("devices")
@@ -256,16 +291,16 @@ async fn settings_are_forms_that_save_through_the_api() {
         ("device", ids[0].as_str()),
         ("device", ids[1].as_str()),
     ];
-    assert_eq!(post("devices", bulk).await, 303);
+    assert_eq!(admin.settings("devices", bulk).await.0, 303);
     for id in &ids[..2] {
         assert_eq!(
-            api(&format!("/devices/{id}")).await["consent_mode"],
+            admin.api(&format!("/devices/{id}")).await["consent_mode"],
             "denied",
             "{id}"
         );
     }
     // A policy goes to a managed device only (what a session reports of its device).
-    let mut managed = api(&format!("/devices/{}", ids[0])).await;
+    let mut managed = admin.api(&format!("/devices/{}", ids[0])).await;
     managed["managed"] = json!(true);
     if let Some(fields) = managed.as_object_mut() {
         fields.remove("id");
@@ -286,8 +321,8 @@ async fn settings_are_forms_that_save_through_the_api() {
         ("consent_mode", "allowed"),
         ("policy", "locked"),
     ];
-    assert_eq!(post("devices", assign).await, 303);
-    let device = api(&format!("/devices/{}", ids[0])).await;
+    assert_eq!(admin.settings("devices", assign).await.0, 303);
+    let device = admin.api(&format!("/devices/{}", ids[0])).await;
     assert_eq!(
         (device["policy"].as_str(), device["consent_mode"].as_str()),
         (Some("locked"), Some("allowed")),
@@ -303,8 +338,8 @@ async fn settings_are_forms_that_save_through_the_api() {
         ("custom", "on"),
         ("insights_enabled", "on"),
     ];
-    assert_eq!(post("modules", module).await, 303);
-    let saved = api("/modules/helpdesk").await;
+    assert_eq!(admin.settings("modules", module).await.0, 303);
+    let saved = admin.api("/modules/helpdesk").await;
     assert_eq!(
         (
             saved["custom"].as_bool(),
@@ -332,8 +367,8 @@ async fn settings_are_forms_that_save_through_the_api() {
         ("type_description", ""),
         ("type_examples", ""),
     ];
-    assert_eq!(post("taxonomy", taxonomy).await, 303);
-    let saved = api("/taxonomy").await;
+    assert_eq!(admin.settings("taxonomy", taxonomy).await.0, 303);
+    let saved = admin.api("/taxonomy").await;
     assert_eq!(saved["source"], "company", "{saved}");
     assert_eq!(
         saved["issue_types"].as_array().map(Vec::len),
@@ -353,8 +388,8 @@ async fn settings_are_forms_that_save_through_the_api() {
         ("model", ""),
         ("max_transcript_chars", "8000"),
     ];
-    assert_eq!(post("engine", engine).await, 303);
-    let saved = api("/settings/engine").await;
+    assert_eq!(admin.settings("engine", engine).await.0, 303);
+    let saved = admin.api("/settings/engine").await;
     assert_eq!(
         (
             saved["settings"]["limits"]["max_transcript_chars"].as_u64(),
@@ -365,24 +400,23 @@ async fn settings_are_forms_that_save_through_the_api() {
     );
 
     // The credit settings too: what to do without credits and the alert thresholds.
-    let (status, html) = read("/credits").await;
+    let (status, html) = admin.read("/credits").await;
     assert_eq!(status, 200);
     assert!(html.contains("data-testid=\"credit-settings\"") && !html.contains("class=\"code\""));
-    let credits = client
-        .post(format!("{}/credits", app.address))
-        .header(COOKIE, admin.clone())
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("action", "settings"),
-            ("out_of_credits", "allow_negative"),
-            ("negative_limit", "5"),
-            ("thresholds", "50, 10"),
-        ])
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(credits.status().as_u16(), 303);
-    let saved = api("/credits/settings").await;
+    let (status, _) = admin
+        .post(
+            "/credits",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("action", "settings"),
+                ("out_of_credits", "allow_negative"),
+                ("negative_limit", "5"),
+                ("thresholds", "50, 10"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let saved = admin.api("/credits/settings").await;
     assert_eq!(
         saved["out_of_credits"],
         json!({"mode": "allow_negative", "limit": 5}),
@@ -391,66 +425,26 @@ async fn settings_are_forms_that_save_through_the_api() {
     assert_eq!(saved["alert_thresholds"], json!([50, 10]), "{saved}");
 
     // The pages show what was saved.
-    let (_, html) = read("/settings/taxonomy").await;
+    let (_, html) = admin.read("/settings/taxonomy").await;
     assert!(html.contains("value=\"E-mail\"") && html.contains("no new mail"));
-    let (_, html) = read("/settings/policies").await;
+    let (_, html) = admin.read("/settings/policies").await;
     assert!(html.contains("value=\"Locked down\""));
-    app.stop().await;
+    admin.app.stop().await;
 }
 
 /// The plan, connectors, webhooks, tokens and users' "log sessions" are set from pages too;
 /// secrets are shown once.
 #[tokio::test]
 async fn ai_agents_connectors_webhooks_tokens_and_users_have_pages() {
-    let app = app_with_summaries().await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let admin = sign_in(&app, &client, "alice@acme.example", ADMIN_PASSWORD)
-        .await
-        .expect("admin signs in");
-    let read = |path: &str| {
-        let request = client
-            .get(format!("{}{path}", app.address))
-            .header(COOKIE, admin.clone());
-        async move {
-            let response = request.send().await.expect("answered");
-            (
-                response.status().as_u16(),
-                response.text().await.expect("html"),
-            )
-        }
-    };
+    let admin = Admin::signed_in().await;
+    let app = &admin.app;
     let mut csrf = String::new();
     for section in ["ai-agents", "connectors", "webhooks", "tokens", "users"] {
-        let (status, html) = read(&format!("/settings/{section}")).await;
+        let (status, html) = admin.read(&format!("/settings/{section}")).await;
         assert_eq!(status, 200, "{section}");
         assert!(!html.contains("class=\"code\""), "{section}: no JSON");
         csrf = csrf_in(&html);
     }
-    let post = |section: &str, fields: Vec<(&str, &str)>| {
-        let request = client
-            .post(format!("{}/settings/{section}", app.address))
-            .header(COOKIE, admin.clone())
-            .form(&fields);
-        async move {
-            let response = request.send().await.expect("answered");
-            (
-                response.status().as_u16(),
-                response.text().await.expect("html"),
-            )
-        }
-    };
-    let api = |path: &str| {
-        let app = &app;
-        let path = path.to_string();
-        async move {
-            app.call(Method::GET, &format!("/api/v1{path}"), &app.token, None)
-                .await
-                .1
-        }
-    };
 
     // The plan, a commitment, then AI agents turned off.
     let plan = vec![
@@ -462,8 +456,8 @@ async fn ai_agents_connectors_webhooks_tokens_and_users_have_pages() {
         ("at_limit", "pause"),
         ("monthly_cap", ""),
     ];
-    assert_eq!(post("ai-agents", plan).await.0, 303);
-    let status = api("/ai-agents/status").await;
+    assert_eq!(admin.settings("ai-agents", plan).await.0, 303);
+    let status = admin.api("/ai-agents/status").await;
     assert_eq!(
         (
             status["plan"]["plan"].as_str(),
@@ -479,24 +473,25 @@ async fn ai_agents_connectors_webhooks_tokens_and_users_have_pages() {
         ("units", "150"),
         ("unit_price", "1.00"),
     ];
-    assert_eq!(post("ai-agents", commitment).await.0, 303);
+    assert_eq!(admin.settings("ai-agents", commitment).await.0, 303);
     assert!(
-        api("/ai-agents/status").await["commitment_left"]
+        admin.api("/ai-agents/status").await["commitment_left"]
             .as_i64()
             .unwrap_or(0)
             >= 50
     );
     assert_eq!(
-        post(
-            "ai-agents",
-            vec![("csrf", csrf.as_str()), ("action", "agents_switch")]
-        )
-        .await
-        .0,
+        admin
+            .settings(
+                "ai-agents",
+                vec![("csrf", csrf.as_str()), ("action", "agents_switch")]
+            )
+            .await
+            .0,
         303
     );
-    assert_eq!(api("/ai-agents/status").await["state"], "disabled");
-    let (_, html) = read("/settings/ai-agents").await;
+    assert_eq!(admin.api("/ai-agents/status").await["state"], "disabled");
+    let (_, html) = admin.read("/settings/ai-agents").await;
     assert!(html.contains("data-testid=\"agents-switch\""));
 
     // A connector, with its secret sealed and never shown back.
@@ -508,8 +503,8 @@ async fn ai_agents_connectors_webhooks_tokens_and_users_have_pages() {
         ("username", "debrief"),
         ("secret", "s3cret-pass"),
     ];
-    assert_eq!(post("connectors", connector).await.0, 303);
-    let (status, html) = read("/settings/connectors").await;
+    assert_eq!(admin.settings("connectors", connector).await.0, 303);
+    let (status, html) = admin.read("/settings/connectors").await;
     assert_eq!(status, 200, "{html}");
     assert!(
         html.contains("acme.service-now.example") && !html.contains("s3cret-pass"),
@@ -525,13 +520,13 @@ async fn ai_agents_connectors_webhooks_tokens_and_users_have_pages() {
         ("event", "summary.deleted"),
         ("secret", ""),
     ];
-    let (status, html) = post("webhooks", webhook).await;
+    let (status, html) = admin.settings("webhooks", webhook).await;
     assert_eq!(status, 200);
     assert!(
         html.contains("data-testid=\"created-secret\"") && html.contains("whsec_"),
         "the secret once"
     );
-    let (_, html) = read("/settings/webhooks").await;
+    let (_, html) = admin.read("/settings/webhooks").await;
     assert!(html.contains("hooks.example") && !html.contains("whsec_"));
     let token = vec![
         ("csrf", csrf.as_str()),
@@ -539,7 +534,7 @@ async fn ai_agents_connectors_webhooks_tokens_and_users_have_pages() {
         ("label", "itsm bridge"),
         ("role", "viewer"),
     ];
-    let (status, html) = post("tokens", token).await;
+    let (status, html) = admin.settings("tokens", token).await;
     assert_eq!(status, 200);
     let start = html.find("dbf_").expect("the new token is shown");
     let secret: String = html[start..]
@@ -548,13 +543,13 @@ async fn ai_agents_connectors_webhooks_tokens_and_users_have_pages() {
         .collect();
     let (works, me) = app.call(Method::GET, "/api/v1/me", &secret, None).await;
     assert_eq!((works, me["role"].as_str()), (200, Some("viewer")));
-    let (_, html) = read("/settings/tokens").await;
+    let (_, html) = admin.read("/settings/tokens").await;
     assert!(
         html.contains("itsm bridge") && html.contains("Alice Admin") && !html.contains(&secret)
     );
 
     // "Log sessions" per user and for several at once; a new user defaults to viewer.
-    let users = api("/users").await;
+    let users = admin.api("/users").await;
     let ids: Vec<&str> = users["items"]
         .as_array()
         .expect("users")
@@ -568,8 +563,8 @@ async fn ai_agents_connectors_webhooks_tokens_and_users_have_pages() {
         ("user", ids[0]),
         ("user", ids[1]),
     ];
-    assert_eq!(post("users", bulk).await.0, 303);
-    let users = api("/users").await;
+    assert_eq!(admin.settings("users", bulk).await.0, 303);
+    let users = admin.api("/users").await;
     let off = users["items"]
         .as_array()
         .expect("users")
@@ -577,12 +572,12 @@ async fn ai_agents_connectors_webhooks_tokens_and_users_have_pages() {
         .filter(|user| user["log_sessions"] == false)
         .count();
     assert_eq!(off, 2, "{users}");
-    let (_, html) = read("/settings/users").await;
+    let (_, html) = admin.read("/settings/users").await;
     assert!(
         html.contains("<option value=\"viewer\" selected>viewer</option>"),
         "new users default to viewer"
     );
-    app.stop().await;
+    admin.app.stop().await;
 }
 
 #[tokio::test]
