@@ -122,6 +122,20 @@ fn first_name(full: &str) -> &str {
     full.split_whitespace().next().unwrap_or(full)
 }
 
+/// A scenario's event (`"m"`: minutes after the start) at its time after `started`.
+fn timed(event: &Value, started: DateTime<Utc>) -> Value {
+    let mut event = event.clone();
+    let minutes = event.get("m").and_then(Value::as_i64).unwrap_or(0);
+    if let Some(fields) = event.as_object_mut() {
+        fields.remove("m");
+        fields.insert(
+            "at".into(),
+            json!((started + Duration::minutes(minutes)).to_rfc3339()),
+        );
+    }
+    event
+}
+
 /// Every demo session, with start times going back from `newest`.
 pub fn demo_sessions(newest: DateTime<Utc>) -> anyhow::Result<Vec<Session>> {
     let scenarios: Vec<Scenario> =
@@ -154,18 +168,7 @@ pub fn demo_sessions(newest: DateTime<Utc>) -> anyhow::Result<Vec<Session>> {
             let events: Vec<Value> = scenario
                 .events
                 .iter()
-                .map(|event| {
-                    let mut event = event.clone();
-                    let minutes = event.get("m").and_then(Value::as_i64).unwrap_or(0);
-                    if let Some(fields) = event.as_object_mut() {
-                        fields.remove("m");
-                        fields.insert(
-                            "at".into(),
-                            json!((started + Duration::minutes(minutes)).to_rfc3339()),
-                        );
-                    }
-                    event
-                })
+                .map(|event| timed(event, started))
                 .collect();
             let duration = scenario
                 .events
@@ -229,18 +232,7 @@ pub fn demo_conversations(now: DateTime<Utc>) -> anyhow::Result<Vec<Value>> {
                 .events
                 .iter()
                 .take(if open { 2 } else { usize::MAX })
-                .map(|event| {
-                    let mut event = event.clone();
-                    let minutes = event.get("m").and_then(Value::as_i64).unwrap_or(0);
-                    if let Some(fields) = event.as_object_mut() {
-                        fields.remove("m");
-                        fields.insert(
-                            "at".into(),
-                            json!((started + Duration::minutes(minutes)).to_rfc3339()),
-                        );
-                    }
-                    event
-                })
+                .map(|event| timed(event, started))
                 .collect();
             conversations.push(json!({
                 "id": format!("demo-conv-{:02}-{}", index + 1, template.key),
