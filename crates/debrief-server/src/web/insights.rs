@@ -377,6 +377,10 @@ async fn panel(
                         .filter_map(Value::as_str).collect::<Vec<_>>().join("\n"),
                     "follow_up": summary["follow_up"],
                     "outcome": summary["outcome"],
+                    "issue_types": summary["issue_types"].as_array().into_iter().flatten()
+                        .filter_map(Value::as_str).collect::<Vec<_>>().join("\n"),
+                    "applications": summary["applications"].as_array().into_iter().flatten()
+                        .filter_map(Value::as_str).collect::<Vec<_>>().join("\n"),
                 }),
             };
             panel["problem"] = json!(draft.map(|draft| draft.problem));
@@ -420,6 +424,20 @@ pub struct EditForm {
     actions: String,
     follow_up: String,
     outcome: String,
+    /// Issue type ids, one per line.
+    #[serde(default)]
+    issue_types: String,
+    /// Application names, one per line.
+    #[serde(default)]
+    applications: String,
+}
+
+/// The non-empty lines of a text box.
+fn lines_of(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect()
 }
 
 /// `POST /insights/{id}/edit`: the API keeps the replaced text as a revision with who and when.
@@ -430,15 +448,10 @@ pub async fn edit(
 ) -> Response {
     let result = async {
         visitor.check_csrf(&form.csrf)?;
-        let actions: Vec<&str> = form
-            .actions
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .collect();
         let change = json!({
             "title": form.title.trim(), "summary": form.summary.trim(), "problem": form.problem.trim(),
-            "actions": actions, "follow_up": form.follow_up.trim(), "outcome": form.outcome,
+            "actions": lines_of(&form.actions), "follow_up": form.follow_up.trim(), "outcome": form.outcome,
+            "issue_types": lines_of(&form.issue_types), "applications": lines_of(&form.applications),
         });
         let reply = visitor
             .api
@@ -457,6 +470,7 @@ pub async fn edit(
                     fields: json!({
                         "title": form.title, "summary": form.summary, "problem": form.problem,
                         "actions": form.actions, "follow_up": form.follow_up, "outcome": form.outcome,
+                        "issue_types": form.issue_types, "applications": form.applications,
                     }),
                     problem: reply.problem(),
                 };

@@ -432,6 +432,55 @@ async fn settings_are_forms_that_save_through_the_api() {
     admin.app.stop().await;
 }
 
+/// The edit form changes issue types and applications too; bad custom dates keep what was typed.
+#[tokio::test]
+async fn the_edit_form_sets_issue_types_and_applications() {
+    let admin = Admin::signed_in().await;
+    let (status, html) = admin.read("/insights?open=web-0&edit=1").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("name=\"issue_types\"") && html.contains("name=\"applications\""));
+    let csrf = csrf_in(&html);
+    let (status, _) = admin
+        .post(
+            "/insights/web-0/edit",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("back", "/insights?open=web-0"),
+                ("title", "Outlook asked for the password"),
+                ("summary", "The mail profile was reset."),
+                ("problem", "Outlook kept asking for the password."),
+                ("actions", "Reset the mail profile"),
+                ("follow_up", ""),
+                ("outcome", "resolved"),
+                ("issue_types", "email\nnetwork_vpn"),
+                ("applications", "Microsoft Outlook"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let summary = admin.api("/sessions/web-0/summary").await;
+    assert_eq!(
+        summary["issue_types"],
+        json!(["email", "network_vpn"]),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["applications"],
+        json!(["Microsoft Outlook"]),
+        "{summary}"
+    );
+
+    let (status, html) = admin
+        .read("/insights?period=custom&from=2026-13-40&to=2026-01-01")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("value=\"2026-13-40\""),
+        "what was typed stays"
+    );
+    admin.app.stop().await;
+}
+
 /// The plan, connectors, webhooks, tokens and users' "log sessions" are set from pages too;
 /// secrets are shown once.
 #[tokio::test]
