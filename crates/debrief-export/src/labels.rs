@@ -8,6 +8,8 @@ use serde::Serialize;
 pub struct Labels {
     pub document_title: &'static str,
     pub session: &'static str,
+    pub supporter: &'static str,
+    pub started: &'static str,
     pub title: &'static str,
     pub summary: &'static str,
     pub problem: &'static str,
@@ -30,6 +32,8 @@ impl Labels {
             Language::English => Labels {
                 document_title: "Session summaries",
                 session: "Session",
+                supporter: "Supporter",
+                started: "Started",
                 title: "Title",
                 summary: "Summary",
                 problem: "Problem",
@@ -47,6 +51,8 @@ impl Labels {
             Language::BrazilianPortuguese => Labels {
                 document_title: "Resumos de sessões",
                 session: "Sessão",
+                supporter: "Técnico",
+                started: "Início",
                 title: "Título",
                 summary: "Resumo",
                 problem: "Problema",
@@ -64,6 +70,8 @@ impl Labels {
             Language::Spanish => Labels {
                 document_title: "Resúmenes de sesiones",
                 session: "Sesión",
+                supporter: "Técnico",
+                started: "Inicio",
                 title: "Título",
                 summary: "Resumen",
                 problem: "Problema",
@@ -81,6 +89,8 @@ impl Labels {
             Language::German => Labels {
                 document_title: "Sitzungszusammenfassungen",
                 session: "Sitzung",
+                supporter: "Supporter",
+                started: "Beginn",
                 title: "Titel",
                 summary: "Zusammenfassung",
                 problem: "Problem",
@@ -98,6 +108,8 @@ impl Labels {
             Language::French => Labels {
                 document_title: "Résumés de sessions",
                 session: "Session",
+                supporter: "Technicien",
+                started: "Début",
                 title: "Titre",
                 summary: "Résumé",
                 problem: "Problème",

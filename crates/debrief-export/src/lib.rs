@@ -100,6 +100,12 @@ pub struct ExportedSummary {
     pub engine: String,
     #[serde(default)]
     pub edited: Option<serde_json::Value>,
+    /// When the session started (RFC 3339), filled in by the caller from the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// The supporter's name (or id), filled in by the caller from the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supporter: Option<String>,
 }
 
 /// A summary with its words for one export language.
@@ -108,23 +114,52 @@ struct Shown<'a> {
     #[serde(flatten)]
     summary: &'a ExportedSummary,
     outcome_label: &'static str,
-    /// "by USER at TIME", when edited.
+    /// "TIME · USER", when edited.
     #[serde(rename = "edited")]
     edited_text: Option<String>,
+    /// The line under the title: session, supporter, start, language, engine and edit.
+    meta: String,
 }
 
 fn shown(summary: &ExportedSummary, language: Language) -> Shown<'_> {
+    let labels = Labels::of(language);
+    let edited_text = summary.edited.as_ref().map(|edited| {
+        let by = edited["by_name"]
+            .as_str()
+            .or(edited["by"].as_str())
+            .unwrap_or_default();
+        format!(
+            "{} · {by}",
+            minutes(edited["at"].as_str().unwrap_or_default())
+        )
+    });
+    let mut meta = vec![format!("{} {}", labels.session, summary.id)];
+    if let Some(supporter) = &summary.supporter {
+        meta.push(format!("{} {supporter}", labels.supporter));
+    }
+    if let Some(started) = &summary.started_at {
+        meta.push(format!("{} {}", labels.started, minutes(started)));
+    }
+    meta.push(format!("{} {}", labels.language, summary.language));
+    meta.push(format!("{} {}", labels.engine, summary.engine));
+    if let Some(edited) = &edited_text {
+        meta.push(format!("{} {edited}", labels.edited));
+    }
     Shown {
         summary,
         outcome_label: language.outcome(summary.outcome),
-        edited_text: summary.edited.as_ref().map(|edited| {
-            format!(
-                "{} · {}",
-                edited["at"].as_str().unwrap_or_default(),
-                edited["by"].as_str().unwrap_or_default()
-            )
-        }),
+        edited_text,
+        meta: meta.join(" · "),
     }
+}
+
+/// An RFC 3339 time as people read it, in UTC to the minute (`2026-11-30 14:05 UTC`); any
+/// other text as it is.
+fn minutes(time: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(time).map_or_else(
+        |_| time.to_string(),
+        |at| at.to_utc().format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 /// Renders `summaries` in `format` with labels in `language`; `font` (TrueType bytes) is
@@ -197,6 +232,8 @@ fn csv_file(
     writer
         .write_record([
             labels.session,
+            labels.supporter,
+            labels.started,
             labels.title,
             labels.summary,
             labels.problem,
@@ -215,6 +252,8 @@ fn csv_file(
         writer
             .write_record([
                 summary.id.as_str(),
+                summary.supporter.as_deref().unwrap_or(""),
+                summary.started_at.as_deref().unwrap_or(""),
                 &summary.title,
                 &summary.summary,
                 &summary.problem,

@@ -119,19 +119,7 @@ pub fn render(
         writer.gap();
         writer.gap();
         writer.paragraph(&summary.title, HEADING);
-        let mut meta = format!(
-            "{} {} · {} {} · {} {}",
-            labels.session,
-            summary.id,
-            labels.language,
-            summary.language,
-            labels.engine,
-            summary.engine
-        );
-        if let Some(edited) = &shown.edited_text {
-            meta.push_str(&format!(" · {} {edited}", labels.edited));
-        }
-        writer.paragraph(&meta, BODY);
+        writer.paragraph(&shown.meta, BODY);
         writer.gap();
         writer.field(labels.summary, &or_none(&summary.summary));
         writer.field(labels.problem, &or_none(&summary.problem));

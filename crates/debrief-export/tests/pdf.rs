@@ -34,7 +34,8 @@ fn pdfs_carry_accented_text_and_labels_in_every_language() {
                 "summary": "João reiniciou o serviço e a conexão voltou; the user confirmed it works now.",
                 "problem": "A VPN caía a cada cinco minutos", "actions": ["executou `ipconfig /renew`"],
                 "outcome": "resolved", "issue_types": ["network_vpn"], "applications": ["Cisco AnyConnect"],
-                "language": "pt-BR", "engine": "builtin-1"
+                "language": "pt-BR", "engine": "builtin-1",
+                "supporter": "Ana Łukasiewicz", "started_at": "2026-11-30T14:05:09Z"
             }))
             .expect("summary")
         })
@@ -55,6 +56,11 @@ fn pdfs_carry_accented_text_and_labels_in_every_language() {
             "{language:?}: {text}"
         );
         assert!(text.contains("João reiniciou o serviço"), "{language:?}");
+        assert!(
+            text.contains(&format!("{} Ana Łukasiewicz", labels.supporter))
+                && text.contains(&format!("{} 2026-11-30 14:05 UTC", labels.started)),
+            "{language:?}: the supporter and the start are named: {text}"
+        );
         assert!(
             text.contains(labels.applications),
             "{language:?}: {}",
@@ -84,5 +90,13 @@ fn pdfs_carry_accented_text_and_labels_in_every_language() {
             rendered >= 2,
             "40 summaries take more than one page: {rendered}"
         );
+        // Only the glyphs used are embedded: well under 100 KB a page.
+        assert!(
+            bytes.len() < 100_000 * rendered,
+            "{language:?}: {} bytes for {rendered} pages",
+            bytes.len()
+        );
+        let one = render(&summaries[..1], ExportFormat::Pdf, language, Some(&font)).expect("pdf");
+        assert!(one.len() < 100_000, "one page is {} bytes", one.len());
     }
 }

@@ -113,10 +113,16 @@ enum Command {
         /// Sessions that started before this time (RFC 3339).
         #[arg(long)]
         to: Option<chrono::DateTime<Utc>>,
+        /// Words that must all appear in the title or the summary.
+        #[arg(long)]
+        search: Option<String>,
         #[arg(long)]
         issue_type: Option<String>,
         #[arg(long)]
         application: Option<String>,
+        /// The supporter's id.
+        #[arg(long)]
+        supporter: Option<String>,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -476,8 +482,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             from,
             to,
+            search,
             issue_type,
             application,
+            supporter,
             database,
         } => {
             use debrief_server::routes::exports;
@@ -488,8 +496,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 session_ids: None,
                 from,
                 to,
+                q: search,
                 issue_type,
                 application,
+                supporter,
             };
             let ai = debrief_store::get_typed::<debrief_core::governance::AiSettings>(
                 store.as_ref(),

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use debrief_core::RecordError;
 use debrief_engine::language::Language;
 use debrief_export::{find_system_font, render, ExportFormat, ExportedSummary};
-use debrief_store::{CompanyId, Store, SummaryRange, SummaryState};
+use debrief_store::{CompanyId, Store, SummarySearch, SummaryState, MAX_PAGE_SIZE};
 use serde::Deserialize;
 
 use crate::auth::{need, Permitted};
@@ -33,18 +33,43 @@ pub struct ExportRequest {
     /// Otherwise sessions that started in `[from, to)`…
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// …holding these words in the title or summary (as the summary list's `q`)…
+    pub q: Option<String>,
     /// …tagged with this issue type…
     pub issue_type: Option<String>,
-    /// …and naming this application.
+    /// …naming this application…
     pub application: Option<String>,
+    /// …and handled by this supporter (id): the summary list's filters, newest first.
+    pub supporter: Option<String>,
 }
 
-fn parse_summary(text: &str) -> ApiResult<ExportedSummary> {
-    serde_json::from_str(text)
-        .map_err(|error| ApiError::Internal(format!("stored summary: {error}")))
+/// A stored summary with its session's supporter and start, as exports print it.
+async fn exported(
+    store: &dyn Store,
+    company: &CompanyId,
+    session_id: &str,
+    body: &str,
+) -> ApiResult<ExportedSummary> {
+    let mut summary: ExportedSummary = serde_json::from_str(body)
+        .map_err(|error| ApiError::Internal(format!("stored summary {session_id}: {error}")))?;
+    let session = store.get_session(company, session_id).await?.session;
+    summary.started_at = session.started_at.map(|at| at.to_rfc3339());
+    summary.supporter = session
+        .supporter
+        .and_then(|person| person.name.or(person.id));
+    Ok(summary)
 }
 
-/// The summaries a request selects.
+/// An empty filter is no filter.
+fn given(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .map(str::to_string)
+}
+
+/// The summaries a request selects: the sessions named, or those the list's filters find.
 pub async fn select(
     store: &dyn Store,
     company: &CompanyId,
@@ -77,36 +102,40 @@ pub async fn select(
                     format!("session {id} has no summary"),
                 )));
             };
-            summaries.push(parse_summary(&text)?);
+            summaries.push(exported(store, company, id, &text).await?);
         }
         return Ok(summaries);
     }
-    let range = SummaryRange {
+    let mut search = SummarySearch {
         from: request.from,
         to: request.to,
-        limit: (MAX_EXPORT + 1) as u32,
+        text: given(&request.q),
+        issue_type: given(&request.issue_type),
+        application: given(&request.application),
+        supporter_id: given(&request.supporter),
+        offset: 0,
+        limit: MAX_PAGE_SIZE,
     };
-    for text in store.summaries_in(company, &range).await? {
-        let summary = parse_summary(&text)?;
-        let type_fits = request
-            .issue_type
-            .as_ref()
-            .is_none_or(|wanted| summary.issue_types.contains(wanted));
-        let application_fits = request
-            .application
-            .as_ref()
-            .is_none_or(|wanted| summary.applications.contains(wanted));
-        if type_fits && application_fits {
-            summaries.push(summary);
+    loop {
+        let page = store.search_summaries(company, &search).await?;
+        if page.total > MAX_EXPORT as u64 {
+            return Err(ApiError::InvalidRecord(RecordError::invalid(
+                "from",
+                format!(
+                    "{} summaries match; at most {MAX_EXPORT} in one export: narrow the period or filters",
+                    page.total
+                ),
+            )));
         }
+        let last = page.items.len() < MAX_PAGE_SIZE as usize;
+        for item in &page.items {
+            summaries.push(exported(store, company, &item.session_id, &item.body).await?);
+        }
+        if last || summaries.len() as u64 >= page.total {
+            return Ok(summaries);
+        }
+        search.offset += MAX_PAGE_SIZE;
     }
-    if summaries.len() > MAX_EXPORT {
-        return Err(ApiError::InvalidRecord(RecordError::invalid(
-            "from",
-            format!("more than {MAX_EXPORT} summaries: narrow the period or filters"),
-        )));
-    }
-    Ok(summaries)
 }
 
 /// The export language: the request's, else the company's.
@@ -139,8 +168,8 @@ pub fn file(
         .map_err(|error| ApiError::Internal(error.to_string()))
 }
 
-/// `POST /api/v1/exports`: `{"format", "language"?, "session_ids"? | "from"?, "to"?,
-/// "issue_type"?, "application"?}` → the file (`Content-Disposition: attachment`).
+/// `POST /api/v1/exports`: `{"format", "language"?, "session_ids"? | "from"?, "to"?, "q"?,
+/// "issue_type"?, "application"?, "supporter"?}` → the file (`Content-Disposition: attachment`).
 #[utoipa::path(
     post, path = "/api/v1/exports", tag = "exports", operation_id = "exports_post_export",
     request_body(content = serde_json::Value, content_type = "application/json"),

@@ -199,6 +199,13 @@ pub async fn usage(visitor: Visitor, Query(query): Query<PageQuery>) -> Response
             Ok(usage) => (Some(usage), None),
             Err(why) => (None, Some(why)),
         };
+        // Without a plan the page says where to choose one, in the visitor's words.
+        let no_plan = unavailable.is_some()
+            && visitor
+                .api
+                .read_part("/ai-agents/status")
+                .await?
+                .is_ok_and(|status| status["state"] == "no_plan");
         visitor.render(
             "usage.html",
             "usage",
@@ -207,6 +214,7 @@ pub async fn usage(visitor: Visitor, Query(query): Query<PageQuery>) -> Response
                 projection => usage.as_ref().map(projection),
                 usage => usage,
                 unavailable => unavailable,
+                no_plan => no_plan,
                 verdicts => verdicts["conversations"],
                 alerts => alerts["alerts"],
                 notice => query.notice,

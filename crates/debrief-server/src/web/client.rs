@@ -9,16 +9,19 @@ use serde_json::Value;
 use tower::ServiceExt;
 use tracing::Instrument;
 
-use super::WebError;
+use debrief_engine::language::Language;
+
+use super::{labels, WebError};
 
 /// Largest API reply a page reads (an export of many summaries as PDF stays well below).
 const MAX_REPLY_BYTES: usize = 256 * 1024 * 1024;
 
-/// The API as one visitor calls it.
+/// The API as one visitor calls it, in the visitor's language.
 #[derive(Clone)]
 pub struct Api {
     router: Router,
     bearer: String,
+    language: Language,
 }
 
 /// What the API answered.
@@ -26,6 +29,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The visitor's language, for [`Reply::problem`].
+    language: Language,
 }
 
 impl Reply {
@@ -34,13 +39,23 @@ impl Reply {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
 
-    /// The error the API explained, for the page: its message and each named field.
+    /// The error the API explained, for the page: what kind of refusal it is in the visitor's
+    /// language, then the API's message and each named field as the API words them (English,
+    /// naming fields exactly).
     pub fn problem(&self) -> String {
         let body = self.json();
         let mut text = body["message"]
             .as_str()
             .map(str::to_string)
             .unwrap_or_else(|| format!("the request failed ({})", self.status));
+        if self.language != Language::English {
+            if let Some(lead) = body["code"]
+                .as_str()
+                .and_then(|code| labels::labels(self.language).get(format!("api_{code}").as_str()))
+            {
+                text = format!("{lead} ({text})");
+            }
+        }
         if let Some(details) = body["details"].as_array() {
             for detail in details {
                 let field = detail["field"].as_str().or(detail["path"].as_str());
@@ -73,12 +88,19 @@ impl Reply {
 }
 
 impl Api {
-    /// The API router (routes without the `/api/v1` prefix) called with `token`.
+    /// The API router (routes without the `/api/v1` prefix) called with `token`, its refusals
+    /// explained in English.
     pub fn new(router: Router, token: &str) -> Self {
         Api {
             router,
             bearer: format!("Bearer {token}"),
+            language: Language::English,
         }
+    }
+
+    /// The same API with its refusals explained in `language`.
+    pub fn in_language(self, language: Language) -> Self {
+        Api { language, ..self }
     }
 
     /// Calls `method path` with an optional JSON body.
@@ -114,6 +136,7 @@ impl Api {
             status: parts.status,
             headers: parts.headers,
             body,
+            language: self.language,
         })
     }
 

@@ -308,6 +308,7 @@ async fn render(
             previous_href => (u64::from(page) > 1).then(|| page_href(u64::from(page) - 1)),
             next_href => (u64::from(page) < pages).then(|| page_href(u64::from(page) + 1)),
             clear_href => "/insights",
+            list_back => format!("/insights?{}", query.list_only().encode()),
             panel => panel,
             skipped_sessions => skipped_sessions,
         },
@@ -523,38 +524,62 @@ pub async fn delete(
     visitor.finish(result)
 }
 
-/// `POST /insights/{id}/export`: the file the API renders, as a download.
+/// `POST /insights/{id}/export`: one summary's file, as a download.
 pub async fn export(
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    let result = async {
-        visitor.check_csrf(&form.csrf)?;
-        let request = json!({
-            "format": form.format.unwrap_or_else(|| "pdf".into()),
-            "language": form.language,
-            "session_ids": [id],
-        });
-        let reply = visitor
-            .api
-            .call(Method::POST, "/exports", Some(&request))
-            .await?;
-        match reply.status {
-            StatusCode::OK => {
-                let mut response = reply.body.into_response();
-                for header in [CONTENT_TYPE, CONTENT_DISPOSITION] {
-                    if let Some(value) = reply.headers.get(&header) {
-                        response.headers_mut().insert(header, value.clone());
-                    }
-                }
-                Ok(response)
-            }
-            _ => Err(reply.failure()),
-        }
-    }
-    .await;
+    let request = json!({
+        "format": form.format.as_deref().unwrap_or("pdf"),
+        "language": form.language,
+        "session_ids": [id],
+    });
+    let result = download(&visitor, &form.csrf, &request).await;
     visitor.finish(result)
+}
+
+/// `POST /insights/export`: every summary of the list as it is filtered (period, words, issue
+/// type, application, supporter), newest first, as a download.
+pub async fn export_list(visitor: Visitor, Form(form): Form<ActionForm>) -> Response {
+    let query = InsightsQuery::from_back(&form.back);
+    let now = visitor.state.clock.now();
+    let (from, to) = query
+        .period(now)
+        .unwrap_or((now - TimeDelta::days(30), now));
+    let request = json!({
+        "format": form.format.as_deref().unwrap_or("pdf"),
+        "language": form.language,
+        "from": instant(from),
+        "to": instant(to),
+        "q": query.q,
+        "issue_type": query.issue_type,
+        "application": query.application,
+        "supporter": query.supporter,
+    });
+    let result = download(&visitor, &form.csrf, &request).await;
+    visitor.finish(result)
+}
+
+/// The file `POST /api/v1/exports` renders for `request`, passed on as a download.
+async fn download(visitor: &Visitor, csrf: &str, request: &Value) -> Result<Response, WebError> {
+    visitor.check_csrf(csrf)?;
+    let reply = visitor
+        .api
+        .call(Method::POST, "/exports", Some(request))
+        .await?;
+    match reply.status {
+        StatusCode::OK => {
+            let mut response = reply.body.into_response();
+            for header in [CONTENT_TYPE, CONTENT_DISPOSITION] {
+                if let Some(value) = reply.headers.get(&header) {
+                    response.headers_mut().insert(header, value.clone());
+                }
+            }
+            Ok(response)
+        }
+        _ => Err(reply.failure()),
+    }
 }
 
 #[cfg(test)]

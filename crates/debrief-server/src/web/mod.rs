@@ -125,6 +125,7 @@ pub fn router(api: Router, clock: Clock) -> Router {
         .route("/insights/{id}/edit", post(insights::edit))
         .route("/insights/{id}/delete", post(insights::delete))
         .route("/insights/{id}/export", post(insights::export))
+        .route("/insights/export", post(insights::export_list))
         .route("/settings", get(settings::index))
         .route(
             "/settings/{section}",
@@ -259,7 +260,7 @@ impl FromRequestParts<WebState> for Visitor {
                 .and_then(|value| value.to_str().ok()),
         );
         Ok(Visitor {
-            api,
+            api: api.in_language(language),
             me,
             language,
             csrf: csrf_of(&secret),

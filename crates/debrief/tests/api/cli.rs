@@ -398,38 +398,9 @@ async fn an_import_killed_with_sigkill_and_run_again_stores_every_line_once() {
 
 #[tokio::test]
 async fn serve_demo_loads_the_demo_and_stops_cleanly_on_sigterm() {
-    let directory = tempfile::tempdir().expect("tempdir");
-    let database = TestDatabase::sqlite();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_debrief"))
-        .args([
-            "serve",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--db",
-            &database.url,
-        ])
-        .current_dir(directory.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let lines = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead;
-        std::io::BufReader::new(stdout)
-            .lines()
-            .take(4)
-            .map(|line| line.unwrap_or_default())
-            .collect::<Vec<_>>()
-    })
-    .await
-    .expect("read banner");
-    let url = lines[0]
-        .trim_start_matches("Debrief is running at ")
-        .trim_end_matches('/')
-        .to_string();
-    let token = lines[3].clone();
+    let demo = crate::demo_pages::DemoServer::start().await;
+    let (url, token) = (demo.url.clone(), demo.token.clone());
+    let mut child = demo.child;
 
     let client = reqwest::Client::new();
     let read = |path: &str| {
@@ -477,7 +448,7 @@ async fn serve_demo_loads_the_demo_and_stops_cleanly_on_sigterm() {
     );
     assert!(terminated.success());
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
-    database.remove().await;
+    demo.database.remove().await;
 }
 
 /// A `debrief serve` child with its base URL.

@@ -88,6 +88,19 @@ async fn summaries_export_in_each_format_with_labels_in_the_language() {
     )
     .await;
     let (bad_format, _, _) = export(&app, &app.token, json!({"format": "docx"})).await;
+    // The summary list's filters: words and supporter, as the insights page sends them.
+    let (_, _, searched) = export(
+        &app,
+        &app.token,
+        json!({"format": "json", "q": "printer OFFLINE", "supporter": "u-17"}),
+    )
+    .await;
+    let (_, _, nobody) = export(
+        &app,
+        &app.token,
+        json!({"format": "json", "supporter": "u-nobody"}),
+    )
+    .await;
 
     assert_eq!(markdown, 200);
     assert!(markdown_type.starts_with("text/markdown"));
@@ -101,8 +114,12 @@ async fn summaries_export_in_each_format_with_labels_in_the_language() {
     assert!(html_text.contains("<h1>Resumos de sessões</h1>") && html_text.contains("ex-2"));
     assert!(!html_text.contains("ex-1"));
     assert!(
-        csv_text.starts_with("Session,Titre,Résumé,Problème"),
+        csv_text.starts_with("Session,Technicien,Début,Titre,Résumé,Problème"),
         "{csv_text}"
+    );
+    assert!(
+        csv_text.contains("ex-2,Ana Souza,2026-11-20T10:00:00+00:00,"),
+        "each row names the supporter and the start: {csv_text}"
     );
     assert_eq!(csv_text.lines().count(), 4);
     let exported: serde_json::Value = serde_json::from_str(&json_text).expect("json");
@@ -125,6 +142,17 @@ async fn summaries_export_in_each_format_with_labels_in_the_language() {
     let theirs: serde_json::Value = serde_json::from_str(&theirs).expect("json");
     assert_eq!(theirs["summaries"], json!([]));
     assert_eq!((bad_language, bad_format), (422, 422));
+    let searched: serde_json::Value = serde_json::from_str(&searched).expect("json");
+    let ids: Vec<&str> = searched["summaries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|summary| summary["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["ex-2"], "{searched}");
+    assert_eq!(searched["summaries"][0]["supporter"], "Ana Souza");
+    let nobody: serde_json::Value = serde_json::from_str(&nobody).expect("json");
+    assert_eq!(nobody["summaries"], json!([]));
     app.stop().await;
 }
 

@@ -8,6 +8,7 @@ mod cli;
 mod connectors;
 mod conversations;
 mod credits;
+mod demo_pages;
 mod engines;
 mod exports;
 mod governance;

@@ -481,6 +481,50 @@ async fn the_edit_form_sets_issue_types_and_applications() {
     admin.app.stop().await;
 }
 
+/// The list as it is filtered leaves the page as one file, in the format and language chosen.
+#[tokio::test]
+async fn the_filtered_list_exports_from_the_page() {
+    let admin = Admin::signed_in().await;
+    let back = "/insights?q=printer&supporter=sup-1";
+    let (status, html) = admin.read(back).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-testid=\"export-list-form\""), "{html}");
+    let csrf = csrf_in(&html);
+    let response = admin
+        .client
+        .post(format!("{}/insights/export", admin.app.address))
+        .header(COOKIE, admin.cookie.clone())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("back", back),
+            ("format", "csv"),
+            ("language", "de"),
+        ])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.headers()["content-disposition"]
+        .to_str()
+        .is_ok_and(|value| value.starts_with("attachment")));
+    let csv = response.text().await.expect("csv");
+    assert!(csv.starts_with("Sitzung,Supporter,Beginn,Titel"), "{csv}");
+    assert_eq!(csv.lines().count(), 2, "only the printer session: {csv}");
+    assert!(csv.contains("web-1,Ana Souza,"), "{csv}");
+
+    // Without the form token nothing is exported.
+    let refused = admin
+        .client
+        .post(format!("{}/insights/export", admin.app.address))
+        .header(COOKIE, admin.cookie.clone())
+        .form(&[("csrf", "forged"), ("back", back), ("format", "csv")])
+        .send()
+        .await
+        .expect("answered");
+    assert_ne!(refused.status().as_u16(), 200);
+    admin.app.stop().await;
+}
+
 /// The plan, connectors, webhooks, tokens and users' "log sessions" are set from pages too;
 /// secrets are shown once.
 #[tokio::test]
@@ -958,7 +1002,7 @@ async fn pages_need_a_session_a_form_token_and_the_permission() {
 }
 
 /// chromedriver on a free port, killed when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
     profile: tempfile::TempDir,
@@ -976,7 +1020,7 @@ impl Drop for Driver {
     }
 }
 
-async fn start_driver() -> Option<Driver> {
+pub(crate) async fn start_driver() -> Option<Driver> {
     if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
         assert!(
             std::env::var_os("DEBRIEF_REQUIRE_BROWSER").is_none(),
@@ -1013,7 +1057,7 @@ async fn start_driver() -> Option<Driver> {
     panic!("chromedriver did not listen on {port}");
 }
 
-async fn browser(driver: &Driver) -> Client {
+pub(crate) async fn browser(driver: &Driver) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("browserName".into(), json!("chrome"));
     capabilities.insert(
@@ -1092,7 +1136,7 @@ async fn click(browser: &Client, css: &str) {
 }
 
 /// Waits for the element `css` finds.
-async fn wait_for(browser: &Client, css: &str) -> fantoccini::elements::Element {
+pub(crate) async fn wait_for(browser: &Client, css: &str) -> fantoccini::elements::Element {
     browser
         .wait()
         .for_element(Locator::Css(css))
