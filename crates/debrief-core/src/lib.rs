@@ -7,6 +7,7 @@ pub mod error;
 pub mod governance;
 pub mod resolution;
 pub mod session;
+pub mod summary;
 pub mod tenancy;
 pub mod timestamp;
 

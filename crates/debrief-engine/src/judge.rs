@@ -11,6 +11,8 @@ use std::sync::LazyLock;
 use aho_corasick::{AhoCorasick, MatchKind};
 use debrief_core::resolution::{Conversation, Rule};
 
+use crate::judgement::Judgement;
+
 /// Who said a line of a dialogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -23,16 +25,6 @@ pub enum Role {
 pub struct DialogueLine<'a> {
     pub role: Role,
     pub text: &'a str,
-}
-
-/// A judge's answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Judgement {
-    pub resolved: bool,
-    /// From 0 to 1.
-    pub confidence: f64,
-    /// One line saying why.
-    pub rationale: String,
 }
 
 /// The judges that run in-process.

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::summarize::Outcome;
+use debrief_core::summary::Outcome;
 
 /// A summary language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -4,6 +4,7 @@
 pub mod applications;
 pub mod classify;
 pub mod judge;
+pub mod judgement;
 pub mod language;
 pub mod metrics;
 pub mod rouge;

@@ -7,6 +7,7 @@
 use foldhash::{HashMap, HashMapExt};
 
 use debrief_core::session::Speaker;
+use debrief_core::summary::Outcome;
 use debrief_core::Session;
 use serde::Serialize;
 
@@ -37,16 +38,6 @@ const SHORT_NARRATIVE_WORDS: usize = 14;
 
 /// Longest title, in characters.
 pub const TITLE_CHARS: usize = 80;
-
-/// How a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Resolved,
-    Unresolved,
-    Escalated,
-    Unknown,
-}
 
 /// A summary (FORMATS.md section 2).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -19,7 +19,7 @@
 
 use debrief_core::resolution::{AgentKind, Conversation, EventKind, Rule, Sender};
 
-use crate::judge::Judgement;
+use crate::judgement::Judgement;
 use crate::screen::{clauses, is_instruction, normalize};
 
 /// What decided the check.

@@ -8,8 +8,8 @@ mod pdf;
 
 use std::str::FromStr;
 
+use debrief_core::summary::Outcome;
 use debrief_engine::language::Language;
-use debrief_engine::summarize::Outcome;
 use serde::{Deserialize, Serialize};
 
 pub use labels::Labels;

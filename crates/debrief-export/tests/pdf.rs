@@ -66,7 +66,7 @@ fn pdfs_carry_accented_text_and_labels_in_every_language() {
             "{language:?}: {}",
             labels.applications
         );
-        assert!(text.contains(language.outcome(debrief_engine::summarize::Outcome::Resolved)));
+        assert!(text.contains(language.outcome(debrief_core::summary::Outcome::Resolved)));
         let pages = Command::new("pdftoppm")
             .args([
                 "-png",

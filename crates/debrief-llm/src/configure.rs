@@ -2,7 +2,6 @@
 //! OpenAI-compatible server and of the local model, and the backends built from it.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use debrief_engine::judge::Judge;
@@ -11,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::{LlmBackend, LlmError};
 use crate::engine::{LlmJudge, LlmOptions, ResolutionCheck};
+use crate::local_config::LocalConfig;
 use crate::openai::{OpenAiClient, OpenAiConfig};
 
 /// The engines that write summaries.
@@ -42,35 +42,6 @@ impl EngineKind {
             EngineKind::Builtin => "builtin",
             EngineKind::OpenAi => "openai",
             EngineKind::Local => "local",
-        }
-    }
-}
-
-/// Where the in-process model is and how to run it.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct LocalConfig {
-    /// The GGUF file.
-    pub model_path: PathBuf,
-    /// Threads for prompt and generation; every core when unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threads: Option<usize>,
-    /// Longest prompt plus answer, in tokens (at most what the model was trained for).
-    #[serde(default = "default_context_tokens")]
-    pub context_tokens: u32,
-}
-
-fn default_context_tokens() -> u32 {
-    8192
-}
-
-impl LocalConfig {
-    /// A configuration with the defaults for everything but the model file.
-    pub fn new(model_path: impl Into<PathBuf>) -> LocalConfig {
-        LocalConfig {
-            model_path: model_path.into(),
-            threads: None,
-            context_tokens: default_context_tokens(),
         }
     }
 }

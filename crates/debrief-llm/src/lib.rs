@@ -12,6 +12,7 @@ pub mod configure;
 pub mod engine;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod local_config;
 pub mod openai;
 pub mod prompt;
 pub mod redact;

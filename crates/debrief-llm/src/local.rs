@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::backend::{ChatRequest, Completion, LlmBackend, LlmError};
-use crate::configure::LocalConfig;
+use crate::local_config::LocalConfig;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;

@@ -4,7 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use debrief_engine::summarize::{Outcome, TITLE_CHARS};
+use debrief_core::summary::Outcome;
+use debrief_engine::summarize::TITLE_CHARS;
 
 /// Why a reply cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

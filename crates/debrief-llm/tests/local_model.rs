@@ -11,9 +11,9 @@ use debrief_engine::judge::session_lines;
 use debrief_engine::language::Language;
 use debrief_engine::summarize::BuiltinEngine;
 use debrief_llm::backend::{ChatMessage, ChatRequest, ChatRole, LlmBackend};
-use debrief_llm::configure::LocalConfig;
 use debrief_llm::engine::{LlmJudge, LlmOptions, LlmSummarizer};
 use debrief_llm::local::LocalModel;
+use debrief_llm::local_config::LocalConfig;
 
 fn model(test: &str) -> Option<Arc<LocalModel>> {
     let gguf = support::gguf(test)?;

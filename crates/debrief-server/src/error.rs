@@ -25,6 +25,9 @@ use serde_json::{json, Map, Value};
 /// | `NotReady` | 503 | `not_ready` |
 /// | `Upstream` | 502 | `bad_gateway` |
 /// | `Internal` | 500 | `internal` |
+///
+/// A workflow's [`debrief_workflows::WorkflowError`] becomes `InvalidRecord` (an invalid
+/// field), the store error's status, or `Internal`.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("a valid bearer token is required")]
@@ -207,6 +210,17 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Invalid(message) => ApiError::BadRequest(message),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<debrief_workflows::WorkflowError> for ApiError {
+    fn from(error: debrief_workflows::WorkflowError) -> Self {
+        use debrief_workflows::WorkflowError;
+        match error {
+            WorkflowError::Invalid(record) => ApiError::InvalidRecord(record),
+            WorkflowError::Store(store) => store.into(),
+            WorkflowError::Internal(detail) => ApiError::Internal(detail),
         }
     }
 }

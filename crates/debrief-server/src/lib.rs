@@ -4,21 +4,10 @@
 //! and scopes each store call to the caller's company.
 
 pub mod auth;
-pub mod clock;
-pub mod connectors;
-pub mod credits;
-pub mod engines;
 pub mod error;
-pub mod evaluation;
-pub mod metrics;
 pub mod openapi;
 pub mod routes;
-pub mod secrets;
-pub mod summaries;
-pub mod timeline;
 pub mod web;
-pub mod webhooks;
-pub mod worker;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,6 +19,8 @@ use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+
+use debrief_workflows::{clock, metrics, secrets};
 
 /// Request limits.
 #[derive(Debug, Clone, Copy)]

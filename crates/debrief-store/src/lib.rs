@@ -6,11 +6,13 @@
 //! companies.
 
 mod billing;
+mod companies;
 mod conversations;
 mod credits;
 mod error;
 mod objects;
 mod people;
+mod sessions;
 mod sql;
 mod summaries;
 pub mod tokens;

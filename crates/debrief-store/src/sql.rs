@@ -6,26 +6,16 @@
 //! schema's identity column and the connection set-up — lives in each backend's `migrations/`
 //! directory and in [`Backend`].
 
-use std::collections::HashSet;
-use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use debrief_core::session::ConsentAnswer;
-use debrief_core::tenancy::{LicenseTier, NewCompany, Role};
-use debrief_core::{Session, SessionRecord};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
-use crate::people::PeopleStore;
-use crate::tokens::{hash_secret, TokenSecret};
-use crate::{
-    Authentication, Company, CompanyId, CompanyStore, CreatedCompany, InsertOutcome, IssuedToken,
-    NewToken, Principal, QueueDepths, Result, SessionCursor, SessionPage, SessionQuery,
-    SessionStore, Store, StoreError, StoredSession, TokenInfo, MAX_PAGE_SIZE,
-};
+use crate::{QueueDepths, Result, Store, StoreError};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -79,7 +69,7 @@ impl Backend {
     /// Rows per multi-row session `insert`. SQLite looks numbered parameters up by name, at a
     /// cost that grows with their count, so its statements stay short; PostgreSQL gains from
     /// long ones (9 parameters a row stays far below its 65,535).
-    fn insert_chunk_rows(self) -> usize {
+    pub(crate) fn insert_chunk_rows(self) -> usize {
         match self {
             Backend::Sqlite => 16,
             Backend::Postgres => 500,
@@ -111,44 +101,11 @@ pub fn redact_url(url: &str) -> String {
 /// The store on a SQLite or PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
-    pool: AnyPool,
-    backend: Backend,
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
 }
 
 impl SqlStore {
-    /// Inserts session rows in one transaction; the ids newly stored.
-    async fn write_session_rows(
-        &self,
-        company: &CompanyId,
-        rows: &[&SessionRow<'_>],
-        now: i64,
-    ) -> Result<HashSet<String>> {
-        let mut stored_ids: HashSet<String> = HashSet::with_capacity(rows.len());
-        let mut transaction = self.pool.begin().await?;
-        for chunk in rows.chunks(self.backend.insert_chunk_rows()) {
-            let sql = insert_sessions_sql(chunk.len());
-            let mut query = sqlx::query(&sql);
-            for row in chunk {
-                query = query
-                    .bind(&company.0)
-                    .bind(row.session.id.as_str())
-                    .bind(row.session.channel.as_str())
-                    .bind(row.session.platform().map(|platform| platform.as_str()))
-                    .bind(row.session.supporter_id())
-                    .bind(row.started_at)
-                    .bind(row.sort_at)
-                    .bind(row.body.as_slice())
-                    .bind(now)
-                    .bind(consent_text(row.session.consent));
-            }
-            for returned in query.fetch_all(&mut *transaction).await? {
-                stored_ids.insert(returned.try_get("external_id")?);
-            }
-        }
-        transaction.commit().await?;
-        Ok(stored_ids)
-    }
-
     /// Connects to `url` (a SQLite file is created when missing) and applies the migrations.
     pub async fn connect(url: &str) -> Result<SqlStore> {
         let store = SqlStore::connect_without_migrating(url).await?;
@@ -227,39 +184,6 @@ pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn company_from_row(row: &AnyRow) -> Result<Company> {
-    let tier: String = row.try_get("company_tier")?;
-    let term_start: String = row.try_get("company_term_start")?;
-    Ok(Company {
-        id: CompanyId(row.try_get("company_id")?),
-        name: row.try_get("company_name")?,
-        tier: LicenseTier::from_str(&tier)
-            .map_err(|error| StoreError::Corrupt(error.to_string()))?,
-        time_zone: row.try_get("company_time_zone")?,
-        term_start: NaiveDate::parse_from_str(&term_start, "%Y-%m-%d")
-            .map_err(|error| StoreError::Corrupt(format!("term_start {term_start:?}: {error}")))?,
-        created_at: from_micros(row.try_get("company_created_at")?)?,
-    })
-}
-
-fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
-    Ok(TokenInfo {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        label: row.try_get("label")?,
-        role: row.try_get("role")?,
-        created_at: from_micros(row.try_get("created_at")?)?,
-        revoked_at: row
-            .try_get::<Option<i64>, _>("revoked_at")?
-            .map(from_micros)
-            .transpose()?,
-        expires_at: row
-            .try_get::<Option<i64>, _>("expires_at")?
-            .map(from_micros)
-            .transpose()?,
-    })
-}
-
 /// Attempts of a transaction that a deadlock or serialization failure rolled back.
 const CONFLICT_ATTEMPTS: u32 = 4;
 
@@ -287,457 +211,12 @@ where
     }
 }
 
-/// A session body as stored: its JSON, lz4-compressed (a quarter of the bytes to write, on
-/// either backend).
-fn encode_body(json: &str) -> Vec<u8> {
-    lz4_flex::compress_prepend_size(json.as_bytes())
-}
-
+/// A session body as stored: its JSON, lz4-compressed; read back.
 pub(crate) fn decode_body(row: &AnyRow) -> Result<String> {
     let compressed: Vec<u8> = row.try_get("body")?;
     let bytes = lz4_flex::decompress_size_prepended(&compressed)
         .map_err(|error| StoreError::Corrupt(format!("session body: {error}")))?;
     String::from_utf8(bytes).map_err(|error| StoreError::Corrupt(format!("session body: {error}")))
-}
-
-fn stored_session_from_row(row: &AnyRow) -> Result<StoredSession> {
-    let body = decode_body(row)?;
-    let session: Session = serde_json::from_str(&body)
-        .map_err(|error| StoreError::Corrupt(format!("session body: {error}")))?;
-    Ok(StoredSession {
-        session,
-        received_at: from_micros(row.try_get("created_at")?)?,
-    })
-}
-
-const COMPANY_COLUMNS: &str =
-    "c.id as company_id, c.name as company_name, c.tier as company_tier, \
-     c.time_zone as company_time_zone, c.term_start as company_term_start, \
-     c.created_at as company_created_at";
-
-#[async_trait]
-impl CompanyStore for SqlStore {
-    async fn create_company_at(
-        &self,
-        company: &NewCompany,
-        admin_name: &str,
-        now: DateTime<Utc>,
-    ) -> Result<CreatedCompany> {
-        let company_id = new_id();
-        let admin_user_id = new_id();
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(
-            "insert into companies (id, name, tier, time_zone, term_start, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(&company_id)
-        .bind(company.name.as_str())
-        .bind(company.tier.as_str())
-        .bind(company.time_zone.as_str())
-        .bind(company.term_start.format("%Y-%m-%d").to_string())
-        .bind(micros(now))
-        .execute(&mut *transaction)
-        .await?;
-        sqlx::query(
-            "insert into users (id, company_id, name, role, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $5)",
-        )
-        .bind(&admin_user_id)
-        .bind(&company_id)
-        .bind(admin_name)
-        .bind(Role::Admin.as_str())
-        .bind(micros(now))
-        .execute(&mut *transaction)
-        .await?;
-        let company_id = CompanyId(company_id);
-        let admin_token = insert_token(
-            &mut transaction,
-            &company_id,
-            &NewToken {
-                user_id: &admin_user_id,
-                label: "admin",
-                role: None,
-                created_by: &admin_user_id,
-                lifetime: None,
-            },
-            now,
-        )
-        .await?;
-        transaction.commit().await?;
-        Ok(CreatedCompany {
-            company: Company {
-                id: company_id,
-                name: company.name.as_str().to_string(),
-                tier: company.tier,
-                time_zone: company.time_zone.as_str().to_string(),
-                term_start: company.term_start,
-                created_at: from_micros(micros(now))?,
-            },
-            admin_user_id,
-            admin_token,
-        })
-    }
-
-    async fn company_by_name(&self, name: &str) -> Result<Company> {
-        let row = sqlx::query(&format!(
-            "select {COMPANY_COLUMNS} from companies c where c.name = $1"
-        ))
-        .bind(name)
-        .fetch_one(&self.pool)
-        .await?;
-        company_from_row(&row)
-    }
-
-    async fn company(&self, id: &CompanyId) -> Result<Company> {
-        let row = sqlx::query(&format!(
-            "select {COMPANY_COLUMNS} from companies c where c.id = $1"
-        ))
-        .bind(&id.0)
-        .fetch_one(&self.pool)
-        .await?;
-        company_from_row(&row)
-    }
-
-    async fn companies(&self) -> Result<Vec<Company>> {
-        sqlx::query(&format!(
-            "select {COMPANY_COLUMNS} from companies c order by c.name"
-        ))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(company_from_row)
-        .collect()
-    }
-
-    async fn admin_user_id(&self, company: &CompanyId) -> Result<String> {
-        let row = sqlx::query(
-            "select id from users where company_id = $1 and role = $2 \
-             order by created_at, id limit 1",
-        )
-        .bind(&company.0)
-        .bind(Role::Admin.as_str())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("id")?)
-    }
-
-    async fn authenticate(&self, secret: &str, now: DateTime<Utc>) -> Result<Authentication> {
-        let row = sqlx::query(&format!(
-            "select t.id as token_id, t.user_id as user_id, coalesce(t.role, u.role) as role, \
-             creator.role as creator_role, t.created_at as token_created_at, t.expires_at, \
-             t.idle_seconds, t.last_used_at, {COMPANY_COLUMNS} \
-             from api_tokens t \
-             join users u on u.id = t.user_id and u.company_id = t.company_id \
-             join companies c on c.id = t.company_id \
-             left join users creator on creator.id = t.created_by \
-             and creator.company_id = t.company_id \
-             where t.token_hash = $1 and t.revoked_at is null"
-        ))
-        .bind(hash_secret(secret))
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(Authentication::Unknown);
-        };
-        let now_micros = micros(now);
-        if row
-            .try_get::<Option<i64>, _>("expires_at")?
-            .is_some_and(|expires| expires <= now_micros)
-        {
-            return Ok(Authentication::Expired(
-                "this sign-in has passed its time limit: sign in again",
-            ));
-        }
-        let token_id: String = row.try_get("token_id")?;
-        if let Some(idle) = row.try_get::<Option<i64>, _>("idle_seconds")? {
-            let last_used = row
-                .try_get::<Option<i64>, _>("last_used_at")?
-                .unwrap_or(row.try_get("token_created_at")?);
-            if last_used.saturating_add(idle.saturating_mul(1_000_000)) <= now_micros {
-                return Ok(Authentication::Expired(
-                    "this sign-in was idle too long: sign in again",
-                ));
-            }
-            // At most one write a minute per token (a tenth of the idle limit when shorter).
-            let write_every = idle.saturating_mul(100_000).min(60_000_000);
-            sqlx::query(
-                "update api_tokens set last_used_at = $1 where id = $2 \
-                 and (last_used_at is null or last_used_at <= $3)",
-            )
-            .bind(now_micros)
-            .bind(&token_id)
-            .bind(now_micros - write_every)
-            .execute(&self.pool)
-            .await?;
-        }
-        let role: String = row.try_get("role")?;
-        let company = company_from_row(&row)?;
-        let mut permissions = self.role_permissions(&company.id, &role).await?;
-        if let Some(creator_role) = row.try_get::<Option<String>, _>("creator_role")? {
-            permissions =
-                permissions.intersection(self.role_permissions(&company.id, &creator_role).await?);
-        }
-        Ok(Authentication::Valid(Principal {
-            company,
-            user_id: row.try_get("user_id")?,
-            role,
-            permissions,
-            token_id,
-        }))
-    }
-
-    async fn create_token(
-        &self,
-        company: &CompanyId,
-        token: &NewToken<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<IssuedToken> {
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query("select id from users where company_id = $1 and id = $2")
-            .bind(&company.0)
-            .bind(token.user_id)
-            .fetch_one(&mut *transaction)
-            .await?;
-        let issued = insert_token(&mut transaction, company, token, now).await?;
-        transaction.commit().await?;
-        Ok(issued)
-    }
-
-    async fn list_tokens(&self, company: &CompanyId) -> Result<Vec<TokenInfo>> {
-        sqlx::query(
-            "select id, user_id, label, role, created_at, revoked_at, expires_at from api_tokens \
-             where company_id = $1 order by created_at desc, id desc",
-        )
-        .bind(&company.0)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(token_from_row)
-        .collect()
-    }
-
-    async fn revoke_token(&self, company: &CompanyId, token_id: &str) -> Result<()> {
-        let result = sqlx::query(
-            "update api_tokens set revoked_at = coalesce(revoked_at, $3) \
-             where company_id = $1 and id = $2",
-        )
-        .bind(&company.0)
-        .bind(token_id)
-        .bind(micros(Utc::now()))
-        .execute(&self.pool)
-        .await?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-}
-
-async fn insert_token(
-    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
-    company: &CompanyId,
-    token: &NewToken<'_>,
-    now: DateTime<Utc>,
-) -> Result<IssuedToken> {
-    let secret = TokenSecret::generate()
-        .map_err(|error| StoreError::Invalid(format!("no random source: {error}")))?;
-    let id = new_id();
-    let expires_at = token
-        .lifetime
-        .map(|lifetime| micros(now).saturating_add(lifetime.max_seconds.saturating_mul(1_000_000)));
-    sqlx::query(
-        "insert into api_tokens (id, company_id, user_id, label, token_hash, created_at, role, \
-         created_by, expires_at, idle_seconds) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&id)
-    .bind(&company.0)
-    .bind(token.user_id)
-    .bind(token.label)
-    .bind(hash_secret(secret.expose()))
-    .bind(micros(now))
-    .bind(token.role)
-    .bind(token.created_by)
-    .bind(expires_at)
-    .bind(token.lifetime.map(|lifetime| lifetime.idle_seconds))
-    .execute(&mut **transaction)
-    .await?;
-    Ok(IssuedToken {
-        info: TokenInfo {
-            id,
-            user_id: token.user_id.to_string(),
-            label: token.label.to_string(),
-            role: token.role.map(str::to_string),
-            created_at: from_micros(micros(now))?,
-            revoked_at: None,
-            expires_at: expires_at.map(from_micros).transpose()?,
-        },
-        secret,
-    })
-}
-
-/// A session reduced to its stored columns.
-struct SessionRow<'a> {
-    session: &'a Session,
-    body: Vec<u8>,
-    started_at: Option<i64>,
-    sort_at: i64,
-}
-
-#[async_trait]
-impl SessionStore for SqlStore {
-    async fn insert_sessions(
-        &self,
-        company: &CompanyId,
-        sessions: &[SessionRecord],
-    ) -> Result<Vec<InsertOutcome>> {
-        let now = micros(Utc::now());
-        let mut outcomes = vec![InsertOutcome::Duplicate; sessions.len()];
-        let mut seen_in_batch = HashSet::with_capacity(sessions.len());
-        let mut rows = Vec::with_capacity(sessions.len());
-        let mut row_positions = Vec::with_capacity(sessions.len());
-        for (position, record) in sessions.iter().enumerate() {
-            let session = record.session();
-            if !seen_in_batch.insert(session.id.as_str()) {
-                continue;
-            }
-            let started_at = session.started_at_utc().map(micros);
-            rows.push(SessionRow {
-                session,
-                body: encode_body(record.json()),
-                started_at,
-                sort_at: started_at.unwrap_or(now),
-            });
-            row_positions.push(position);
-        }
-
-        // In key order, so that two servers storing overlapping batches lock the same rows in
-        // the same order (no deadlock); a deadlock or serialization failure all the same is
-        // retried.
-        let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_by(|left, right| rows[*left].session.id.cmp(&rows[*right].session.id));
-        let sorted: Vec<&SessionRow<'_>> = order.iter().map(|index| &rows[*index]).collect();
-        let stored_ids =
-            retry_on_conflict(|| self.write_session_rows(company, &sorted, now)).await?;
-
-        for (row, position) in rows.iter().zip(row_positions) {
-            if stored_ids.contains(row.session.id.as_str()) {
-                outcomes[position] = InsertOutcome::Stored;
-            }
-        }
-        Ok(outcomes)
-    }
-
-    async fn get_session(&self, company: &CompanyId, id: &str) -> Result<StoredSession> {
-        let row = sqlx::query(
-            "select body, created_at from sessions where company_id = $1 and external_id = $2",
-        )
-        .bind(&company.0)
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        stored_session_from_row(&row)
-    }
-
-    async fn list_sessions(
-        &self,
-        company: &CompanyId,
-        query: &SessionQuery,
-    ) -> Result<SessionPage> {
-        let limit = query.limit.clamp(1, MAX_PAGE_SIZE);
-        let mut filter = Filter::default();
-        filter.push_text("company_id = $", company.0.clone());
-        if let Some(from) = query.from {
-            filter.push_int("sort_at >= $", micros(from));
-        }
-        if let Some(to) = query.to {
-            filter.push_int("sort_at < $", micros(to));
-        }
-        if let Some(supporter_id) = &query.supporter_id {
-            filter.push_text("supporter_id = $", supporter_id.clone());
-        }
-        if let Some(channel) = query.channel {
-            filter.push_text("channel = $", channel.as_str().to_string());
-        }
-        if let Some(platform) = query.platform {
-            filter.push_text("platform = $", platform.as_str().to_string());
-        }
-        if let Some(reason) = &query.skip_reason {
-            filter.push_text(
-                "summary_state = 'skipped' and skip_reason = $",
-                reason.clone(),
-            );
-        }
-
-        let count_sql = format!(
-            "select count(*) as total from sessions where {}",
-            filter.sql()
-        );
-        let total: i64 = filter
-            .bind_all(sqlx::query(&count_sql))
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("total")?;
-
-        let mut page_filter = filter;
-        if let Some(cursor) = query.cursor {
-            let sort_at = page_filter.next_parameter();
-            page_filter.binds.push(Bind::Int(cursor.sort_at));
-            let seq = page_filter.next_parameter();
-            page_filter.binds.push(Bind::Int(cursor.seq));
-            page_filter.clauses.push(format!(
-                "(sort_at < ${sort_at} or (sort_at = ${sort_at} and seq < ${seq}))"
-            ));
-        }
-        let page_sql = format!(
-            "select seq, sort_at, body, created_at from sessions where {} \
-             order by sort_at desc, seq desc limit {}",
-            page_filter.sql(),
-            limit + 1
-        );
-        let rows = page_filter
-            .bind_all(sqlx::query(&page_sql))
-            .fetch_all(&self.pool)
-            .await?;
-        let has_more = rows.len() > limit as usize;
-        let mut sessions = Vec::with_capacity(rows.len().min(limit as usize));
-        let mut next_cursor = None;
-        for row in rows.iter().take(limit as usize) {
-            sessions.push(stored_session_from_row(row)?);
-            next_cursor = Some(SessionCursor {
-                sort_at: row.try_get("sort_at")?,
-                seq: row.try_get("seq")?,
-            });
-        }
-        Ok(SessionPage {
-            sessions,
-            next_cursor: if has_more { next_cursor } else { None },
-            total: u64::try_from(total).unwrap_or_default(),
-        })
-    }
-}
-
-fn insert_sessions_sql(rows: usize) -> String {
-    const COLUMNS: usize = 10;
-    let mut sql = String::from(
-        "insert into sessions (company_id, external_id, channel, platform, supporter_id, \
-         started_at, sort_at, body, created_at, consent) values ",
-    );
-    for row in 0..rows {
-        if row > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for column in 0..COLUMNS {
-            if column > 0 {
-                sql.push(',');
-            }
-            sql.push('$');
-            sql.push_str(&(row * COLUMNS + column + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql.push_str(" on conflict (company_id, external_id) do nothing returning external_id");
-    sql
 }
 
 /// A parameter value of a dynamically built `where` clause.
@@ -867,12 +346,5 @@ mod tests {
             sqlite_url_creating_file("sqlite://a.db?mode=ro"),
             "sqlite://a.db?mode=ro"
         );
-    }
-
-    #[test]
-    fn insert_sql_numbers_every_parameter() {
-        let sql = insert_sessions_sql(2);
-        assert!(sql.contains("($1,$2,$3,$4,$5,$6,$7,$8,$9,$10),($11,"));
-        assert!(sql.ends_with("($11,$12,$13,$14,$15,$16,$17,$18,$19,$20) on conflict (company_id, external_id) do nothing returning external_id"));
     }
 }

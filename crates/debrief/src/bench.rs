@@ -355,13 +355,13 @@ async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
                         )
                         .await?;
                 }
-                let metrics = debrief_server::metrics::Metrics::default();
+                let metrics = debrief_workflows::metrics::Metrics::default();
                 let mut claimed_batch = store.claim_due(now, 1000, 600, "bench").await?;
                 claimed_batch.sort_by_key(|claimed| claimed.seq);
                 for claimed in claimed_batch {
                     let parsed = debrief_core::resolution::Conversation::parse_json(&claimed.body)
                         .map_err(|error| anyhow::anyhow!("bench conversation: {error}"))?;
-                    let (_, write) = debrief_server::evaluation::decide(
+                    let (_, write) = debrief_workflows::evaluation::decide(
                         &parsed,
                         &check,
                         "bench",
@@ -394,7 +394,7 @@ async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
         limits: debrief_server::Limits::default(),
         judge: check,
         llm: debrief_llm::configure::Backends::default(),
-        clock: debrief_server::clock::Clock::system(),
+        clock: debrief_workflows::clock::Clock::system(),
         export_font: None,
         secrets: None,
         metrics: Default::default(),
@@ -558,7 +558,7 @@ async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
             debrief_engine::judge::Judge::AlwaysPass,
         ),
         llm: debrief_llm::configure::Backends::default(),
-        clock: debrief_server::clock::Clock::system(),
+        clock: debrief_workflows::clock::Clock::system(),
         export_font: None,
         secrets: None,
         metrics: Default::default(),

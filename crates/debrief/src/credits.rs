@@ -16,9 +16,9 @@ pub async fn report(
         .company_by_name(company_name)
         .await
         .map_err(|error| anyhow::anyhow!("company {company_name:?}: {error}"))?;
-    debrief_server::credits::open_months(store, &company, now).await?;
+    debrief_workflows::credits::open_months(store, &company, now).await?;
     let balance = store.credit_balance(&company.id, now).await?;
-    let month = CreditMonth::containing(debrief_server::credits::zone_of(&company), now);
+    let month = CreditMonth::containing(debrief_workflows::credits::zone_of(&company), now);
     let (consumed, refused) = store.credit_month_usage(&company.id, &month.key()).await?;
     println!(
         "{} (tier {}): balance {} credits, debt {}, {} add-on pack(s) renewing",

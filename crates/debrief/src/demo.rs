@@ -88,7 +88,7 @@ async fn demo_sign_ins(
     let mut sign_ins = Vec::new();
     for (email, name, role) in DEMO_USERS {
         let password = fresh_password()?;
-        let password_hash = debrief_server::routes::people::hash_password(&password)
+        let password_hash = debrief_workflows::passwords::hash_password(&password)
             .map_err(|error| anyhow::anyhow!("hashing the demo password: {error}"))?;
         match users
             .iter()

@@ -488,7 +488,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             supporter,
             database,
         } => {
-            use debrief_server::routes::exports;
+            use debrief_workflows::exports;
             let (settings, store, company) = open_company(config, &database, &company).await?;
             let request = exports::ExportRequest {
                 format: format.parse()?,
@@ -509,14 +509,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?
             .unwrap_or_default();
-            let fail = |error: debrief_server::error::ApiError| anyhow::anyhow!("{error}");
-            let language = exports::language_of(request.language.as_deref(), &ai.insights.language)
-                .map_err(fail)?;
-            let summaries = exports::select(store.as_ref(), &company.id, &request)
-                .await
-                .map_err(fail)?;
+            let language =
+                exports::language_of(request.language.as_deref(), &ai.insights.language)?;
+            let summaries = exports::select(store.as_ref(), &company.id, &request).await?;
             let font = Some(settings.export_font.as_str()).filter(|font| !font.is_empty());
-            let bytes = exports::file(&summaries, request.format, language, font).map_err(fail)?;
+            let bytes = exports::file(&summaries, request.format, language, font)?;
             let mut writer = files::create_output(&out)?;
             writer.write_all(&bytes)?;
             writer.flush()?;
@@ -597,12 +594,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
             };
             let (_, store, company) = open_company(config, &database, &company).await?;
-            let current = debrief_server::credits::settings(store.as_ref(), &company).await?;
+            let current = debrief_workflows::credits::settings(store.as_ref(), &company).await?;
             let new = debrief_core::credits::CreditSettings {
                 free_monthly_credits: free,
                 ..current.clone()
             };
-            debrief_server::credits::change_settings(
+            debrief_workflows::credits::change_settings(
                 store.as_ref(),
                 &company,
                 &current,
@@ -631,7 +628,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("company {} is already tier {tier}", company.name);
                 return Ok(ExitCode::SUCCESS);
             }
-            debrief_server::credits::change_tier(store.as_ref(), &company, tier, Utc::now())
+            debrief_workflows::credits::change_tier(store.as_ref(), &company, tier, Utc::now())
                 .await?;
             println!(
                 "company {}: tier {} → {tier}, free credits from the next month's grant",
@@ -672,7 +669,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
         }) => {
             let (_, store, company) = open_company(config, &database, &company).await?;
-            let months = debrief_server::timeline::statement(store.as_ref(), &company)
+            let months = debrief_workflows::timeline::statement(store.as_ref(), &company)
                 .await
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
             let months: Vec<_> = months
@@ -690,10 +687,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
         }) => {
             let (_, store, company) = open_company(config, &database, &company).await?;
-            let timeline = debrief_server::timeline::company_timeline(
+            let timeline = debrief_workflows::timeline::company_timeline(
                 store.as_ref(),
                 &company,
-                debrief_server::timeline::History::Full,
+                debrief_workflows::timeline::History::Full,
             )
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -908,15 +905,15 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             debrief_engine::judge::Judge::from_name(name).context("resolution_judge is unknown")?,
         ),
     };
-    let metrics = Arc::new(debrief_server::metrics::Metrics::new(
+    let metrics = Arc::new(debrief_workflows::metrics::Metrics::new(
         std::time::Duration::from_secs(settings.worker_stall_seconds.max(1)),
     ));
     let state = AppState {
-        clock: debrief_server::clock::Clock::system(),
+        clock: debrief_workflows::clock::Clock::system(),
         export_font: Some(settings.export_font.clone()).filter(|font| !font.is_empty()),
         secrets: Some(settings.secret_key.as_str())
             .filter(|key| !key.is_empty())
-            .map(debrief_server::secrets::SecretBox::from_hex)
+            .map(debrief_workflows::secrets::SecretBox::from_hex)
             .transpose()
             .context("secret_key")?,
         store: Arc::clone(&store),
@@ -933,7 +930,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         judge: judge.clone(),
         llm: llm.clone(),
     };
-    let evaluator = debrief_server::evaluation::Evaluator {
+    let evaluator = debrief_workflows::evaluation::Evaluator {
         store: Arc::clone(&store),
         judge,
         llm: llm.clone(),
@@ -944,7 +941,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             Utc::now().timestamp_micros() % 1_000_000
         ),
     };
-    let summarizer = debrief_server::summaries::Summarizer {
+    let summarizer = debrief_workflows::summaries::Summarizer {
         store: Arc::clone(&store),
         engine: Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
         llm,
@@ -977,7 +974,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         stop_evaluator.subscribe(),
     ));
     let delivering = tokio::spawn(
-        debrief_server::webhooks::Deliverer::new(Arc::clone(&store), Arc::clone(&metrics))?.run(
+        debrief_workflows::webhooks::Deliverer::new(Arc::clone(&store), Arc::clone(&metrics))?.run(
             std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
             stop_evaluator.subscribe(),
         ),

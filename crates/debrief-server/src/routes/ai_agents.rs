@@ -15,9 +15,9 @@ use serde_json::{json, Map, Value};
 use crate::auth::{need, Permitted};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::records::json_body;
-use crate::timeline::meter;
 use crate::AppState;
 use debrief_core::billing::timeline_time;
+use debrief_workflows::timeline::meter;
 
 /// Whether new AI-agent conversations are accepted now: the reason when they are not.
 pub async fn refusal_reason(state: &AppState, company: &Company) -> ApiResult<Option<String>> {

@@ -46,7 +46,8 @@ pub async fn get_statement(
 ) -> ApiResult<Json<Vec<MonthStatement>>> {
     let from = month_bound("from", query.from)?;
     let to = month_bound("to", query.to)?;
-    let months = crate::timeline::statement(state.store.as_ref(), &principal.company).await?;
+    let months =
+        debrief_workflows::timeline::statement(state.store.as_ref(), &principal.company).await?;
     Ok(Json(
         months
             .into_iter()

@@ -12,11 +12,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{need, Permitted};
-use crate::connectors::{push, Connector, PushError, Pushed};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::records::json_body;
-use crate::secrets::SecretBox;
 use crate::AppState;
+use debrief_workflows::connectors::{push, Connector, PushError, Pushed};
+use debrief_workflows::secrets::SecretBox;
 
 fn secrets(state: &AppState) -> ApiResult<&SecretBox> {
     state.secrets.as_ref().ok_or_else(|| {
@@ -27,7 +27,7 @@ fn secrets(state: &AppState) -> ApiResult<&SecretBox> {
     })
 }
 
-fn sealing_error(error: crate::secrets::SecretError) -> ApiError {
+fn sealing_error(error: debrief_workflows::secrets::SecretError) -> ApiError {
     ApiError::Internal(error.to_string())
 }
 
@@ -122,7 +122,7 @@ pub async fn put_connector(
         )));
     }
     if let Connector::Salesforce { api_version, .. } = &connector {
-        if !crate::connectors::is_salesforce_version(api_version) {
+        if !debrief_workflows::connectors::is_salesforce_version(api_version) {
             return Err(ApiError::InvalidRecord(RecordError::invalid(
                 "api_version",
                 "must be a version like v59.0",

@@ -14,13 +14,13 @@ use serde_json::{json, value::RawValue, Value};
 
 use crate::auth::{need, Permitted};
 use crate::error::{ApiError, ApiResult};
-use crate::evaluation::{decide, verdict_write, Decision};
 use crate::routes::ai_agents::refusal_reason;
 use crate::routes::records::json_body;
 use crate::routes::records::{
     check_company, read_body, split_records, BatchResponse, RecordResult, Records,
 };
 use crate::AppState;
+use debrief_workflows::evaluation::{decide, verdict_write, Decision};
 
 /// Attempts at a write that lost a race with another writer.
 const WRITE_ATTEMPTS: usize = 8;
@@ -344,7 +344,7 @@ pub async fn rerun_verdict(
     let conversation = debrief_core::resolution::Conversation::parse_json(&stored.body)
         .map_err(|error| ApiError::Internal(format!("stored conversation {id}: {error}")))?;
     let actor = format!("user:{}", principal.user_id);
-    let check = crate::engines::resolution_check_for(
+    let check = debrief_workflows::engines::resolution_check_for(
         state.store.as_ref(),
         &state.llm,
         &state.judge,

@@ -14,10 +14,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{need, Permitted};
-use crate::credits::{charge, open_months, purchase_addon, settings, zone_of, NO_CREDITS};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::records::{json_body, no_body};
 use crate::AppState;
+use debrief_workflows::credits::{
+    charge, open_months, purchase_addon, settings, zone_of, NO_CREDITS,
+};
 
 /// Largest ledger page.
 const MAX_LEDGER_PAGE: u32 = 1_000;
@@ -252,7 +254,8 @@ pub async fn put_settings(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<CreditSettings>> {
     let mut settings: CreditSettings = json_body(&body)?;
-    let current = crate::credits::settings(state.store.as_ref(), &principal.company).await?;
+    let current =
+        debrief_workflows::credits::settings(state.store.as_ref(), &principal.company).await?;
     let names_free_credits = serde_json::from_slice::<Value>(&body)
         .is_ok_and(|fields| fields.get("free_monthly_credits").is_some());
     if !names_free_credits {
@@ -295,7 +298,7 @@ pub async fn put_settings(
             "a percentage from 0 to 100",
         )));
     }
-    crate::credits::change_settings(
+    debrief_workflows::credits::change_settings(
         state.store.as_ref(),
         &principal.company,
         &current,

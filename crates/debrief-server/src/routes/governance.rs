@@ -100,7 +100,8 @@ pub async fn get_engine_settings(
     Permitted(principal, _): Permitted<need::InsightsView>,
 ) -> ApiResult<Json<Value>> {
     let settings =
-        crate::engines::engine_settings(state.store.as_ref(), &principal.company.id).await?;
+        debrief_workflows::engines::engine_settings(state.store.as_ref(), &principal.company.id)
+            .await?;
     Ok(Json(engine_answer(&state, &settings)))
 }
 

@@ -2,8 +2,6 @@
 //! Built-in roles (`admin`, `supporter`, `viewer`) are fixed; a company's own role starts as
 //! a copy of one and can be edited. Passwords are stored as argon2id hashes.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -17,12 +15,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{check_grant, need, Caller, Permitted};
+use debrief_workflows::passwords::{hash_password, password_matches};
+
 use crate::error::{ApiError, ApiResult};
 use crate::routes::records::json_body;
 use crate::AppState;
-
-/// Shortest password accepted.
-const MIN_PASSWORD_CHARS: usize = 10;
 
 /// A 422 unless `role` is a built-in role or one of the company's own.
 pub async fn check_role_exists(state: &AppState, company: &CompanyId, role: &str) -> ApiResult<()> {
@@ -221,25 +218,6 @@ pub async fn delete_role(
         .delete_object(company, ObjectKind::Role, &name)
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// An argon2id hash of a password, in PHC form.
-pub fn hash_password(password: &str) -> ApiResult<String> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::InvalidRecord(RecordError::invalid(
-            "password",
-            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
-        )));
-    }
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt)
-        .map_err(|error| ApiError::Internal(format!("no random source: {error}")))?;
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|error| ApiError::Internal(format!("password salt: {error}")))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| ApiError::Internal(format!("password hash: {error}")))
 }
 
 /// `GET /api/v1/users`.
@@ -526,11 +504,9 @@ pub async fn sign_in(
         .sign_in_candidate(&request.company, &request.email.trim().to_lowercase())
         .await?
         .ok_or(ApiError::SignInRefused)?;
-    let hash = PasswordHash::new(&candidate.password_hash)
-        .map_err(|error| ApiError::Internal(format!("stored password hash: {error}")))?;
-    Argon2::default()
-        .verify_password(request.password.as_bytes(), &hash)
-        .map_err(|_| ApiError::SignInRefused)?;
+    if !password_matches(&request.password, &candidate.password_hash)? {
+        return Err(ApiError::SignInRefused);
+    }
     let issued = state
         .store
         .create_token(

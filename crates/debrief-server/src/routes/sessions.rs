@@ -271,7 +271,7 @@ pub struct SummaryEdit {
     summary: Option<String>,
     problem: Option<String>,
     actions: Option<Vec<String>>,
-    outcome: Option<debrief_engine::summarize::Outcome>,
+    outcome: Option<debrief_core::summary::Outcome>,
     follow_up: Option<String>,
     issue_types: Option<Vec<String>>,
     applications: Option<Vec<String>>,

@@ -1,6 +1,6 @@
 //! `/api/v1/webhooks`: a company registers endpoints for events, lists each endpoint's
 //! deliveries with their attempts, and sends a delivery again by hand. Signing and retries are
-//! described in `crate::webhooks`.
+//! described in `debrief_workflows::webhooks`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

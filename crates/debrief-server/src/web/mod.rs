@@ -32,8 +32,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::clock::Clock;
 pub use client::Api;
+use debrief_workflows::clock::Clock;
 
 /// The session cookie: the secret of the visitor's sign-in token.
 const SESSION_COOKIE: &str = "debrief_session";

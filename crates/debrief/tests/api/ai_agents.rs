@@ -1,6 +1,6 @@
 use chrono::{Duration, Utc};
 use debrief_engine::judge::Judge;
-use debrief_server::evaluation::Evaluator;
+use debrief_workflows::evaluation::Evaluator;
 use serde_json::{json, Value};
 
 use crate::util::{json_of, TestApp};

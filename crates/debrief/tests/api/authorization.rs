@@ -223,7 +223,7 @@ async fn a_token_never_acts_with_more_than_its_creator_holds() {
 #[tokio::test]
 async fn sign_in_tokens_expire_when_idle_and_in_all() {
     let start = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
-    let clock = debrief_server::clock::Clock::manual(start);
+    let clock = debrief_workflows::clock::Clock::manual(start);
     let app = TestApp::builder()
         .with_clock(clock.clone())
         .with_sign_in_lifetime(debrief_store::TokenLifetime {

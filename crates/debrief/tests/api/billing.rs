@@ -7,8 +7,8 @@
 use std::process::Command;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use debrief_server::clock::Clock;
-use debrief_server::evaluation::Evaluator;
+use debrief_workflows::clock::Clock;
+use debrief_workflows::evaluation::Evaluator;
 use reqwest::Method;
 use serde_json::{json, Value};
 

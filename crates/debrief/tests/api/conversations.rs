@@ -1,7 +1,7 @@
 use chrono::{TimeZone, Utc};
 use debrief_engine::judge::Judge;
 use debrief_llm::engine::ResolutionCheck;
-use debrief_server::evaluation::Evaluator;
+use debrief_workflows::evaluation::Evaluator;
 use serde_json::{json, Value};
 
 use crate::util::{json_of, TestApp};

@@ -5,8 +5,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use debrief_core::credits::{CreditSettings, OutOfCreditsSettings};
 use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};
-use debrief_server::credits::{charge, open_months, purchase_addon};
 use debrief_store::{put_typed, Consumption, ObjectKind, Store, SINGLETON};
+use debrief_workflows::credits::{charge, open_months, purchase_addon};
 use reqwest::Method;
 use serde_json::json;
 

@@ -13,7 +13,7 @@ use debrief_engine::judge::Judge;
 use debrief_llm::configure::{Backends, LlmConfig};
 use debrief_llm::engine::ResolutionCheck;
 use debrief_llm::openai::OpenAiConfig;
-use debrief_server::evaluation::Evaluator;
+use debrief_workflows::evaluation::Evaluator;
 use serde_json::{json, Value};
 
 use crate::util::{json_of, session_json, TestApp};

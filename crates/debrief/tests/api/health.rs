@@ -98,7 +98,7 @@ async fn readiness_fails_while_a_worker_makes_no_progress() {
         .await
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let stuck = tokio::spawn(debrief_server::worker::every(
+    let stuck = tokio::spawn(debrief_workflows::worker::every(
         "summaries",
         std::time::Duration::from_millis(10),
         stopped,

@@ -9,9 +9,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use debrief_core::billing::{timeline_time, Simulator, TimedEvent, TimelineEvent};
-use debrief_server::clock::Clock;
-use debrief_server::timeline::{company_timeline, meter, replayed_statement, statement, History};
 use debrief_store::{Company, Store};
+use debrief_workflows::clock::Clock;
+use debrief_workflows::timeline::{
+    company_timeline, meter, replayed_statement, statement, History,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 

@@ -21,7 +21,7 @@ pub struct TestApp {
     /// The LLM engines the server was given.
     pub llm: Backends,
     /// The server's metrics (workers run by a test count into them too).
-    pub metrics: Arc<debrief_server::metrics::Metrics>,
+    pub metrics: Arc<debrief_workflows::metrics::Metrics>,
     database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -31,7 +31,7 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     limits: Limits,
     postgres: bool,
-    clock: debrief_server::clock::Clock,
+    clock: debrief_workflows::clock::Clock,
     llm: Backends,
     stall_after: std::time::Duration,
 }
@@ -44,7 +44,7 @@ impl TestAppBuilder {
     }
 
     /// Handlers read this clock instead of the system's.
-    pub fn with_clock(mut self, clock: debrief_server::clock::Clock) -> Self {
+    pub fn with_clock(mut self, clock: debrief_workflows::clock::Clock) -> Self {
         self.clock = clock;
         self
     }
@@ -97,13 +97,13 @@ impl TestAppBuilder {
             .expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let (shutdown, stop) = oneshot::channel::<()>();
-        let metrics = Arc::new(debrief_server::metrics::Metrics::new(self.stall_after));
+        let metrics = Arc::new(debrief_workflows::metrics::Metrics::new(self.stall_after));
         let state = AppState {
             metrics: Arc::clone(&metrics),
             clock: self.clock.clone(),
             export_font: None,
             secrets: Some(
-                debrief_server::secrets::SecretBox::from_hex(
+                debrief_workflows::secrets::SecretBox::from_hex(
                     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
                 )
                 .expect("test key"),
@@ -139,9 +139,9 @@ impl TestApp {
         TestAppBuilder {
             limits: Limits::default(),
             postgres: false,
-            clock: debrief_server::clock::Clock::system(),
+            clock: debrief_workflows::clock::Clock::system(),
             llm: Backends::default(),
-            stall_after: debrief_server::metrics::DEFAULT_STALL_AFTER,
+            stall_after: debrief_workflows::metrics::DEFAULT_STALL_AFTER,
         }
     }
 
@@ -234,7 +234,7 @@ impl TestApp {
 
     /// Runs one round of the summary worker; the summaries stored.
     pub async fn summarize_now(&self) -> usize {
-        debrief_server::summaries::Summarizer {
+        debrief_workflows::summaries::Summarizer {
             store: self.store.clone(),
             engine: std::sync::Arc::new(debrief_engine::summarize::BuiltinEngine::default()),
             llm: self.llm.clone(),

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{Duration, Utc};
-use debrief_server::webhooks::{signature, Deliverer};
+use debrief_workflows::webhooks::{signature, Deliverer};
 use reqwest::Method;
 use serde_json::{json, Value};
 

@@ -13,6 +13,7 @@ use debrief_llm::engine::ResolutionCheck;
 use debrief_store::{ClaimedConversation, CompanyId, RecordedVerdict, Store, VerdictWrite};
 
 use crate::metrics::{JobOutcome, Metrics};
+use crate::{WorkflowError, WorkflowResult};
 
 /// Conversations claimed per round.
 const CLAIM_BATCH: u32 = 200;
@@ -149,7 +150,7 @@ pub async fn raise_usage_alerts(
     store: &dyn Store,
     company: &CompanyId,
     now: DateTime<Utc>,
-) -> anyhow::Result<()> {
+) -> WorkflowResult<()> {
     let stored = store.company(company).await?;
     let Some(simulator) = crate::timeline::meter(store, &stored, now).await? else {
         return Ok(());
@@ -180,9 +181,12 @@ impl Evaluator {
         claimed: &ClaimedConversation,
         check: &ResolutionCheck,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<bool>> {
+    ) -> WorkflowResult<Option<bool>> {
         let conversation = Conversation::parse_json(&claimed.body).map_err(|error| {
-            anyhow::anyhow!("stored conversation {} is invalid: {error}", claimed.id)
+            WorkflowError::Internal(format!(
+                "stored conversation {} is invalid: {error}",
+                claimed.id
+            ))
         })?;
         let (verdict, write) = decide(
             &conversation,
@@ -201,7 +205,7 @@ impl Evaluator {
     }
 
     /// One round: claims what is due at `now` and evaluates it. Returns the verdicts recorded.
-    pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    pub async fn run_once(&self, now: DateTime<Utc>) -> WorkflowResult<usize> {
         let mut recorded = 0;
         let mut counted_for = std::collections::BTreeSet::new();
         loop {

@@ -23,6 +23,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::metrics::{JobOutcome, Metrics};
+use crate::{WorkflowError, WorkflowResult};
 
 /// Deliveries claimed per round.
 const CLAIM_BATCH: u32 = 50;
@@ -87,10 +88,13 @@ impl Deliverer {
     pub fn new(
         store: std::sync::Arc<dyn Store>,
         metrics: std::sync::Arc<Metrics>,
-    ) -> anyhow::Result<Deliverer> {
+    ) -> WorkflowResult<Deliverer> {
         Ok(Deliverer {
             store,
-            client: reqwest::Client::builder().timeout(TIMEOUT).build()?,
+            client: reqwest::Client::builder()
+                .timeout(TIMEOUT)
+                .build()
+                .map_err(|error| WorkflowError::Internal(format!("HTTP client: {error}")))?,
             metrics,
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
         })
@@ -128,7 +132,7 @@ impl Deliverer {
 
     /// Sends what is due at `now`, each endpoint's deliveries in order, until nothing more is
     /// due, and waits for the answers; the deliveries attempted.
-    pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    pub async fn run_once(&self, now: DateTime<Utc>) -> WorkflowResult<usize> {
         let mut attempted = 0;
         loop {
             let sending = self.start_due(now).await?;
@@ -151,7 +155,7 @@ impl Deliverer {
     async fn start_due(
         &self,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    ) -> WorkflowResult<Vec<tokio::task::JoinHandle<()>>> {
         let free = self.in_flight.available_permits().min(CLAIM_BATCH as usize);
         if free == 0 {
             return Ok(Vec::new());
@@ -164,7 +168,8 @@ impl Deliverer {
         for delivery in due {
             let permit = std::sync::Arc::clone(&self.in_flight)
                 .acquire_owned()
-                .await?;
+                .await
+                .map_err(|error| WorkflowError::Internal(error.to_string()))?;
             let this = self.clone();
             sending.push(tokio::spawn(async move {
                 let outcome = match this.deliver(&delivery, now).await {
@@ -187,7 +192,7 @@ impl Deliverer {
         &self,
         delivery: &ClaimedDelivery,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
+    ) -> WorkflowResult<bool> {
         let (status, error) = self.send(delivery, now).await;
         let delivered = error.is_none();
         let next = (!delivered)

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 
 use crate::metrics::Metrics;
+use crate::WorkflowResult;
 
 /// Runs `round` at once and then every `interval` until `shutdown` changes, each round in a task
 /// of its own.
@@ -25,7 +26,7 @@ pub async fn every<F, Fut>(
     round: F,
 ) where
     F: Fn(DateTime<Utc>) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    Fut: Future<Output = WorkflowResult<()>> + Send + 'static,
 {
     metrics.started(name);
     loop {

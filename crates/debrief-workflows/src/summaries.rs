@@ -29,6 +29,7 @@ use debrief_store::{
 use std::collections::HashMap;
 
 use crate::metrics::{JobOutcome, Metrics};
+use crate::{WorkflowError, WorkflowResult};
 
 /// Sessions claimed per round: few enough that an LLM engine summarizes them well within the
 /// lease.
@@ -77,7 +78,7 @@ enum Decision {
 
 impl Summarizer {
     /// The company's context for this round.
-    async fn context_for(&self, company: &CompanyId) -> anyhow::Result<CompanyContext> {
+    async fn context_for(&self, company: &CompanyId) -> WorkflowResult<CompanyContext> {
         let stored = self.store.company(company).await?;
         let settings = get_typed::<AiSettings>(
             self.store.as_ref(),
@@ -104,7 +105,7 @@ impl Summarizer {
         context: &CompanyContext,
         seen: &debrief_core::session::Device,
         id: &str,
-    ) -> anyhow::Result<Device> {
+    ) -> WorkflowResult<Device> {
         let signed_in = seen
             .signed_in_company
             .as_deref()
@@ -137,7 +138,8 @@ impl Summarizer {
                         company,
                         ObjectKind::Device,
                         id,
-                        &serde_json::to_string(&device)?,
+                        &serde_json::to_string(&device)
+                            .map_err(|error| WorkflowError::Internal(error.to_string()))?,
                     )
                     .await?;
                 device
@@ -157,7 +159,7 @@ impl Summarizer {
         company: &CompanyId,
         seen: &debrief_core::session::Module,
         id: &str,
-    ) -> anyhow::Result<Module> {
+    ) -> WorkflowResult<Module> {
         if let Some(module) =
             get_typed::<Module>(self.store.as_ref(), company, ObjectKind::Module, id).await?
         {
@@ -173,7 +175,8 @@ impl Summarizer {
                 company,
                 ObjectKind::Module,
                 id,
-                &serde_json::to_string(&module)?,
+                &serde_json::to_string(&module)
+                    .map_err(|error| WorkflowError::Internal(error.to_string()))?,
             )
             .await?;
         Ok(module)
@@ -186,7 +189,7 @@ impl Summarizer {
         job: &SummaryJob,
         session: &Session,
         context: &CompanyContext,
-    ) -> anyhow::Result<(Decision, ConsentMode)> {
+    ) -> WorkflowResult<(Decision, ConsentMode)> {
         let company = &job.company;
         let seen_device = session.device.as_ref();
         let device_id = seen_device.and_then(|device| device.id.clone());
@@ -265,7 +268,7 @@ impl Summarizer {
         job: &SummaryJob,
         context: &CompanyContext,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
+    ) -> WorkflowResult<bool> {
         let session = match Session::parse_json(&job.session) {
             Ok(session) => session,
             Err(error) => {
@@ -313,7 +316,8 @@ impl Summarizer {
                     .store
                     .complete_summary_job(
                         job,
-                        &serde_json::to_string(&summary)?,
+                        &serde_json::to_string(&summary)
+                            .map_err(|error| WorkflowError::Internal(error.to_string()))?,
                         &summary.engine,
                         &summary.language,
                         consent_mode.as_str(),
@@ -361,7 +365,7 @@ impl Summarizer {
 
     /// The engine for a company: with its own taxonomy and applications where it set valid
     /// ones (an unusable file is logged and the built-in one used).
-    async fn engine_for(&self, company: &CompanyId) -> anyhow::Result<Arc<BuiltinEngine>> {
+    async fn engine_for(&self, company: &CompanyId) -> WorkflowResult<Arc<BuiltinEngine>> {
         let taxonomy = self
             .store
             .get_object(company, ObjectKind::Taxonomy, SINGLETON)
@@ -402,7 +406,7 @@ impl Summarizer {
     }
 
     /// Brings every company's credits to `now`.
-    pub async fn open_all_months(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
+    pub async fn open_all_months(&self, now: DateTime<Utc>) -> WorkflowResult<()> {
         for company in self.store.companies().await? {
             crate::credits::open_months(self.store.as_ref(), &company, now).await?;
         }
@@ -410,7 +414,7 @@ impl Summarizer {
     }
 
     /// One round at `now`: returns the summaries stored.
-    pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    pub async fn run_once(&self, now: DateTime<Utc>) -> WorkflowResult<usize> {
         let mut stored = 0;
         loop {
             let jobs = self

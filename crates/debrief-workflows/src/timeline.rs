@@ -27,7 +27,7 @@ use debrief_core::credits::{CreditSettings, OutOfCreditsSettings};
 use debrief_store::{Company, Store, StoreError};
 use serde_json::{json, Value};
 
-use crate::error::{ApiError, ApiResult};
+use crate::{WorkflowError, WorkflowResult};
 
 /// The automated-resolution plan of a company without one: no seats, nothing billed.
 fn no_plan() -> Value {
@@ -58,9 +58,9 @@ pub enum History {
     Credits,
 }
 
-fn parse_line(line: &str) -> ApiResult<Value> {
+fn parse_line(line: &str) -> WorkflowResult<Value> {
     serde_json::from_str(line)
-        .map_err(|error| ApiError::Internal(format!("stored billing line: {error}")))
+        .map_err(|error| WorkflowError::Internal(format!("stored billing line: {error}")))
 }
 
 /// The account line: the company as it started.
@@ -105,7 +105,7 @@ pub async fn company_timeline(
     store: &dyn Store,
     company: &Company,
     history: History,
-) -> ApiResult<CompanyTimeline> {
+) -> WorkflowResult<CompanyTimeline> {
     let (stored, through_seq) = match history {
         History::Full | History::Stored => {
             let lines = store.billing_events(&company.id).await?;
@@ -114,7 +114,7 @@ pub async fn company_timeline(
                 lines
                     .iter()
                     .map(|line| parse_line(&line.line))
-                    .collect::<ApiResult<Vec<_>>>()?,
+                    .collect::<WorkflowResult<Vec<_>>>()?,
                 through,
             )
         }
@@ -126,7 +126,7 @@ pub async fn company_timeline(
                 lines
                     .iter()
                     .map(|line| parse_line(line))
-                    .collect::<ApiResult<Vec<_>>>()?,
+                    .collect::<WorkflowResult<Vec<_>>>()?,
                 0,
             )
         }
@@ -142,7 +142,7 @@ pub async fn company_timeline(
     if let (Some(at), Some(line), History::Full | History::Stored) = (&plan_at, plan, history) {
         let plan_time: DateTime<Utc> = at
             .parse()
-            .map_err(|error| ApiError::Internal(format!("stored plan time: {error}")))?;
+            .map_err(|error| WorkflowError::Internal(format!("stored plan time: {error}")))?;
         let same_month = plan_time.year() == created.year() && plan_time.month() == created.month();
         if !same_month {
             resolutions["full_seats"] = json!(0);
@@ -192,7 +192,7 @@ pub async fn company_timeline(
 }
 
 /// The lines parsed, numbered from 1.
-fn parsed(lines: &[String]) -> ApiResult<Vec<(u64, TimedEvent)>> {
+fn parsed(lines: &[String]) -> WorkflowResult<Vec<(u64, TimedEvent)>> {
     lines
         .iter()
         .enumerate()
@@ -200,21 +200,21 @@ fn parsed(lines: &[String]) -> ApiResult<Vec<(u64, TimedEvent)>> {
             TimedEvent::parse_json(line)
                 .map(|event| (index as u64 + 1, event))
                 .map_err(|error| {
-                    ApiError::Internal(format!("timeline line {}: {error}", index + 1))
+                    WorkflowError::Internal(format!("timeline line {}: {error}", index + 1))
                 })
         })
         .collect()
 }
 
-fn replay_error((line, error): (u64, debrief_core::RecordError)) -> ApiError {
-    ApiError::Internal(format!("timeline line {line}: {error}"))
+fn replay_error((line, error): (u64, debrief_core::RecordError)) -> WorkflowError {
+    WorkflowError::Internal(format!("timeline line {line}: {error}"))
 }
 
 /// The company's statement replayed from its whole timeline: the audit of [`statement`].
 pub async fn replayed_statement(
     store: &dyn Store,
     company: &Company,
-) -> ApiResult<Vec<MonthStatement>> {
+) -> WorkflowResult<Vec<MonthStatement>> {
     let timeline = company_timeline(store, company, History::Full).await?;
     simulate(parsed(&timeline.lines)?).map_err(replay_error)
 }
@@ -222,7 +222,7 @@ pub async fn replayed_statement(
 /// The company's meter as stored (its last line applied, not brought to now); built from the
 /// timeline and installed when the store has none. `None` while no automated-resolution plan
 /// is set. The months it closed before are in `Store::billing_months`.
-async fn stored_meter(store: &dyn Store, company: &Company) -> ApiResult<Option<Simulator>> {
+async fn stored_meter(store: &dyn Store, company: &Company) -> WorkflowResult<Option<Simulator>> {
     if let Some(state) = store.billing_meter(&company.id).await? {
         return Ok(Some(read_meter(&state)?));
     }
@@ -241,16 +241,16 @@ async fn stored_meter(store: &dyn Store, company: &Company) -> ApiResult<Option<
             event: TimelineEvent::Account(account),
         }) = events.next()
         else {
-            return Err(ApiError::Internal(
+            return Err(WorkflowError::Internal(
                 "the timeline starts without its account".into(),
             ));
         };
         let mut meter = Simulator::new(at, *account)
-            .map_err(|error| ApiError::Internal(format!("billing account: {error}")))?;
+            .map_err(|error| WorkflowError::Internal(format!("billing account: {error}")))?;
         for event in events {
             meter
                 .apply(&event)
-                .map_err(|error| ApiError::Internal(format!("billing line: {error}")))?;
+                .map_err(|error| WorkflowError::Internal(format!("billing line: {error}")))?;
         }
         let closed = meter.take_closed_months();
         match store
@@ -262,14 +262,14 @@ async fn stored_meter(store: &dyn Store, company: &Company) -> ApiResult<Option<
             Err(error) => return Err(error.into()),
         }
     }
-    Err(ApiError::Internal(
+    Err(WorkflowError::Internal(
         "the billing meter kept changing while it was built".into(),
     ))
 }
 
-fn read_meter(state: &str) -> ApiResult<Simulator> {
+fn read_meter(state: &str) -> WorkflowResult<Simulator> {
     serde_json::from_str(state)
-        .map_err(|error| ApiError::Internal(format!("stored billing meter: {error}")))
+        .map_err(|error| WorkflowError::Internal(format!("stored billing meter: {error}")))
 }
 
 /// The company's meter brought to `now` (months that ended closed, in memory); `None` while no
@@ -278,7 +278,7 @@ pub async fn meter(
     store: &dyn Store,
     company: &Company,
     now: DateTime<Utc>,
-) -> ApiResult<Option<Simulator>> {
+) -> WorkflowResult<Option<Simulator>> {
     Ok(stored_meter(store, company).await?.map(|mut meter| {
         if now > meter.position() {
             meter.advance(now);
@@ -301,7 +301,10 @@ fn no_change(at: DateTime<Utc>) -> TimedEvent {
 /// The company's monthly statement, from its creation to the month of its last event: the
 /// automated resolutions from the meter's stored months, the credits replayed from the few lines
 /// that change them and the credit ledger. Equal to [`replayed_statement`].
-pub async fn statement(store: &dyn Store, company: &Company) -> ApiResult<Vec<MonthStatement>> {
+pub async fn statement(
+    store: &dyn Store,
+    company: &Company,
+) -> WorkflowResult<Vec<MonthStatement>> {
     let credit_timeline = company_timeline(store, company, History::Credits).await?;
     let mut credit_lines = parsed(&credit_timeline.lines)?;
     let Some(mut meter) = stored_meter(store, company).await? else {
@@ -317,7 +320,7 @@ pub async fn statement(store: &dyn Store, company: &Company) -> ApiResult<Vec<Mo
     if end > meter.position() {
         meter
             .apply(&no_change(end))
-            .map_err(|error| ApiError::Internal(format!("billing line: {error}")))?;
+            .map_err(|error| WorkflowError::Internal(format!("billing line: {error}")))?;
     }
     months.extend(meter.finish());
     credit_lines.push((credit_lines.len() as u64 + 1, no_change(end)));
