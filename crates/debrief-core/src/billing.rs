@@ -10,25 +10,19 @@
 use std::collections::HashSet;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::credits::{debt_repaid, may_borrow, pick_grant, prorate_addon, GrantView};
+use crate::credits::{
+    debt_repaid, free_monthly_credits, may_borrow, pick_grant, prorate_addon, GrantView,
+    OutOfCredits,
+};
 use crate::error::RecordError;
+use crate::money::{money, Money};
+use crate::tenancy::local_midnight;
 use crate::tenancy::LicenseTier;
-
-/// Free AI credits granted each month, by tier.
-pub fn free_monthly_credits(tier: LicenseTier) -> i64 {
-    match tier {
-        LicenseTier::Standard => 0,
-        LicenseTier::Business => 5,
-        LicenseTier::Premium => 10,
-        LicenseTier::Corporate => 15,
-        LicenseTier::Tensor => 50,
-    }
-}
 
 /// Most allowance added in one subscription year.
 pub const MAX_ALLOWANCE_PER_YEAR: i64 = 10_000;
@@ -65,15 +59,6 @@ pub enum AtLimit {
     Continue,
     /// AI agents pause until more is available.
     Pause,
-}
-
-/// What happens to an AI action when no credit is left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OutOfCredits {
-    /// Refuse the action.
-    Stop,
-    /// Go into debt down to `-limit`.
-    AllowNegative { limit: i64 },
 }
 
 /// The add-on pack an account can buy.
@@ -262,18 +247,6 @@ fn required<T>(value: Option<T>, field: &str) -> Result<T, RecordError> {
     value.ok_or_else(|| RecordError::invalid(field, "is required"))
 }
 
-fn money(text: &str, field: &str) -> Result<Decimal, RecordError> {
-    Decimal::from_str(text)
-        .ok()
-        .filter(|amount| !amount.is_sign_negative())
-        .ok_or_else(|| {
-            RecordError::invalid(
-                field,
-                format!("{text:?} is not a non-negative decimal amount"),
-            )
-        })
-}
-
 fn non_negative(value: i64, field: &str) -> Result<i64, RecordError> {
     if value < 0 {
         return Err(RecordError::invalid(field, "must not be negative"));
@@ -419,38 +392,6 @@ impl TimedEvent {
     }
 }
 
-/// Money with exactly two decimals, as statements write it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Money(Decimal);
-
-impl Money {
-    /// Rounds half-even to cents.
-    pub fn cents(amount: Decimal) -> Money {
-        Money(amount.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven))
-    }
-
-    /// The amount.
-    pub fn amount(self) -> Decimal {
-        self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for Money {
-    /// A non-negative decimal string such as `"365.00"`.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        money(&text, "amount")
-            .map(Money::cents)
-            .map_err(|error| serde::de::Error::custom(error.reason))
-    }
-}
-
-impl Serialize for Money {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&format!("{:.2}", self.0))
-    }
-}
-
 /// A time written in UTC with `Z`, as statements write it.
 fn serialize_utc<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
@@ -589,19 +530,6 @@ pub struct Simulator {
 /// A time as timeline lines written by the server carry it: UTC, microseconds, `Z`.
 pub fn timeline_time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
-/// 00:00 of `day` in `zone`, as UTC. A midnight that falls in a daylight-saving gap becomes
-/// the first instant after it; an ambiguous one, its first occurrence.
-pub fn local_midnight(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
-    let mut local = day.and_time(chrono::NaiveTime::MIN);
-    for _ in 0..4 {
-        if let Some(at) = zone.from_local_datetime(&local).earliest() {
-            return at.with_timezone(&Utc);
-        }
-        local += chrono::TimeDelta::minutes(30);
-    }
-    Utc.from_utc_datetime(&local)
 }
 
 fn first_of_next_month(day: NaiveDate) -> NaiveDate {

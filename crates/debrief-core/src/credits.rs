@@ -7,8 +7,28 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::billing::{local_midnight, Money, OutOfCredits};
-use crate::tenancy::{add_years, term_end_after};
+use crate::money::Money;
+use crate::tenancy::{add_years, local_midnight, term_end_after, LicenseTier};
+
+/// Free AI credits granted each month, by tier.
+pub fn free_monthly_credits(tier: LicenseTier) -> i64 {
+    match tier {
+        LicenseTier::Standard => 0,
+        LicenseTier::Business => 5,
+        LicenseTier::Premium => 10,
+        LicenseTier::Corporate => 15,
+        LicenseTier::Tensor => 50,
+    }
+}
+
+/// What happens to an AI action when no credit is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutOfCredits {
+    /// Refuse the action.
+    Stop,
+    /// Go into debt down to `-limit`.
+    AllowNegative { limit: i64 },
+}
 
 /// A grant as the consumption rule reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,7 +171,7 @@ impl CreditSettings {
     /// The free credits a company of `tier` gets each month.
     pub fn monthly_free(&self, tier: crate::tenancy::LicenseTier) -> i64 {
         self.free_monthly_credits
-            .unwrap_or_else(|| crate::billing::free_monthly_credits(tier))
+            .unwrap_or_else(|| free_monthly_credits(tier))
     }
 }
 

@@ -5,6 +5,7 @@ pub mod billing;
 pub mod credits;
 pub mod error;
 pub mod governance;
+pub mod money;
 pub mod resolution;
 pub mod session;
 pub mod summary;

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -182,6 +183,19 @@ pub fn add_years(date: NaiveDate, years: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, date.month(), date.day())
         .or_else(|| NaiveDate::from_ymd_opt(year, date.month(), 28))
         .unwrap_or(date)
+}
+
+/// 00:00 of `day` in `zone`, as UTC. A midnight that falls in a daylight-saving gap becomes
+/// the first instant after it; an ambiguous one, its first occurrence.
+pub fn local_midnight(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let mut local = day.and_time(chrono::NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(at) = zone.from_local_datetime(&local).earliest() {
+            return at.with_timezone(&Utc);
+        }
+        local += chrono::TimeDelta::minutes(30);
+    }
+    Utc.from_utc_datetime(&local)
 }
 
 #[cfg(test)]

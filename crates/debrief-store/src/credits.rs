@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use debrief_core::billing::OutOfCredits;
+use debrief_core::credits::OutOfCredits;
 use debrief_core::credits::{debt_repaid, may_borrow, pick_grant, GrantView};
 use serde::Serialize;
 use sqlx::any::AnyRow;

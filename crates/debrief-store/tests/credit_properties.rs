@@ -3,7 +3,7 @@
 //! charged twice.
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use debrief_core::billing::OutOfCredits;
+use debrief_core::credits::OutOfCredits;
 use debrief_store::testing::{create_test_company, TestDatabase};
 use debrief_store::{Consumption, CreditSource, NewGrant};
 use proptest::prelude::*;

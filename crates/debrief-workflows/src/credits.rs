@@ -5,10 +5,11 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use debrief_core::billing::{local_midnight, timeline_time};
+use debrief_core::billing::timeline_time;
 use debrief_core::credits::{
     prorate_addon, CreditMonth, CreditSettings, OutOfCreditsSettings, Proration,
 };
+use debrief_core::tenancy::local_midnight;
 use debrief_core::tenancy::{add_years, term_end_after, LicenseTier};
 use debrief_store::{
     get_typed, Company, Consumption, CreditSource, NewBillingLine, NewGrant, ObjectKind,

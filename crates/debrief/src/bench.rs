@@ -214,7 +214,7 @@ async fn bench_company(
 
 /// Fills a company's credit ledger with `entries` charged sessions and times balance reads.
 async fn credits(entries: u64, reads: u32, db: &str) -> anyhow::Result<()> {
-    use debrief_core::billing::OutOfCredits;
+    use debrief_core::credits::OutOfCredits;
     use debrief_store::{CreditSource, NewGrant};
 
     let store = debrief_store::connect(db).await?;
