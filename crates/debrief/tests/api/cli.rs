@@ -986,3 +986,23 @@ async fn summarize_writes_a_summary_per_session_and_eval_scores_them() {
     assert!(report.starts_with("summaries: ROUGE-1 "), "{report}");
     assert!(report.contains("(n=2, rejected 1)"), "{report}");
 }
+
+/// Logs written to a file or a pipe carry no colour codes.
+#[tokio::test]
+async fn logs_to_a_pipe_have_no_colour_codes() {
+    let database = TestDatabase::sqlite();
+    let output = Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(["migrate", "--db", &database.url])
+        .env("DEBRIEF_NO_SUCH_SETTING", "1")
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("unknown DEBRIEF_ environment variable ignored"),
+        "a warning is logged: {stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "no ANSI escapes: {stderr:?}");
+    database.remove().await;
+}
