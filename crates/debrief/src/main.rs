@@ -15,6 +15,7 @@ mod serve;
 mod settings;
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -26,8 +27,11 @@ use debrief_store::Store;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{
-    AdminCommand, BillingCommand, Cli, Command, CreditsCommand, DatabaseArgs, EvalCommand,
-    ResolutionsCommand,
+    AdminCommand, AdminCreateCompanyArgs, AdminSetCreditsArgs, AdminSetTierArgs, BillingCommand,
+    BillingExportTimelineArgs, BillingSimulateArgs, BillingStatementArgs, ClassifyArgs, Cli,
+    Command, CreditsCommand, CreditsReportArgs, DatabaseArgs, EvalCommand, EvalIssueTypesArgs,
+    EvalJudgeArgs, EvalSummariesArgs, ExportArgs, ImportArgs, JudgeArgs, MigrateArgs,
+    ResolutionsCommand, ResolutionsEvaluateArgs, ServeArgs, SummarizeArgs,
 };
 use crate::serve::serve;
 use crate::settings::{FlagOverrides, LogFormat, Settings};
@@ -163,410 +167,30 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_deref();
     match cli.command {
-        Command::Serve {
-            database,
-            listen,
-            demo,
-        } => {
-            let settings = load_settings(config, Some(&database), listen)?;
-            serve(settings, demo).await?;
-            Ok(ExitCode::SUCCESS)
+        Command::Serve(args) => serve_command(config, args).await,
+        Command::Migrate(args) => migrate_command(config, args).await,
+        Command::Import(args) => import_command(config, args).await,
+        Command::Export(args) => export_command(config, args).await,
+        Command::Credits(CreditsCommand::Report(args)) => credits_report(config, args).await,
+        Command::Admin(AdminCommand::CreateCompany(args)) => {
+            admin_create_company(config, args).await
         }
-        Command::Migrate { database } => {
-            let settings = load_settings(config, Some(&database), None)?;
-            open_store(&settings).await?;
-            println!("migrations applied");
-            Ok(ExitCode::SUCCESS)
+        Command::Admin(AdminCommand::SetCredits(args)) => admin_set_credits(config, args).await,
+        Command::Admin(AdminCommand::SetTier(args)) => admin_set_tier(config, args).await,
+        Command::Resolutions(ResolutionsCommand::Evaluate(args)) => {
+            resolutions_evaluate(config, args).await
         }
-        Command::Import {
-            file,
-            company,
-            database,
-            batch_size,
-        } => {
-            let (_, store, company) = open_company(config, &database, &company).await?;
-            let report = import::import_file(store, &company, &file, batch_size).await?;
-            print!("{}", report.render());
-            Ok(exit_for(report.rejected))
+        Command::Billing(BillingCommand::Statement(args)) => billing_statement(config, args).await,
+        Command::Billing(BillingCommand::ExportTimeline(args)) => {
+            billing_export_timeline(config, args).await
         }
-        Command::Export {
-            company,
-            format,
-            language,
-            out,
-            from,
-            to,
-            search,
-            issue_type,
-            application,
-            supporter,
-            database,
-        } => {
-            use debrief_workflows::exports;
-            let (settings, store, company) = open_company(config, &database, &company).await?;
-            let request = exports::ExportRequest {
-                format: format.parse()?,
-                language,
-                session_ids: None,
-                from,
-                to,
-                q: search,
-                issue_type,
-                application,
-                supporter,
-            };
-            let ai = debrief_store::get_typed::<debrief_core::governance::AiSettings>(
-                store.as_ref(),
-                &company.id,
-                debrief_store::ObjectKind::AiSettings,
-                debrief_store::SINGLETON,
-            )
-            .await?
-            .unwrap_or_default();
-            let language =
-                exports::language_of(request.language.as_deref(), &ai.insights.language)?;
-            let summaries = exports::select(store.as_ref(), &company.id, &request).await?;
-            let font = Some(settings.export_font.as_str()).filter(|font| !font.is_empty());
-            let bytes = exports::file(&summaries, request.format, language, font)?;
-            let mut writer = files::create_output(&out)?;
-            writer.write_all(&bytes)?;
-            writer.flush()?;
-            eprintln!(
-                "exported {} summaries as {} in {}",
-                summaries.len(),
-                request.format.extension(),
-                language.code()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Credits(CreditsCommand::Report {
-            company,
-            entries,
-            database,
-        }) => {
-            let settings = load_settings(config, Some(&database), None)?;
-            let store = open_store(&settings).await?;
-            credits::report(store.as_ref(), &company, entries, Utc::now()).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Admin(AdminCommand::CreateCompany {
-            name,
-            tier,
-            time_zone,
-            term_start,
-            admin_name,
-            database,
-        }) => {
-            if let Some(day) = term_start.filter(|day| day.day() != 1) {
-                anyhow::bail!(
-                    "--term-start {day} is not the 1st of a month: license terms run in whole \
-                     months from a 1st (try {})",
-                    first_of_month(day)
-                );
-            }
-            let settings = load_settings(config, Some(&database), None)?;
-            let new_company = NewCompany {
-                name: CompanyName::parse(&name)?,
-                tier: tier.parse::<LicenseTier>()?,
-                time_zone: TimeZoneName::parse(&time_zone)?,
-                term_start: term_start.unwrap_or_else(|| first_of_month(Utc::now().date_naive())),
-            };
-            let store = open_store(&settings).await?;
-            let created = store
-                .create_company(&new_company, &admin_name)
-                .await
-                .with_context(|| format!("cannot create company {name:?}"))?;
-            println!(
-                "created company {} ({}, tier {}, time zone {})",
-                created.company.name,
-                created.company.id,
-                created.company.tier,
-                created.company.time_zone
-            );
-            println!(
-                "admin user {} ({admin_name}); API token, shown once:",
-                created.admin_user_id
-            );
-            println!("{}", created.admin_token.secret.expose());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Admin(AdminCommand::SetCredits {
-            company,
-            free_monthly,
-            database,
-        }) => {
-            let free = match free_monthly.as_str() {
-                "tier" => None,
-                number => Some(
-                    number
-                        .parse::<i64>()
-                        .ok()
-                        .filter(|free| *free >= 0)
-                        .with_context(|| {
-                            format!("--free-monthly {number:?} is neither a number of credits nor `tier`")
-                        })?,
-                ),
-            };
-            let (_, store, company) = open_company(config, &database, &company).await?;
-            let current = debrief_workflows::credits::settings(store.as_ref(), &company).await?;
-            let new = debrief_core::credits::CreditSettings {
-                free_monthly_credits: free,
-                ..current.clone()
-            };
-            debrief_workflows::credits::change_settings(
-                store.as_ref(),
-                &company,
-                &current,
-                &new,
-                Utc::now(),
-            )
-            .await?;
-            println!(
-                "company {}: free monthly credits {} from the next month's grant",
-                company.name,
-                free.map_or_else(
-                    || format!("of tier {}", company.tier),
-                    |free| free.to_string()
-                )
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Admin(AdminCommand::SetTier {
-            company,
-            tier,
-            database,
-        }) => {
-            let tier = tier.parse::<LicenseTier>()?;
-            let (_, store, company) = open_company(config, &database, &company).await?;
-            if tier == company.tier {
-                println!("company {} is already tier {tier}", company.name);
-                return Ok(ExitCode::SUCCESS);
-            }
-            debrief_workflows::credits::change_tier(store.as_ref(), &company, tier, Utc::now())
-                .await?;
-            println!(
-                "company {}: tier {} → {tier}, free credits from the next month's grant",
-                company.name, company.tier
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Resolutions(ResolutionsCommand::Evaluate {
-            input,
-            output,
-            as_of,
-            judge,
-        }) => {
-            let check = match llm::resolution_check(&judge, || load_settings(config, None, None))? {
-                Ok(check) => check,
-                Err(code) => return Ok(code),
-            };
-            let reader = files::open_input(&input)?;
-            let mut writer = files::create_output(&output)?;
-            let report = resolutions::evaluate_stream(
-                reader,
-                &mut writer,
-                &mut std::io::stderr(),
-                as_of.with_timezone(&Utc),
-                &check,
-            )?;
-            eprintln!(
-                "{} verdicts written, {} lines rejected",
-                report.written, report.rejected
-            );
-            Ok(exit_for(report.rejected))
-        }
-        Command::Billing(BillingCommand::Statement {
-            company,
-            from,
-            to,
-            format,
-            database,
-        }) => {
-            let (_, store, company) = open_company(config, &database, &company).await?;
-            let months = debrief_workflows::timeline::statement(store.as_ref(), &company)
-                .await
-                .map_err(|error| anyhow::anyhow!("{error}"))?;
-            let months: Vec<_> = months
-                .into_iter()
-                .filter(|row| from.as_ref().is_none_or(|from| row.month >= *from))
-                .filter(|row| to.as_ref().is_none_or(|to| row.month <= *to))
-                .collect();
-            let mut output = std::io::stdout().lock();
-            billing::write_statement(&months, format, &mut output)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Billing(BillingCommand::ExportTimeline {
-            company,
-            output,
-            database,
-        }) => {
-            let (_, store, company) = open_company(config, &database, &company).await?;
-            let timeline = debrief_workflows::timeline::company_timeline(
-                store.as_ref(),
-                &company,
-                debrief_workflows::timeline::History::Full,
-            )
-            .await
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
-            let mut writer = files::create_output(&output)?;
-            for line in &timeline.lines {
-                writer.write_all(line.as_bytes())?;
-                writer.write_all(b"\n")?;
-            }
-            writer.flush()?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Billing(BillingCommand::Simulate { input, output }) => {
-            let reader = files::open_input(&input)?;
-            let mut statement = Vec::new();
-            let errors = billing::simulate_stream(reader, &mut statement)?;
-            if !errors.is_empty() {
-                for error in errors {
-                    eprintln!("{error}");
-                }
-                eprintln!("the timeline was rejected: no statement written");
-                return Ok(ExitCode::FAILURE);
-            }
-            let mut writer = files::create_output(&output)?;
-            writer.write_all(&statement)?;
-            writer.flush()?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Judge {
-            input,
-            output,
-            judge,
-        } => {
-            let check = match llm::resolution_check(&judge, || load_settings(config, None, None))? {
-                Ok(check) => check,
-                Err(code) => return Ok(code),
-            };
-            let reader = files::open_input(&input)?;
-            let mut writer = files::create_output(&output)?;
-            let rejected =
-                judging::judge_stream(reader, &mut writer, &mut std::io::stderr(), &check)?;
-            Ok(exit_for(rejected))
-        }
-        Command::Summarize {
-            input,
-            output,
-            engine,
-            taxonomy,
-            language,
-        } => {
-            let Some(language) = debrief_engine::language::Language::from_code(&language) else {
-                eprintln!("error: unknown language {language:?}: use en, pt-BR, es, de or fr");
-                return Ok(ExitCode::from(2));
-            };
-            let builtin = builtin_engine(taxonomy.as_deref())?;
-            let engine = match summary_engine(&engine, &builtin, config)? {
-                Ok(engine) => engine,
-                Err(code) => return Ok(code),
-            };
-            let reader = files::open_input(&input)?;
-            let mut writer = files::create_output(&output)?;
-            let rejected = judging::summarize_stream(
-                reader,
-                &mut writer,
-                &mut std::io::stderr(),
-                &engine,
-                language,
-            )?;
-            Ok(exit_for(rejected))
-        }
-        Command::Classify {
-            input,
-            output,
-            taxonomy,
-        } => {
-            let engine = builtin_engine(taxonomy.as_deref())?;
-            let reader = files::open_input(&input)?;
-            let mut writer = files::create_output(&output)?;
-            let rejected =
-                judging::classify_stream(reader, &mut writer, &mut std::io::stderr(), &engine)?;
-            Ok(exit_for(rejected))
-        }
-        Command::Eval(EvalCommand::Summaries {
-            input,
-            engine,
-            limit,
-        }) => {
-            let builtin = debrief_engine::summarize::BuiltinEngine::default();
-            let engine = match summary_engine(&engine, &builtin, config)? {
-                Ok(engine) => engine,
-                Err(code) => return Ok(code),
-            };
-            let reader = files::open_input(&input)?;
-            let evaluated =
-                judging::eval_summaries(reader, &mut std::io::stderr(), &engine, limit)?;
-            let fell_back = if evaluated.fallbacks > 0 {
-                format!(", {} fell back to the built-in engine", evaluated.fallbacks)
-            } else {
-                String::new()
-            };
-            println!(
-                "summaries: ROUGE-1 {:.2} ROUGE-2 {:.2} ROUGE-L {:.2} (n={}, rejected {}){fell_back}",
-                evaluated.scores.rouge1,
-                evaluated.scores.rouge2,
-                evaluated.scores.rouge_l,
-                evaluated.records,
-                evaluated.rejected
-            );
-            Ok(exit_for(evaluated.rejected))
-        }
-        Command::Eval(EvalCommand::IssueTypes {
-            input,
-            taxonomy,
-            hold_out,
-            predictions,
-        }) => {
-            let text = std::fs::read_to_string(&taxonomy)
-                .with_context(|| format!("cannot read {}", taxonomy.display()))?;
-            let taxonomy = debrief_engine::classify::Taxonomy::parse_json(&text)?;
-            let classifier = debrief_engine::classify::IssueClassifier::new(&taxonomy);
-            let reader = files::open_input(&input)?;
-            let mut writer = predictions
-                .as_deref()
-                .map(files::create_output)
-                .transpose()?;
-            let (counts, rejected) = judging::eval_issue_types(
-                reader,
-                &mut std::io::stderr(),
-                &classifier,
-                hold_out,
-                writer.as_deref_mut().map(|writer| writer as &mut dyn Write),
-            )?;
-            println!(
-                "issue types{}: accuracy {:.3} macro-F1 {:.3} (n={}, rejected {rejected})",
-                if hold_out { " (own text held out)" } else { "" },
-                counts.accuracy(),
-                counts.macro_f1(),
-                counts.total()
-            );
-            Ok(exit_for(rejected))
-        }
-        Command::Eval(EvalCommand::Judge {
-            input,
-            judge,
-            limit,
-        }) => {
-            let check = match llm::resolution_check(&judge, || load_settings(config, None, None))? {
-                Ok(check) => check,
-                Err(code) => return Ok(code),
-            };
-            let reader = files::open_input(&input)?;
-            let (counts, rejected) =
-                judging::eval_judge(reader, &mut std::io::stderr(), &check, limit)?;
-            let (name, model, _) = check.describe();
-            println!(
-                "judge {name} ({model}): precision {:.3} recall {:.3} F1 {:.3} (n={}, rejected {rejected})",
-                counts.precision(),
-                counts.recall(),
-                counts.f1(),
-                counts.total()
-            );
-            Ok(exit_for(rejected))
-        }
+        Command::Billing(BillingCommand::Simulate(args)) => billing_simulate(args).await,
+        Command::Judge(args) => judge_command(config, args).await,
+        Command::Summarize(args) => summarize_command(config, args).await,
+        Command::Classify(args) => classify_command(args).await,
+        Command::Eval(EvalCommand::Summaries(args)) => eval_summaries(config, args).await,
+        Command::Eval(EvalCommand::IssueTypes(args)) => eval_issue_types(args).await,
+        Command::Eval(EvalCommand::Judge(args)) => eval_judge(config, args).await,
         Command::ConfigExample => {
             print!("{}", Settings::example());
             Ok(ExitCode::SUCCESS)
@@ -588,4 +212,474 @@ async fn open_company(
         .await
         .with_context(|| format!("no company named {name:?}"))?;
     Ok((settings, store, company))
+}
+
+/// `debrief serve`.
+async fn serve_command(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let ServeArgs {
+        database,
+        listen,
+        demo,
+    } = args;
+    let settings = load_settings(config, Some(&database), listen)?;
+    serve(settings, demo).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `debrief migrate`.
+async fn migrate_command(config: Option<&Path>, args: MigrateArgs) -> anyhow::Result<ExitCode> {
+    let MigrateArgs { database } = args;
+    let settings = load_settings(config, Some(&database), None)?;
+    open_store(&settings).await?;
+    println!("migrations applied");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `debrief import`.
+async fn import_command(config: Option<&Path>, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let ImportArgs {
+        file,
+        company,
+        database,
+        batch_size,
+    } = args;
+    let (_, store, company) = open_company(config, &database, &company).await?;
+    let report = import::import_file(store, &company, &file, batch_size).await?;
+    print!("{}", report.render());
+    Ok(exit_for(report.rejected))
+}
+
+/// `debrief export`.
+async fn export_command(config: Option<&Path>, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let ExportArgs {
+        company,
+        format,
+        language,
+        out,
+        from,
+        to,
+        search,
+        issue_type,
+        application,
+        supporter,
+        database,
+    } = args;
+    use debrief_workflows::exports;
+    let (settings, store, company) = open_company(config, &database, &company).await?;
+    let request = exports::ExportRequest {
+        format: format.parse()?,
+        language,
+        session_ids: None,
+        from,
+        to,
+        q: search,
+        issue_type,
+        application,
+        supporter,
+    };
+    let ai = debrief_store::get_typed::<debrief_core::governance::AiSettings>(
+        store.as_ref(),
+        &company.id,
+        debrief_store::ObjectKind::AiSettings,
+        debrief_store::SINGLETON,
+    )
+    .await?
+    .unwrap_or_default();
+    let language = exports::language_of(request.language.as_deref(), &ai.insights.language)?;
+    let summaries = exports::select(store.as_ref(), &company.id, &request).await?;
+    let font = Some(settings.export_font.as_str()).filter(|font| !font.is_empty());
+    let bytes = exports::file(&summaries, request.format, language, font)?;
+    let mut writer = files::create_output(&out)?;
+    writer.write_all(&bytes)?;
+    writer.flush()?;
+    eprintln!(
+        "exported {} summaries as {} in {}",
+        summaries.len(),
+        request.format.extension(),
+        language.code()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `debrief credits report`.
+async fn credits_report(
+    config: Option<&Path>,
+    args: CreditsReportArgs,
+) -> anyhow::Result<ExitCode> {
+    let CreditsReportArgs {
+        company,
+        entries,
+        database,
+    } = args;
+    let settings = load_settings(config, Some(&database), None)?;
+    let store = open_store(&settings).await?;
+    credits::report(store.as_ref(), &company, entries, Utc::now()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `debrief admin create-company`.
+async fn admin_create_company(
+    config: Option<&Path>,
+    args: AdminCreateCompanyArgs,
+) -> anyhow::Result<ExitCode> {
+    let AdminCreateCompanyArgs {
+        name,
+        tier,
+        time_zone,
+        term_start,
+        admin_name,
+        database,
+    } = args;
+    if let Some(day) = term_start.filter(|day| day.day() != 1) {
+        anyhow::bail!(
+            "--term-start {day} is not the 1st of a month: license terms run in whole \
+             months from a 1st (try {})",
+            first_of_month(day)
+        );
+    }
+    let settings = load_settings(config, Some(&database), None)?;
+    let new_company = NewCompany {
+        name: CompanyName::parse(&name)?,
+        tier: tier.parse::<LicenseTier>()?,
+        time_zone: TimeZoneName::parse(&time_zone)?,
+        term_start: term_start.unwrap_or_else(|| first_of_month(Utc::now().date_naive())),
+    };
+    let store = open_store(&settings).await?;
+    let created = store
+        .create_company(&new_company, &admin_name)
+        .await
+        .with_context(|| format!("cannot create company {name:?}"))?;
+    println!(
+        "created company {} ({}, tier {}, time zone {})",
+        created.company.name, created.company.id, created.company.tier, created.company.time_zone
+    );
+    println!(
+        "admin user {} ({admin_name}); API token, shown once:",
+        created.admin_user_id
+    );
+    println!("{}", created.admin_token.secret.expose());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `debrief admin set-credits`.
+async fn admin_set_credits(
+    config: Option<&Path>,
+    args: AdminSetCreditsArgs,
+) -> anyhow::Result<ExitCode> {
+    let AdminSetCreditsArgs {
+        company,
+        free_monthly,
+        database,
+    } = args;
+    let free = match free_monthly.as_str() {
+        "tier" => None,
+        number => Some(
+            number
+                .parse::<i64>()
+                .ok()
+                .filter(|free| *free >= 0)
+                .with_context(|| {
+                    format!("--free-monthly {number:?} is neither a number of credits nor `tier`")
+                })?,
+        ),
+    };
+    let (_, store, company) = open_company(config, &database, &company).await?;
+    let current = debrief_workflows::credits::settings(store.as_ref(), &company).await?;
+    let new = debrief_core::credits::CreditSettings {
+        free_monthly_credits: free,
+        ..current.clone()
+    };
+    debrief_workflows::credits::change_settings(
+        store.as_ref(),
+        &company,
+        &current,
+        &new,
+        Utc::now(),
+    )
+    .await?;
+    println!(
+        "company {}: free monthly credits {} from the next month's grant",
+        company.name,
+        free.map_or_else(
+            || format!("of tier {}", company.tier),
+            |free| free.to_string()
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `debrief admin set-tier`.
+async fn admin_set_tier(config: Option<&Path>, args: AdminSetTierArgs) -> anyhow::Result<ExitCode> {
+    let AdminSetTierArgs {
+        company,
+        tier,
+        database,
+    } = args;
+    let tier = tier.parse::<LicenseTier>()?;
+    let (_, store, company) = open_company(config, &database, &company).await?;
+    if tier == company.tier {
+        println!("company {} is already tier {tier}", company.name);
+        return Ok(ExitCode::SUCCESS);
+    }
+    debrief_workflows::credits::change_tier(store.as_ref(), &company, tier, Utc::now()).await?;
+    println!(
+        "company {}: tier {} → {tier}, free credits from the next month's grant",
+        company.name, company.tier
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `debrief resolutions evaluate`.
+async fn resolutions_evaluate(
+    config: Option<&Path>,
+    args: ResolutionsEvaluateArgs,
+) -> anyhow::Result<ExitCode> {
+    let ResolutionsEvaluateArgs {
+        input,
+        output,
+        as_of,
+        judge,
+    } = args;
+    let check = match llm::resolution_check(&judge, || load_settings(config, None, None))? {
+        Ok(check) => check,
+        Err(code) => return Ok(code),
+    };
+    let reader = files::open_input(&input)?;
+    let mut writer = files::create_output(&output)?;
+    let report = resolutions::evaluate_stream(
+        reader,
+        &mut writer,
+        &mut std::io::stderr(),
+        as_of.with_timezone(&Utc),
+        &check,
+    )?;
+    eprintln!(
+        "{} verdicts written, {} lines rejected",
+        report.written, report.rejected
+    );
+    Ok(exit_for(report.rejected))
+}
+
+/// `debrief billing statement`.
+async fn billing_statement(
+    config: Option<&Path>,
+    args: BillingStatementArgs,
+) -> anyhow::Result<ExitCode> {
+    let BillingStatementArgs {
+        company,
+        from,
+        to,
+        format,
+        database,
+    } = args;
+    let (_, store, company) = open_company(config, &database, &company).await?;
+    let months = debrief_workflows::timeline::statement(store.as_ref(), &company)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let months: Vec<_> = months
+        .into_iter()
+        .filter(|row| from.as_ref().is_none_or(|from| row.month >= *from))
+        .filter(|row| to.as_ref().is_none_or(|to| row.month <= *to))
+        .collect();
+    let mut output = std::io::stdout().lock();
+    billing::write_statement(&months, format, &mut output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `debrief billing export-timeline`.
+async fn billing_export_timeline(
+    config: Option<&Path>,
+    args: BillingExportTimelineArgs,
+) -> anyhow::Result<ExitCode> {
+    let BillingExportTimelineArgs {
+        company,
+        output,
+        database,
+    } = args;
+    let (_, store, company) = open_company(config, &database, &company).await?;
+    let timeline = debrief_workflows::timeline::company_timeline(
+        store.as_ref(),
+        &company,
+        debrief_workflows::timeline::History::Full,
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let mut writer = files::create_output(&output)?;
+    for line in &timeline.lines {
+        writer.write_all(line.as_bytes())?;
+        writer.write_all(b"\n")?;
+    }
+    writer.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `debrief billing simulate`.
+async fn billing_simulate(args: BillingSimulateArgs) -> anyhow::Result<ExitCode> {
+    let BillingSimulateArgs { input, output } = args;
+    let reader = files::open_input(&input)?;
+    let mut statement = Vec::new();
+    let errors = billing::simulate_stream(reader, &mut statement)?;
+    if !errors.is_empty() {
+        for error in errors {
+            eprintln!("{error}");
+        }
+        eprintln!("the timeline was rejected: no statement written");
+        return Ok(ExitCode::FAILURE);
+    }
+    let mut writer = files::create_output(&output)?;
+    writer.write_all(&statement)?;
+    writer.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `debrief judge`.
+async fn judge_command(config: Option<&Path>, args: JudgeArgs) -> anyhow::Result<ExitCode> {
+    let JudgeArgs {
+        input,
+        output,
+        judge,
+    } = args;
+    let check = match llm::resolution_check(&judge, || load_settings(config, None, None))? {
+        Ok(check) => check,
+        Err(code) => return Ok(code),
+    };
+    let reader = files::open_input(&input)?;
+    let mut writer = files::create_output(&output)?;
+    let rejected = judging::judge_stream(reader, &mut writer, &mut std::io::stderr(), &check)?;
+    Ok(exit_for(rejected))
+}
+
+/// `debrief summarize`.
+async fn summarize_command(config: Option<&Path>, args: SummarizeArgs) -> anyhow::Result<ExitCode> {
+    let SummarizeArgs {
+        input,
+        output,
+        engine,
+        taxonomy,
+        language,
+    } = args;
+    let Some(language) = debrief_engine::language::Language::from_code(&language) else {
+        eprintln!("error: unknown language {language:?}: use en, pt-BR, es, de or fr");
+        return Ok(ExitCode::from(2));
+    };
+    let builtin = builtin_engine(taxonomy.as_deref())?;
+    let engine = match summary_engine(&engine, &builtin, config)? {
+        Ok(engine) => engine,
+        Err(code) => return Ok(code),
+    };
+    let reader = files::open_input(&input)?;
+    let mut writer = files::create_output(&output)?;
+    let rejected = judging::summarize_stream(
+        reader,
+        &mut writer,
+        &mut std::io::stderr(),
+        &engine,
+        language,
+    )?;
+    Ok(exit_for(rejected))
+}
+
+/// `debrief classify`.
+async fn classify_command(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
+    let ClassifyArgs {
+        input,
+        output,
+        taxonomy,
+    } = args;
+    let engine = builtin_engine(taxonomy.as_deref())?;
+    let reader = files::open_input(&input)?;
+    let mut writer = files::create_output(&output)?;
+    let rejected = judging::classify_stream(reader, &mut writer, &mut std::io::stderr(), &engine)?;
+    Ok(exit_for(rejected))
+}
+
+/// `debrief eval summaries`.
+async fn eval_summaries(
+    config: Option<&Path>,
+    args: EvalSummariesArgs,
+) -> anyhow::Result<ExitCode> {
+    let EvalSummariesArgs {
+        input,
+        engine,
+        limit,
+    } = args;
+    let builtin = debrief_engine::summarize::BuiltinEngine::default();
+    let engine = match summary_engine(&engine, &builtin, config)? {
+        Ok(engine) => engine,
+        Err(code) => return Ok(code),
+    };
+    let reader = files::open_input(&input)?;
+    let evaluated = judging::eval_summaries(reader, &mut std::io::stderr(), &engine, limit)?;
+    let fell_back = if evaluated.fallbacks > 0 {
+        format!(", {} fell back to the built-in engine", evaluated.fallbacks)
+    } else {
+        String::new()
+    };
+    println!(
+        "summaries: ROUGE-1 {:.2} ROUGE-2 {:.2} ROUGE-L {:.2} (n={}, rejected {}){fell_back}",
+        evaluated.scores.rouge1,
+        evaluated.scores.rouge2,
+        evaluated.scores.rouge_l,
+        evaluated.records,
+        evaluated.rejected
+    );
+    Ok(exit_for(evaluated.rejected))
+}
+
+/// `debrief eval issue-types`.
+async fn eval_issue_types(args: EvalIssueTypesArgs) -> anyhow::Result<ExitCode> {
+    let EvalIssueTypesArgs {
+        input,
+        taxonomy,
+        hold_out,
+        predictions,
+    } = args;
+    let text = std::fs::read_to_string(&taxonomy)
+        .with_context(|| format!("cannot read {}", taxonomy.display()))?;
+    let taxonomy = debrief_engine::classify::Taxonomy::parse_json(&text)?;
+    let classifier = debrief_engine::classify::IssueClassifier::new(&taxonomy);
+    let reader = files::open_input(&input)?;
+    let mut writer = predictions
+        .as_deref()
+        .map(files::create_output)
+        .transpose()?;
+    let (counts, rejected) = judging::eval_issue_types(
+        reader,
+        &mut std::io::stderr(),
+        &classifier,
+        hold_out,
+        writer.as_deref_mut().map(|writer| writer as &mut dyn Write),
+    )?;
+    println!(
+        "issue types{}: accuracy {:.3} macro-F1 {:.3} (n={}, rejected {rejected})",
+        if hold_out { " (own text held out)" } else { "" },
+        counts.accuracy(),
+        counts.macro_f1(),
+        counts.total()
+    );
+    Ok(exit_for(rejected))
+}
+
+/// `debrief eval judge`.
+async fn eval_judge(config: Option<&Path>, args: EvalJudgeArgs) -> anyhow::Result<ExitCode> {
+    let EvalJudgeArgs {
+        input,
+        judge,
+        limit,
+    } = args;
+    let check = match llm::resolution_check(&judge, || load_settings(config, None, None))? {
+        Ok(check) => check,
+        Err(code) => return Ok(code),
+    };
+    let reader = files::open_input(&input)?;
+    let (counts, rejected) = judging::eval_judge(reader, &mut std::io::stderr(), &check, limit)?;
+    let (name, model, _) = check.describe();
+    println!(
+        "judge {name} ({model}): precision {:.3} recall {:.3} F1 {:.3} (n={}, rejected {rejected})",
+        counts.precision(),
+        counts.recall(),
+        counts.f1(),
+        counts.total()
+    );
+    Ok(exit_for(rejected))
 }
