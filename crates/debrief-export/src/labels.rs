@@ -22,10 +22,19 @@ pub struct Labels {
     pub engine: &'static str,
     pub edited: &'static str,
     pub none: &'static str,
+    /// The plural of a summary, after a count.
     pub count: &'static str,
+    /// The singular, after 1 (and after 0 in French).
+    pub count_one: &'static str,
 }
 
 impl Labels {
+    /// "`n` summaries" with the noun in the number it takes in this language.
+    pub fn count_text(&self, n: usize, language: Language) -> String {
+        let singular = n == 1 || (n == 0 && language == Language::French);
+        format!("{n} {}", if singular { self.count_one } else { self.count })
+    }
+
     /// The labels of `language`.
     pub fn of(language: Language) -> Labels {
         match language {
@@ -47,6 +56,7 @@ impl Labels {
                 edited: "Edited",
                 none: "none",
                 count: "summaries",
+                count_one: "summary",
             },
             Language::BrazilianPortuguese => Labels {
                 document_title: "Resumos de sessões",
@@ -66,6 +76,7 @@ impl Labels {
                 edited: "Editado",
                 none: "nenhum",
                 count: "resumos",
+                count_one: "resumo",
             },
             Language::Spanish => Labels {
                 document_title: "Resúmenes de sesiones",
@@ -85,6 +96,7 @@ impl Labels {
                 edited: "Editado",
                 none: "ninguno",
                 count: "resúmenes",
+                count_one: "resumen",
             },
             Language::German => Labels {
                 document_title: "Sitzungszusammenfassungen",
@@ -104,6 +116,7 @@ impl Labels {
                 edited: "Bearbeitet",
                 none: "keine",
                 count: "Zusammenfassungen",
+                count_one: "Zusammenfassung",
             },
             Language::French => Labels {
                 document_title: "Résumés de sessions",
@@ -123,6 +136,7 @@ impl Labels {
                 edited: "Modifié",
                 none: "aucun",
                 count: "résumés",
+                count_one: "résumé",
             },
         }
     }

@@ -215,6 +215,7 @@ fn template(
             template.render(minijinja::context! {
                 language => language.code(),
                 labels => labels,
+                count => labels.count_text(shown.len(), language),
                 summaries => shown,
             })
         })

@@ -106,7 +106,7 @@ pub fn render(
         y: PAGE_HEIGHT - MARGIN,
     };
     writer.paragraph(labels.document_title, HEADING);
-    writer.paragraph(&format!("{} {}", summaries.len(), labels.count), BODY);
+    writer.paragraph(&labels.count_text(summaries.len(), language), BODY);
     let or_none = |text: &str| {
         if text.trim().is_empty() {
             labels.none.to_string()

@@ -51,6 +51,16 @@ async fn exported(
     summary.supporter = session
         .supporter
         .and_then(|person| person.name.or(person.id));
+    // The editor by name, as people read it (a user no longer there stays as the id).
+    if let Some(edited) = summary.edited.as_mut() {
+        if let Some(by) = edited["by"].as_str().map(str::to_string) {
+            match store.get_user(company, &by).await {
+                Ok(user) => edited["by_name"] = serde_json::Value::String(user.name),
+                Err(debrief_store::StoreError::NotFound) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
     Ok(summary)
 }
 

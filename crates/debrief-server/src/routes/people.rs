@@ -71,8 +71,9 @@ pub async fn list_roles(
 #[serde(deny_unknown_fields)]
 pub struct NewRoleRequest {
     name: String,
-    /// The built-in role it starts as a copy of.
-    copy_from: String,
+    /// The built-in role it starts as a copy of (needed when `permissions` is absent).
+    #[serde(default)]
+    copy_from: Option<String>,
     /// Its permissions instead of the copied ones.
     #[serde(default)]
     permissions: Option<PermissionSet>,
@@ -98,12 +99,21 @@ pub async fn create_role(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let request: NewRoleRequest = json_body(&body)?;
     check_role_name(&request.name).map_err(|error| invalid("name", error))?;
-    let copied = builtin_role(&request.copy_from).ok_or_else(|| {
-        ApiError::InvalidRecord(RecordError::invalid(
-            "copy_from",
-            "expected a built-in role: admin, supporter or viewer",
-        ))
-    })?;
+    let copied = match request.copy_from.as_deref() {
+        Some(name) => Some(builtin_role(name).ok_or_else(|| {
+            ApiError::InvalidRecord(RecordError::invalid(
+                "copy_from",
+                "expected a built-in role: admin, supporter or viewer",
+            ))
+        })?),
+        None => None,
+    };
+    let Some(permissions) = request.permissions.or(copied) else {
+        return Err(ApiError::InvalidRecord(RecordError::invalid(
+            "permissions",
+            "give the role's permissions, or copy_from: a built-in role to copy",
+        )));
+    };
     let company = &principal.company.id;
     if state
         .store
@@ -113,9 +123,7 @@ pub async fn create_role(
     {
         return Err(ApiError::Conflict(format!("role {} exists", request.name)));
     }
-    let role = CustomRole {
-        permissions: request.permissions.unwrap_or(copied),
-    };
+    let role = CustomRole { permissions };
     check_grant(
         &principal,
         role.permissions,

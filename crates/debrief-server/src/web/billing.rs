@@ -172,9 +172,21 @@ fn projection(usage: &Value) -> Value {
 
 /// `GET /usage`.
 pub async fn usage(visitor: Visitor, Query(query): Query<PageQuery>) -> Response {
-    let result = async {
+    let result = render_usage(&visitor, query.period, query.notice, None).await;
+    visitor.finish(result)
+}
+
+/// The usage page of `period` (the current month when absent or not a month), with the
+/// "saved" notice or the problem of a refused override.
+async fn render_usage(
+    visitor: &Visitor,
+    period: Option<String>,
+    notice: Option<String>,
+    problem: Option<String>,
+) -> Result<Response, WebError> {
+    {
         visitor.require("usage.view")?;
-        let period = query.period.filter(|period| {
+        let period = period.filter(|period| {
             chrono::NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").is_ok()
         });
         let usage_path = match &period {
@@ -217,16 +229,17 @@ pub async fn usage(visitor: Visitor, Query(query): Query<PageQuery>) -> Response
                 no_plan => no_plan,
                 verdicts => verdicts["conversations"],
                 alerts => alerts["alerts"],
-                notice => query.notice,
+                saved => notice.as_deref() == Some("saved"),
+                problem => problem,
             },
         )
     }
-    .await;
-    visitor.finish(result)
 }
 
 /// The override form's fields.
-#[derive(Deserialize)]
+// A missing field reads as empty: the form is then refused with its reason on the page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct OverrideForm {
     csrf: String,
     verdict: String,
@@ -250,16 +263,26 @@ pub async fn override_verdict(
                 Some(&json!({"verdict": form.verdict, "reason": form.reason})),
             )
             .await?;
-        let back = |notice: &str| {
-            let query =
-                serde_urlencoded::to_string([("period", form.month.as_str()), ("notice", notice)])
-                    .unwrap_or_default();
-            Redirect::to(&format!("/usage?{query}")).into_response()
-        };
         match reply.status {
-            status if status.is_success() => Ok(back("saved")),
+            status if status.is_success() => {
+                let query = serde_urlencoded::to_string([
+                    ("period", form.month.as_str()),
+                    ("notice", "saved"),
+                ])
+                .unwrap_or_default();
+                Ok(Redirect::to(&format!("/usage?{query}")).into_response())
+            }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(reply.failure()),
-            _ => Ok(back(&reply.problem())),
+            // The refusal is shown on the page itself: a notice in the URL could be forged.
+            _ => {
+                render_usage(
+                    &visitor,
+                    Some(form.month.clone()),
+                    None,
+                    Some(reply.problem()),
+                )
+                .await
+            }
         }
     }
     .await;

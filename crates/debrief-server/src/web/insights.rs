@@ -39,7 +39,12 @@ pub struct InsightsQuery {
     application: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     supporter: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// A page number; anything else is the first page.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "page_number"
+    )]
     page: Option<u32>,
     /// A skip reason: the sessions skipped for it are listed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,7 +63,38 @@ pub struct InsightsQuery {
     notice: Option<String>,
 }
 
+/// A page number as typed in the address bar: a positive whole number, else none.
+fn page_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    Ok(text.and_then(|text| text.trim().parse::<u32>().ok()))
+}
+
+/// Longest search a page sends on (the rest is dropped).
+const MAX_SEARCH_CHARS: usize = 500;
+
+/// `text` without control characters (which no one types, and the API refuses), at most
+/// `max` characters.
+fn typed(text: &Option<String>, max: usize) -> Option<String> {
+    text.as_ref()
+        .map(|text| text.chars().filter(|c| !c.is_control()).take(max).collect())
+}
+
 impl InsightsQuery {
+    /// The state with what a person could not have typed removed from the filters, so that a
+    /// pasted or crafted address shows a page, not an error.
+    fn cleaned(&self) -> InsightsQuery {
+        const MAX_ID: usize = 200;
+        InsightsQuery {
+            q: typed(&self.q, MAX_SEARCH_CHARS),
+            issue_type: typed(&self.issue_type, MAX_ID),
+            application: typed(&self.application, MAX_ID),
+            supporter: typed(&self.supporter, MAX_ID),
+            skipped: typed(&self.skipped, MAX_ID),
+            open: typed(&self.open, MAX_ID),
+            ..self.clone()
+        }
+    }
+
     /// The query string of this state.
     fn encode(&self) -> String {
         serde_urlencoded::to_string(self).unwrap_or_default()
@@ -66,7 +102,9 @@ impl InsightsQuery {
 
     /// The state of the page a form came from (its `back` field).
     fn from_back(back: &str) -> InsightsQuery {
-        serde_urlencoded::from_str(back.trim_start_matches("/insights?")).unwrap_or_default()
+        serde_urlencoded::from_str::<InsightsQuery>(back.trim_start_matches("/insights?"))
+            .unwrap_or_default()
+            .cleaned()
     }
 
     /// The list's state without the panel's.
@@ -144,7 +182,7 @@ pub struct Draft {
 
 /// `GET /insights`.
 pub async fn page(visitor: Visitor, Query(query): Query<InsightsQuery>) -> Response {
-    let result = render(&visitor, &query, None).await;
+    let result = render(&visitor, &query.cleaned(), None).await;
     visitor.finish(result)
 }
 
@@ -415,7 +453,9 @@ pub fn url_escape(text: &str) -> String {
 }
 
 /// The edit form's fields.
-#[derive(Deserialize)]
+// A missing field reads as empty: the form is then refused with its reason on the page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct EditForm {
     csrf: String,
     back: String,
@@ -486,7 +526,9 @@ pub async fn edit(
 }
 
 /// A form that acts on one summary.
-#[derive(Deserialize)]
+// A missing field reads as empty: the form is then refused with its reason on the page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct ActionForm {
     csrf: String,
     back: String,

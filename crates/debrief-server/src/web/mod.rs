@@ -410,7 +410,9 @@ pub struct SignInQuery {
 }
 
 /// The sign-in form's fields.
-#[derive(Deserialize)]
+// A missing field reads as empty: the form is then refused with its reason on the page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct SignInForm {
     company: String,
     email: String,
@@ -550,7 +552,8 @@ async fn sign_in(
 }
 
 /// A form with only its CSRF token.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct TokenForm {
     csrf: String,
 }
@@ -571,7 +574,9 @@ async fn sign_out(visitor: Visitor, jar: CookieJar, Form(form): Form<TokenForm>)
 }
 
 /// The language menu's fields.
-#[derive(Deserialize)]
+// A missing field reads as empty: the form is then refused with its reason on the page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct LanguageForm {
     csrf: String,
     language: String,

@@ -429,6 +429,34 @@ async fn settings_are_forms_that_save_through_the_api() {
     assert!(html.contains("value=\"E-mail\"") && html.contains("no new mail"));
     let (_, html) = admin.read("/settings/policies").await;
     assert!(html.contains("value=\"Locked down\""));
+
+    // A new role from its name and ticked permissions alone.
+    let (status, html) = admin
+        .settings(
+            "roles",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("action", "role"),
+                ("id", "helpdesk"),
+                ("permission", "insights.view"),
+                ("permission", "insights.export"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{html}");
+    let roles = admin.api("/roles").await;
+    let helpdesk = roles["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|role| role["name"] == "helpdesk")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        helpdesk["permissions"],
+        json!(["insights.view", "insights.export"]),
+        "{roles}"
+    );
     admin.app.stop().await;
 }
 
@@ -522,6 +550,34 @@ async fn the_filtered_list_exports_from_the_page() {
         .await
         .expect("answered");
     assert_ne!(refused.status().as_u16(), 200);
+    // A form without its token at all is refused by the page, not with raw JSON.
+    let bare = admin
+        .client
+        .post(format!("{}/insights/export", admin.app.address))
+        .header(COOKIE, admin.cookie.clone())
+        .form(&[("format", "csv")])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(bare.status().as_u16(), 403);
+    assert!(bare.text().await.expect("html").contains("<html"));
+
+    // Crafted addresses show a page: control characters dropped, a bad page number is page 1,
+    // and no notice text is taken from the address.
+    for path in [
+        "/insights?q=%00printer&supporter=%00",
+        "/insights?page=abc",
+        "/insights?page=-1&issue_type=%01",
+    ] {
+        let (status, html) = admin.read(path).await;
+        assert_eq!(status, 200, "{path}: {html}");
+    }
+    let (status, html) = admin.read("/usage?notice=Your+account+is+suspended").await;
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains(">Your account is suspended"),
+        "no forged notice is shown"
+    );
     admin.app.stop().await;
 }
 
