@@ -117,6 +117,27 @@ impl ConsentMode {
     }
 }
 
+impl std::str::FromStr for ConsentMode {
+    type Err = crate::RecordError;
+
+    /// Reads a wire name; anything else is an error naming the three.
+    fn from_str(text: &str) -> Result<Self, crate::RecordError> {
+        [
+            ConsentMode::Allowed,
+            ConsentMode::Denied,
+            ConsentMode::AfterConfirmation,
+        ]
+        .into_iter()
+        .find(|mode| mode.as_str() == text)
+        .ok_or_else(|| {
+            crate::RecordError::invalid(
+                "consent_mode",
+                format!("{text:?} is not allowed, denied or after_confirmation"),
+            )
+        })
+    }
+}
+
 /// A support module as eligibility reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleFacts {

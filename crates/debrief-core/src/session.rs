@@ -57,6 +57,38 @@ pub enum ConsentAnswer {
     None,
 }
 
+impl ConsentAnswer {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentAnswer::Allowed => "allowed",
+            ConsentAnswer::Denied => "denied",
+            ConsentAnswer::None => "none",
+        }
+    }
+}
+
+impl std::str::FromStr for ConsentAnswer {
+    type Err = RecordError;
+
+    /// Reads a wire name; anything else is an error naming the three.
+    fn from_str(text: &str) -> Result<Self, RecordError> {
+        [
+            ConsentAnswer::Allowed,
+            ConsentAnswer::Denied,
+            ConsentAnswer::None,
+        ]
+        .into_iter()
+        .find(|answer| answer.as_str() == text)
+        .ok_or_else(|| {
+            RecordError::invalid(
+                "consent",
+                format!("{text:?} is not allowed, denied or none"),
+            )
+        })
+    }
+}
+
 /// Who said a turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

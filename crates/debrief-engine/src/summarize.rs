@@ -7,9 +7,8 @@
 use foldhash::{HashMap, HashMapExt};
 
 use debrief_core::session::Speaker;
-use debrief_core::summary::Outcome;
+use debrief_core::summary::{Outcome, Summary, TITLE_CHARS};
 use debrief_core::Session;
-use serde::Serialize;
 
 use crate::judge::Judge;
 use crate::language::Language;
@@ -35,38 +34,6 @@ const PROBLEM_WORDS: usize = 40;
 
 /// Below this many words, two narrative sentences get a third.
 const SHORT_NARRATIVE_WORDS: usize = 14;
-
-/// Longest title, in characters.
-pub const TITLE_CHARS: usize = 80;
-
-/// A summary (FORMATS.md section 2).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Summary {
-    pub id: String,
-    pub title: String,
-    pub summary: String,
-    pub problem: String,
-    pub actions: Vec<String>,
-    pub outcome: Outcome,
-    pub follow_up: String,
-    pub issue_types: Vec<String>,
-    pub applications: Vec<String>,
-    /// The language asked for: of the actions, the outcome label and other templates.
-    pub language: String,
-    /// The outcome in that language.
-    pub outcome_label: String,
-    /// The language of the narrative, title, problem and follow-up: the transcript's, which
-    /// the built-in engine does not translate (different from `language` says so).
-    pub narrative_language: String,
-    pub engine: String,
-    /// Set when an LLM engine was asked and its answer could not be used: which engine, and
-    /// why the built-in engine wrote this summary instead.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fallback: Option<String>,
-    /// What was redacted from the transcript before it went to a model: kind → count.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub redactions: std::collections::BTreeMap<String, u32>,
-}
 
 /// Words that open a turn without content.
 const OPENERS: [&str; 16] = [
@@ -793,6 +760,7 @@ fn summarize(
         engine: ENGINE.to_string(),
         fallback: None,
         redactions: std::collections::BTreeMap::new(),
+        edited: None,
     }
 }
 
@@ -930,6 +898,7 @@ mod tests {
             let summary = BuiltinEngine::default().summarize(&session(serde_json::Value::Array(turns)));
             proptest::prop_assert!(summary.title.chars().count() <= TITLE_CHARS);
             proptest::prop_assert!(!summary.title.trim().is_empty());
+            proptest::prop_assert_eq!(summary.validate(), Ok(()));
             proptest::prop_assert!(!summary.summary.trim().is_empty());
         }
     }

@@ -8,7 +8,8 @@ mod pdf;
 
 use std::str::FromStr;
 
-use debrief_core::summary::Outcome;
+use chrono::{DateTime, Utc};
+use debrief_core::summary::{Outcome, Summary};
 use debrief_engine::language::Language;
 use serde::{Deserialize, Serialize};
 
@@ -75,91 +76,99 @@ pub enum ExportError {
     Render(String),
 }
 
-/// A summary as exports read it (FORMATS.md section 2, with an edit marker when edited).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A summary with what an export prints beside it: its session's start and supporter, and its
+/// editor's name, which the caller looks up.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportedSummary {
-    pub id: String,
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub summary: String,
-    #[serde(default)]
-    pub problem: String,
-    #[serde(default)]
-    pub actions: Vec<String>,
-    pub outcome: Outcome,
-    #[serde(default)]
-    pub follow_up: String,
-    #[serde(default)]
-    pub issue_types: Vec<String>,
-    #[serde(default)]
-    pub applications: Vec<String>,
-    #[serde(default)]
-    pub language: String,
-    #[serde(default)]
-    pub engine: String,
-    #[serde(default)]
-    pub edited: Option<serde_json::Value>,
-    /// When the session started (RFC 3339), filled in by the caller from the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    /// The supporter's name (or id), filled in by the caller from the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Summary,
+    /// When the session started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// The supporter's name (or id).
     pub supporter: Option<String>,
+    /// The last editor's name; without it, the editor's id is printed.
+    pub editor: Option<String>,
 }
 
-/// A summary with its words for one export language.
+impl From<Summary> for ExportedSummary {
+    fn from(summary: Summary) -> Self {
+        ExportedSummary {
+            summary,
+            started_at: None,
+            supporter: None,
+            editor: None,
+        }
+    }
+}
+
+/// A summary with its words for one export language: what the templates, the JSON and CSV
+/// files and the PDF print.
 #[derive(Serialize)]
 struct Shown<'a> {
-    #[serde(flatten)]
-    summary: &'a ExportedSummary,
+    id: &'a str,
+    title: &'a str,
+    summary: &'a str,
+    problem: &'a str,
+    actions: &'a [String],
+    outcome: Outcome,
     outcome_label: &'static str,
-    /// "TIME · USER", when edited.
-    #[serde(rename = "edited")]
-    edited_text: Option<String>,
+    follow_up: &'a str,
+    issue_types: &'a [String],
+    applications: &'a [String],
+    language: &'a str,
+    engine: &'a str,
+    /// RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    started_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supporter: Option<&'a str>,
+    /// "TIME · EDITOR", when edited.
+    edited: Option<String>,
     /// The line under the title: session, supporter, start, language, engine and edit.
     meta: String,
 }
 
-fn shown(summary: &ExportedSummary, language: Language) -> Shown<'_> {
+fn shown(exported: &ExportedSummary, language: Language) -> Shown<'_> {
     let labels = Labels::of(language);
-    let edited_text = summary.edited.as_ref().map(|edited| {
-        let by = edited["by_name"]
-            .as_str()
-            .or(edited["by"].as_str())
-            .unwrap_or_default();
-        format!(
-            "{} · {by}",
-            minutes(edited["at"].as_str().unwrap_or_default())
-        )
+    let summary = &exported.summary;
+    let edited = summary.edited.as_ref().map(|edited| {
+        let by = exported.editor.as_deref().unwrap_or(&edited.by);
+        format!("{} · {by}", minutes(edited.at))
     });
     let mut meta = vec![format!("{} {}", labels.session, summary.id)];
-    if let Some(supporter) = &summary.supporter {
+    if let Some(supporter) = &exported.supporter {
         meta.push(format!("{} {supporter}", labels.supporter));
     }
-    if let Some(started) = &summary.started_at {
+    if let Some(started) = exported.started_at {
         meta.push(format!("{} {}", labels.started, minutes(started)));
     }
     meta.push(format!("{} {}", labels.language, summary.language));
     meta.push(format!("{} {}", labels.engine, summary.engine));
-    if let Some(edited) = &edited_text {
+    if let Some(edited) = &edited {
         meta.push(format!("{} {edited}", labels.edited));
     }
     Shown {
-        summary,
+        id: &summary.id,
+        title: &summary.title,
+        summary: &summary.summary,
+        problem: &summary.problem,
+        actions: &summary.actions,
+        outcome: summary.outcome,
         outcome_label: language.outcome(summary.outcome),
-        edited_text,
+        follow_up: &summary.follow_up,
+        issue_types: &summary.issue_types,
+        applications: &summary.applications,
+        language: &summary.language,
+        engine: &summary.engine,
+        started_at: exported.started_at.map(|at| at.to_rfc3339()),
+        supporter: exported.supporter.as_deref(),
+        edited,
         meta: meta.join(" · "),
     }
 }
 
-/// An RFC 3339 time as people read it, in UTC to the minute (`2026-11-30 14:05 UTC`); any
-/// other text as it is.
-fn minutes(time: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(time).map_or_else(
-        |_| time.to_string(),
-        |at| at.to_utc().format("%Y-%m-%d %H:%M UTC").to_string(),
-    )
+/// A time as people read it, in UTC to the minute (`2026-11-30 14:05 UTC`).
+fn minutes(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// Renders `summaries` in `format` with labels in `language`; `font` (TrueType bytes) is
@@ -252,20 +261,20 @@ fn csv_file(
         let shown = shown(summary, language);
         writer
             .write_record([
-                summary.id.as_str(),
-                summary.supporter.as_deref().unwrap_or(""),
-                summary.started_at.as_deref().unwrap_or(""),
-                &summary.title,
-                &summary.summary,
-                &summary.problem,
-                &summary.actions.join("; "),
+                shown.id,
+                shown.supporter.unwrap_or(""),
+                shown.started_at.as_deref().unwrap_or(""),
+                shown.title,
+                shown.summary,
+                shown.problem,
+                &shown.actions.join("; "),
                 shown.outcome_label,
-                &summary.follow_up,
-                &summary.issue_types.join("; "),
-                &summary.applications.join("; "),
-                &summary.language,
-                &summary.engine,
-                shown.edited_text.as_deref().unwrap_or(""),
+                shown.follow_up,
+                &shown.issue_types.join("; "),
+                &shown.applications.join("; "),
+                shown.language,
+                shown.engine,
+                shown.edited.as_deref().unwrap_or(""),
             ])
             .map_err(render_error)?;
     }
@@ -303,13 +312,19 @@ mod tests {
     use super::*;
 
     fn sample() -> ExportedSummary {
-        serde_json::from_value(serde_json::json!({
-            "id": "tv-1", "title": "Outlook <password> loop", "summary": "Ana reset the profile & it works.",
-            "problem": "Outlook asks for the password", "actions": ["ran `cmdkey /list`"],
-            "outcome": "resolved", "follow_up": "", "issue_types": ["email"],
-            "applications": ["Microsoft Outlook"], "language": "en", "engine": "builtin-1"
-        }))
-        .expect("summary")
+        ExportedSummary::from(Summary {
+            id: "tv-1".into(),
+            title: "Outlook <password> loop".into(),
+            summary: "Ana reset the profile & it works.".into(),
+            problem: "Outlook asks for the password".into(),
+            actions: vec!["ran `cmdkey /list`".into()],
+            outcome: Outcome::Resolved,
+            issue_types: vec!["email".into()],
+            applications: vec!["Microsoft Outlook".into()],
+            language: "en".into(),
+            engine: "builtin-1".into(),
+            ..Summary::default()
+        })
     }
 
     #[test]

@@ -116,23 +116,24 @@ pub fn render(
     };
     for summary in summaries {
         let shown = shown(summary, language);
+        let summary = &shown;
         writer.gap();
         writer.gap();
-        writer.paragraph(&summary.title, HEADING);
+        writer.paragraph(summary.title, HEADING);
         writer.paragraph(&shown.meta, BODY);
         writer.gap();
-        writer.field(labels.summary, &or_none(&summary.summary));
-        writer.field(labels.problem, &or_none(&summary.problem));
+        writer.field(labels.summary, &or_none(summary.summary));
+        writer.field(labels.problem, &or_none(summary.problem));
         if summary.actions.is_empty() {
             writer.field(labels.actions, labels.none);
         } else {
             writer.paragraph(&format!("{}:", labels.actions), BODY);
-            for action in &summary.actions {
+            for action in summary.actions {
                 writer.paragraph(&format!("  • {action}"), BODY);
             }
         }
         writer.field(labels.outcome, shown.outcome_label);
-        writer.field(labels.follow_up, &or_none(&summary.follow_up));
+        writer.field(labels.follow_up, &or_none(summary.follow_up));
         writer.field(
             labels.issue_types,
             &or_none(&summary.issue_types.join(", ")),

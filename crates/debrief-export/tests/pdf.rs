@@ -6,6 +6,7 @@
 
 use std::process::Command;
 
+use debrief_core::summary::{Outcome, Summary};
 use debrief_engine::language::Language;
 use debrief_export::{find_system_font, render, ExportFormat, ExportedSummary, Labels};
 
@@ -28,16 +29,25 @@ fn pdfs_carry_accented_text_and_labels_in_every_language() {
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(&directory).expect("output directory");
     let summaries: Vec<ExportedSummary> = (0..40)
-        .map(|index| {
-            serde_json::from_value(serde_json::json!({
-                "id": format!("tv-{index}"), "title": format!("Configuração do VPN nº {index} — Größe, élève"),
-                "summary": "João reiniciou o serviço e a conexão voltou; the user confirmed it works now.",
-                "problem": "A VPN caía a cada cinco minutos", "actions": ["executou `ipconfig /renew`"],
-                "outcome": "resolved", "issue_types": ["network_vpn"], "applications": ["Cisco AnyConnect"],
-                "language": "pt-BR", "engine": "builtin-1",
-                "supporter": "Ana Łukasiewicz", "started_at": "2026-11-30T14:05:09Z"
-            }))
-            .expect("summary")
+        .map(|index| ExportedSummary {
+            summary: Summary {
+                id: format!("tv-{index}"),
+                title: format!("Configuração do VPN nº {index} — Größe, élève"),
+                summary:
+                    "João reiniciou o serviço e a conexão voltou; the user confirmed it works now."
+                        .into(),
+                problem: "A VPN caía a cada cinco minutos".into(),
+                actions: vec!["executou `ipconfig /renew`".into()],
+                outcome: Outcome::Resolved,
+                issue_types: vec!["network_vpn".into()],
+                applications: vec!["Cisco AnyConnect".into()],
+                language: "pt-BR".into(),
+                engine: "builtin-1".into(),
+                ..Summary::default()
+            },
+            supporter: Some("Ana Łukasiewicz".into()),
+            started_at: Some("2026-11-30T14:05:09Z".parse().expect("time")),
+            editor: None,
         })
         .collect();
     for language in Language::ALL {

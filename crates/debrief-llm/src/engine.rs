@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use debrief_core::resolution::{AwaitingJudge, Conversation, EventKind, Rule, Sender};
+use debrief_core::summary::Summary;
 use debrief_core::Session;
 use debrief_engine::judge::{DialogueLine, Judge};
 use debrief_engine::judgement::Judgement;
 use debrief_engine::language::Language;
-use debrief_engine::summarize::{BuiltinEngine, Summary};
+use debrief_engine::summarize::BuiltinEngine;
 use serde::Deserialize;
 
 use crate::backend::{ChatRequest, LlmBackend};

@@ -4,8 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use debrief_core::summary::Outcome;
-use debrief_engine::summarize::TITLE_CHARS;
+use debrief_core::summary::{Outcome, Summary, TITLE_CHARS};
 
 /// Why a reply cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +20,8 @@ pub enum ReplyError {
     },
     #[error("the reply repeats the instructions it was given")]
     EchoesPrompt,
+    #[error("{0}")]
+    Invalid(debrief_core::RecordError),
 }
 
 fn field_error(field: &'static str, problem: impl Into<String>) -> ReplyError {
@@ -213,22 +214,12 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-/// The fields of a summary reply (FORMATS.md section 2), checked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SummaryReply {
-    pub title: String,
-    pub summary: String,
-    pub problem: String,
-    pub actions: Vec<String>,
-    pub outcome: Outcome,
-    pub follow_up: String,
-    pub issue_types: Vec<String>,
-    pub applications: Vec<String>,
-}
-
-/// Reads a summary reply: `title` and `summary` must say something, `outcome` must be one of
-/// the four outcomes; a title longer than the built-in engine's limit is cut.
-pub fn summary_reply(reply: &str) -> Result<SummaryReply, ReplyError> {
+/// Reads a summary reply into the fields a model writes (title, summary, problem, actions,
+/// outcome, follow-up, issue types, applications; the caller sets where it came from):
+/// `title` and `summary` must say something, `outcome` must be one of the four outcomes, and
+/// the whole passes [`Summary::validate`]; a title longer than the built-in engine's limit is
+/// cut.
+pub fn summary_reply(reply: &str) -> Result<Summary, ReplyError> {
     let (object, _) = json_object(reply)?;
     let mut title = string_field(&object, "title")?;
     if title.is_empty() {
@@ -254,7 +245,7 @@ pub fn summary_reply(reply: &str) -> Result<SummaryReply, ReplyError> {
             ))
         }
     };
-    Ok(SummaryReply {
+    let read = Summary {
         title,
         summary,
         problem: string_field(&object, "problem")?,
@@ -263,7 +254,10 @@ pub fn summary_reply(reply: &str) -> Result<SummaryReply, ReplyError> {
         follow_up: string_field(&object, "follow_up")?,
         issue_types: list_field(&object, "issue_types")?,
         applications: list_field(&object, "applications")?,
-    })
+        ..Summary::default()
+    };
+    read.validate().map_err(ReplyError::Invalid)?;
+    Ok(read)
 }
 
 /// The fields of a judge reply, checked.

@@ -128,7 +128,7 @@ fn session() -> Session {
     .expect("a valid session")
 }
 
-async fn summarize(backend: Arc<OpenAiClient>) -> debrief_engine::summarize::Summary {
+async fn summarize(backend: Arc<OpenAiClient>) -> debrief_core::summary::Summary {
     LlmSummarizer::new(backend, LlmOptions::default())
         .summarize(&session(), Language::English, &BuiltinEngine::default())
         .await

@@ -7,6 +7,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use debrief_core::governance::ConsentMode;
+use debrief_core::session::ConsentAnswer;
+use debrief_core::summary::Summary;
 use sqlx::Row;
 
 use crate::sql::{decode_body, from_micros, micros, Bind, Filter, SqlStore};
@@ -21,19 +24,18 @@ pub struct SummaryJob {
     /// The session's JSON.
     pub session: String,
     pub attempts: i64,
-    /// The remote user's answer: `allowed`, `denied` or `none`.
-    pub consent: String,
+    /// The remote user's answer.
+    pub consent: ConsentAnswer,
     /// The device's consent mode, fixed when the session was first evaluated.
-    pub consent_mode: Option<String>,
+    pub consent_mode: Option<ConsentMode>,
 }
 
-/// Which summaries to export: sessions that started (or arrived) in `[from, to)`, oldest
-/// first, at most `limit`.
+/// A period the overview counts: sessions that started (or arrived) in `[from, to)`; an open
+/// end is no bound.
 #[derive(Debug, Clone, Default)]
 pub struct SummaryRange {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    pub limit: u32,
 }
 
 /// How many sessions of a period stand where: summarized, waiting, failed, deleted, and
@@ -65,22 +67,17 @@ pub struct SummarySearch {
 }
 
 /// One summary of a list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SummaryListItem {
     pub session_id: String,
-    /// The summary's JSON.
-    pub body: String,
-    pub engine: String,
-    pub language: String,
+    pub summary: Summary,
     /// When the session started (or, without a start, arrived).
     pub sort_at: DateTime<Utc>,
     pub supporter_id: Option<String>,
-    /// Who last edited it, and when.
-    pub edited: Option<(String, DateTime<Utc>)>,
 }
 
 /// One page of a [`SummarySearch`], with how many summaries match in all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SummaryListPage {
     pub items: Vec<SummaryListItem>,
     pub total: u64,
@@ -93,38 +90,18 @@ pub struct TagCounts {
     pub applications: Vec<(String, i64)>,
 }
 
-/// The searchable parts of a summary's JSON (FORMATS.md section 2): its title, the lower-cased
-/// title and summary text the list searches, and its issue types and applications. A body that
-/// is not a JSON object indexes as empty.
-struct SummaryIndex {
-    title: String,
+/// A stored summary's derived columns: its title, the lower-cased title and summary text the
+/// list searches, its issue types and applications, and its editor.
+struct SummaryIndex<'a> {
+    summary: &'a Summary,
     search_text: String,
-    tags: Vec<(&'static str, String)>,
 }
 
-impl SummaryIndex {
-    fn of(body: &str) -> Self {
-        let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-        let text = |field: &str| value[field].as_str().unwrap_or_default().to_string();
-        let title = text("title");
-        let search_text = format!("{title} {}", text("summary")).to_lowercase();
-        let mut tags: Vec<(&'static str, String)> = Vec::new();
-        for (kind, field) in [
-            ("issue_type", "issue_types"),
-            ("application", "applications"),
-        ] {
-            for name in value[field].as_array().into_iter().flatten() {
-                if let Some(name) = name.as_str() {
-                    if !tags.iter().any(|(k, n)| *k == kind && n == name) {
-                        tags.push((kind, name.to_string()));
-                    }
-                }
-            }
-        }
+impl<'a> SummaryIndex<'a> {
+    fn of(summary: &'a Summary) -> Self {
         SummaryIndex {
-            title,
-            search_text,
-            tags,
+            summary,
+            search_text: summary.search_text(),
         }
     }
 
@@ -141,10 +118,11 @@ impl SummaryIndex {
             .bind(session_id)
             .execute(&mut *connection)
             .await?;
-        if self.tags.is_empty() {
+        let tags = self.summary.tags();
+        if tags.is_empty() {
             return Ok(());
         }
-        let rows: Vec<String> = (0..self.tags.len())
+        let rows: Vec<String> = (0..tags.len())
             .map(|row| {
                 let first = row * 2 + 4;
                 format!("($1, $2, ${first}, ${}, $3)", first + 1)
@@ -158,20 +136,37 @@ impl SummaryIndex {
             .bind(&company.0)
             .bind(session_id)
             .bind(sort_at);
-        for (kind, name) in &self.tags {
-            query = query.bind(*kind).bind(name.as_str());
+        for (kind, name) in tags {
+            query = query.bind(kind.as_str()).bind(name);
         }
         query.execute(&mut *connection).await?;
         Ok(())
     }
 }
 
+/// A stored summary document.
+fn read_summary(body: &str) -> Result<Summary> {
+    Summary::from_json(body).map_err(|error| StoreError::Corrupt(format!("summary: {error}")))
+}
+
+/// A stored consent answer.
+fn consent_answer(text: &str) -> Result<ConsentAnswer> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("consent answer {text:?}")))
+}
+
+/// A stored consent mode.
+fn consent_mode(text: &str) -> Result<ConsentMode> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("consent mode {text:?}")))
+}
+
 /// One edit of a summary: the text it replaced, who and when.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SummaryRevision {
     pub revision: i64,
-    /// The summary's JSON before the edit (revision 1 holds what the engine wrote).
-    pub replaced: String,
+    /// The summary before the edit (revision 1 holds what the engine wrote).
+    pub replaced: Summary,
     pub edited_by: String,
     pub edited_at: DateTime<Utc>,
 }
@@ -182,16 +177,15 @@ pub enum ConsentChange {
     /// Recorded; the session is evaluated again.
     Recorded,
     /// The remote user had already answered (this answer).
-    AlreadyAnswered(String),
+    AlreadyAnswered(ConsentAnswer),
     /// The device does not ask (its consent mode).
-    NotAsked(String),
+    NotAsked(ConsentMode),
 }
 
 /// Where a session's summary stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SummaryState {
-    /// The summary's JSON.
-    Ready(String),
+    Ready(Box<Summary>),
     Pending,
     /// Given up, with the last error.
     Failed(String),
@@ -220,10 +214,8 @@ pub trait SummaryStore: Send + Sync {
     async fn complete_summary_job(
         &self,
         job: &SummaryJob,
-        summary: &str,
-        engine: &str,
-        language: &str,
-        consent_mode: &str,
+        summary: &Summary,
+        consent_mode: ConsentMode,
     ) -> Result<bool>;
 
     /// Records that a claimed session is not eligible, and why.
@@ -232,19 +224,17 @@ pub trait SummaryStore: Send + Sync {
         job: &SummaryJob,
         reason: &str,
         is_final: bool,
-        consent_mode: &str,
+        consent_mode: ConsentMode,
     ) -> Result<()>;
 
-    /// Replaces a session's summary with `body`, keeping the text it replaces as a revision
+    /// Replaces a session's summary with `summary`, keeping the text it replaces as a revision
     /// with who and when, in one transaction. [`StoreError::NotFound`] when the session has no
     /// summary (or another company's).
     async fn edit_summary(
         &self,
         company: &CompanyId,
         session_id: &str,
-        body: &str,
-        edited_by: &str,
-        at: DateTime<Utc>,
+        summary: &Summary,
     ) -> Result<()>;
 
     /// How the company's sessions of a time range stand.
@@ -253,9 +243,6 @@ pub trait SummaryStore: Send + Sync {
         company: &CompanyId,
         range: &SummaryRange,
     ) -> Result<SummaryCounts>;
-
-    /// The summaries (JSON) of the company's sessions in a time range, oldest session first.
-    async fn summaries_in(&self, company: &CompanyId, range: &SummaryRange) -> Result<Vec<String>>;
 
     /// The edits of a session's summary, oldest first.
     async fn summary_revisions(
@@ -333,8 +320,12 @@ impl SummaryStore for SqlStore {
                     session_id: row.try_get("external_id")?,
                     session: decode_body(row)?,
                     attempts: row.try_get("summary_attempts")?,
-                    consent: row.try_get("consent")?,
-                    consent_mode: row.try_get("consent_mode")?,
+                    consent: consent_answer(&row.try_get::<String, _>("consent")?)?,
+                    consent_mode: row
+                        .try_get::<Option<String>, _>("consent_mode")?
+                        .as_deref()
+                        .map(consent_mode)
+                        .transpose()?,
                 })
             })
             .collect()
@@ -343,14 +334,13 @@ impl SummaryStore for SqlStore {
     async fn complete_summary_job(
         &self,
         job: &SummaryJob,
-        summary: &str,
-        engine: &str,
-        language: &str,
-        consent_mode: &str,
+        summary: &Summary,
+        consent_mode: ConsentMode,
     ) -> Result<bool> {
         let now = micros(Utc::now());
         let mut transaction = self.pool().begin().await?;
         let index = SummaryIndex::of(summary);
+        let body = summary.to_json();
         let inserted = sqlx::query(
             "insert into summaries (company_id, session_id, body, engine, language, created_at, updated_at, \
              sort_at, supporter_id, title, search_text) \
@@ -359,12 +349,12 @@ impl SummaryStore for SqlStore {
         )
         .bind(&job.company.0)
         .bind(job.session_id.as_str())
-        .bind(summary)
-        .bind(engine)
-        .bind(language)
+        .bind(&body)
+        .bind(&summary.engine)
+        .bind(&summary.language)
         .bind(now)
         .bind(job.seq)
-        .bind(&index.title)
+        .bind(&summary.title)
         .bind(&index.search_text)
         .fetch_optional(&mut *transaction)
         .await?;
@@ -381,9 +371,7 @@ impl SummaryStore for SqlStore {
                 &mut *transaction,
                 &job.company,
                 "summary.created",
-                serde_json::json!({"session_id": job.session_id,
-                                   "summary": serde_json::from_str::<serde_json::Value>(summary)
-                                       .unwrap_or(serde_json::Value::Null)}),
+                serde_json::json!({"session_id": job.session_id, "summary": summary}),
             )
             .await?;
         }
@@ -392,7 +380,7 @@ impl SummaryStore for SqlStore {
              skip_reason = null, consent_mode = $2 where seq = $1",
         )
         .bind(job.seq)
-        .bind(consent_mode)
+        .bind(consent_mode.as_str())
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
@@ -404,7 +392,7 @@ impl SummaryStore for SqlStore {
         job: &SummaryJob,
         reason: &str,
         is_final: bool,
-        consent_mode: &str,
+        consent_mode: ConsentMode,
     ) -> Result<()> {
         sqlx::query(
             "update sessions set summary_state = 'skipped', summary_lease_until = null, \
@@ -413,7 +401,7 @@ impl SummaryStore for SqlStore {
         .bind(job.seq)
         .bind(reason)
         .bind(i64::from(is_final))
-        .bind(consent_mode)
+        .bind(consent_mode.as_str())
         .execute(self.pool())
         .await?;
         Ok(())
@@ -423,10 +411,12 @@ impl SummaryStore for SqlStore {
         &self,
         company: &CompanyId,
         session_id: &str,
-        body: &str,
-        edited_by: &str,
-        at: DateTime<Utc>,
+        summary: &Summary,
     ) -> Result<()> {
+        let edited = summary.edited.as_ref().ok_or_else(|| {
+            StoreError::Invalid("an edited summary must say who edited it".into())
+        })?;
+        let (edited_by, at) = (edited.by.as_str(), edited.at);
         let mut transaction = self.pool().begin().await?;
         let current: String =
             sqlx::query("select body from summaries where company_id = $1 and session_id = $2")
@@ -448,17 +438,17 @@ impl SummaryStore for SqlStore {
         .bind(micros(at))
         .execute(&mut *transaction)
         .await?;
-        let index = SummaryIndex::of(body);
+        let index = SummaryIndex::of(summary);
         let sort_at: i64 = sqlx::query(
             "update summaries set body = $3, edited_by = $4, edited_at = $5, updated_at = $5, \
              title = $6, search_text = $7 where company_id = $1 and session_id = $2 returning sort_at",
         )
         .bind(&company.0)
         .bind(session_id)
-        .bind(body)
+        .bind(summary.to_json())
         .bind(edited_by)
         .bind(micros(at))
-        .bind(&index.title)
+        .bind(&summary.title)
         .bind(&index.search_text)
         .fetch_one(&mut *transaction)
         .await?
@@ -470,9 +460,7 @@ impl SummaryStore for SqlStore {
             &mut *transaction,
             company,
             "summary.updated",
-            serde_json::json!({"session_id": session_id, "edited_by": edited_by,
-                               "summary": serde_json::from_str::<serde_json::Value>(body)
-                                   .unwrap_or(serde_json::Value::Null)}),
+            serde_json::json!({"session_id": session_id, "edited_by": edited_by, "summary": summary}),
         )
         .await?;
         transaction.commit().await?;
@@ -513,24 +501,6 @@ impl SummaryStore for SqlStore {
         Ok(counts)
     }
 
-    async fn summaries_in(&self, company: &CompanyId, range: &SummaryRange) -> Result<Vec<String>> {
-        sqlx::query(
-            "select m.body as body from summaries m join sessions s \
-             on s.company_id = m.company_id and s.external_id = m.session_id \
-             where m.company_id = $1 and s.sort_at >= $2 and s.sort_at < $3 \
-             order by s.sort_at, s.seq limit $4",
-        )
-        .bind(&company.0)
-        .bind(range.from.map_or(i64::MIN, micros))
-        .bind(range.to.map_or(i64::MAX, micros))
-        .bind(i64::from(range.limit))
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|row| Ok(row.try_get("body")?))
-        .collect()
-    }
-
     async fn summary_revisions(
         &self,
         company: &CompanyId,
@@ -548,7 +518,7 @@ impl SummaryStore for SqlStore {
         .map(|row| {
             Ok(SummaryRevision {
                 revision: row.try_get("revision")?,
-                replaced: row.try_get("body")?,
+                replaced: read_summary(&row.try_get::<String, _>("body")?)?,
                 edited_by: row.try_get("edited_by")?,
                 edited_at: from_micros(row.try_get("edited_at")?)?,
             })
@@ -601,7 +571,11 @@ impl SummaryStore for SqlStore {
         session_id: &str,
         allowed: bool,
     ) -> Result<ConsentChange> {
-        let answer = if allowed { "allowed" } else { "denied" };
+        let answer = if allowed {
+            ConsentAnswer::Allowed
+        } else {
+            ConsentAnswer::Denied
+        };
         let mut transaction = self.pool().begin().await?;
         let row = sqlx::query(
             "select consent, consent_mode from sessions where company_id = $1 and external_id = $2",
@@ -611,13 +585,14 @@ impl SummaryStore for SqlStore {
         .fetch_optional(&mut *transaction)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let consent: String = row.try_get("consent")?;
+        let consent = consent_answer(&row.try_get::<String, _>("consent")?)?;
         let mode: Option<String> = row.try_get("consent_mode")?;
-        if consent != "none" {
+        if consent != ConsentAnswer::None {
             return Ok(ConsentChange::AlreadyAnswered(consent));
         }
-        if let Some(mode) = mode.filter(|mode| mode != "after_confirmation") {
-            return Ok(ConsentChange::NotAsked(mode));
+        match mode.as_deref().map(consent_mode).transpose()? {
+            Some(ConsentMode::AfterConfirmation) | None => {}
+            Some(mode) => return Ok(ConsentChange::NotAsked(mode)),
         }
         // A skipped session is evaluated again; a pending one reads the answer when claimed.
         sqlx::query(
@@ -629,7 +604,7 @@ impl SummaryStore for SqlStore {
         )
         .bind(&company.0)
         .bind(session_id)
-        .bind(answer)
+        .bind(answer.as_str())
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
@@ -674,7 +649,7 @@ impl SummaryStore for SqlStore {
         .await?
         .ok_or(StoreError::NotFound)?;
         if let Some(summary) = row.try_get::<Option<String>, _>("summary")? {
-            return Ok(SummaryState::Ready(summary));
+            return Ok(SummaryState::Ready(Box::new(read_summary(&summary)?)));
         }
         let state: String = row.try_get("state")?;
         Ok(match state.as_str() {
@@ -762,8 +737,7 @@ impl SummaryStore for SqlStore {
             .await?
             .try_get("total")?;
         let page_sql = format!(
-            "select m.session_id, m.body, m.engine, m.language, m.sort_at, m.supporter_id, \
-             m.edited_by, m.edited_at from {from} where {} \
+            "select m.session_id, m.body, m.sort_at, m.supporter_id from {from} where {} \
              order by {time} desc, m.session_id desc limit {} offset {}",
             filter.sql(),
             search.limit.clamp(1, crate::MAX_PAGE_SIZE),
@@ -775,19 +749,11 @@ impl SummaryStore for SqlStore {
             .await?
             .iter()
             .map(|row| {
-                let edited_by: Option<String> = row.try_get("edited_by")?;
-                let edited_at: Option<i64> = row.try_get("edited_at")?;
                 Ok(SummaryListItem {
                     session_id: row.try_get("session_id")?,
-                    body: row.try_get("body")?,
-                    engine: row.try_get("engine")?,
-                    language: row.try_get("language")?,
+                    summary: read_summary(&row.try_get::<String, _>("body")?)?,
                     sort_at: from_micros(row.try_get("sort_at")?)?,
                     supporter_id: row.try_get("supporter_id")?,
-                    edited: match (edited_by, edited_at) {
-                        (Some(by), Some(at)) => Some((by, from_micros(at)?)),
-                        _ => None,
-                    },
                 })
             })
             .collect::<Result<Vec<_>>>()?;

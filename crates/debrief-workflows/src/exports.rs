@@ -3,6 +3,7 @@
 //! [`MAX_EXPORT`] summaries; larger sets are narrowed with the filters.
 
 use chrono::{DateTime, Utc};
+use debrief_core::summary::Summary;
 use debrief_core::RecordError;
 use debrief_engine::language::Language;
 use debrief_export::{find_system_font, render, ExportFormat, ExportedSummary};
@@ -36,32 +37,32 @@ pub struct ExportRequest {
     pub supporter: Option<String>,
 }
 
-/// A stored summary with its session's supporter and start, as exports print it.
+/// A stored summary with its session's supporter and start, and its editor's name, as
+/// exports print it.
 async fn exported(
     store: &dyn Store,
     company: &CompanyId,
     session_id: &str,
-    body: &str,
+    summary: Summary,
 ) -> WorkflowResult<ExportedSummary> {
-    let mut summary: ExportedSummary = serde_json::from_str(body).map_err(|error| {
-        WorkflowError::Internal(format!("stored summary {session_id}: {error}"))
-    })?;
     let session = store.get_session(company, session_id).await?.session;
-    summary.started_at = session.started_at.map(|at| at.to_rfc3339());
-    summary.supporter = session
-        .supporter
-        .and_then(|person| person.name.or(person.id));
     // The editor by name, as people read it (a user no longer there stays as the id).
-    if let Some(edited) = summary.edited.as_mut() {
-        if let Some(by) = edited["by"].as_str().map(str::to_string) {
-            match store.get_user(company, &by).await {
-                Ok(user) => edited["by_name"] = serde_json::Value::String(user.name),
-                Err(debrief_store::StoreError::NotFound) => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
-    }
-    Ok(summary)
+    let editor = match &summary.edited {
+        Some(edited) => match store.get_user(company, &edited.by).await {
+            Ok(user) => Some(user.name),
+            Err(debrief_store::StoreError::NotFound) => None,
+            Err(error) => return Err(error.into()),
+        },
+        None => None,
+    };
+    Ok(ExportedSummary {
+        started_at: session.started_at.map(|at| at.to_utc()),
+        supporter: session
+            .supporter
+            .and_then(|person| person.name.or(person.id)),
+        editor,
+        summary,
+    })
 }
 
 /// An empty filter is no filter.
@@ -100,13 +101,13 @@ pub async fn select(
                     }
                     other => WorkflowError::Store(other),
                 })?;
-            let SummaryState::Ready(text) = state else {
+            let SummaryState::Ready(summary) = state else {
                 return Err(WorkflowError::Invalid(RecordError::invalid(
                     format!("session_ids[{index}]"),
                     format!("session {id} has no summary"),
                 )));
             };
-            summaries.push(exported(store, company, id, &text).await?);
+            summaries.push(exported(store, company, id, *summary).await?);
         }
         return Ok(summaries);
     }
@@ -132,8 +133,8 @@ pub async fn select(
             )));
         }
         let last = page.items.len() < MAX_PAGE_SIZE as usize;
-        for item in &page.items {
-            summaries.push(exported(store, company, &item.session_id, &item.body).await?);
+        for item in page.items {
+            summaries.push(exported(store, company, &item.session_id, item.summary).await?);
         }
         if last || summaries.len() as u64 >= page.total {
             return Ok(summaries);

@@ -15,12 +15,12 @@ use debrief_core::governance::{
     eligibility, AiSettings, ConsentMode, Device, Eligibility, Module, Policy, SessionFacts,
     SkipReason,
 };
-use debrief_core::session::ConsentAnswer;
+use debrief_core::summary::Summary;
 use debrief_core::Session;
 use debrief_engine::applications::CompanyApplications;
 use debrief_engine::classify::{IssueClassifier, Taxonomy};
 use debrief_engine::language::Language;
-use debrief_engine::summarize::{BuiltinEngine, Summary};
+use debrief_engine::summarize::BuiltinEngine;
 use debrief_llm::configure::{Backends, EngineKind, EngineSettings};
 use debrief_llm::engine::LlmSummarizer;
 use debrief_store::{
@@ -209,19 +209,12 @@ impl Summarizer {
             }
             None => None,
         };
-        let consent_mode = match job.consent_mode.as_deref() {
-            Some("allowed") => ConsentMode::Allowed,
-            Some("denied") => ConsentMode::Denied,
-            Some(_) => ConsentMode::AfterConfirmation,
-            None => device
+        let consent_mode = job.consent_mode.unwrap_or_else(|| {
+            device
                 .as_ref()
-                .map_or(ConsentMode::default(), |device| device.consent_mode),
-        };
-        let consent = match job.consent.as_str() {
-            "allowed" => ConsentAnswer::Allowed,
-            "denied" => ConsentAnswer::Denied,
-            _ => ConsentAnswer::None,
-        };
+                .map_or(ConsentMode::default(), |device| device.consent_mode)
+        });
+        let consent = job.consent;
         let supporter_logs_sessions = match session.supporter_id() {
             Some(id) => self.store.supporter_logs_sessions(company, id).await?,
             None => true,
@@ -283,12 +276,7 @@ impl Summarizer {
         match decision {
             Decision::Skip(reason) => {
                 self.store
-                    .skip_summary_job(
-                        job,
-                        &reason.to_string(),
-                        reason.is_final(),
-                        consent_mode.as_str(),
-                    )
+                    .skip_summary_job(job, &reason.to_string(), reason.is_final(), consent_mode)
                     .await?;
                 Ok(false)
             }
@@ -302,26 +290,14 @@ impl Summarizer {
                 .await?;
                 if consumption == Consumption::Refused {
                     self.store
-                        .skip_summary_job(
-                            job,
-                            crate::credits::NO_CREDITS,
-                            false,
-                            consent_mode.as_str(),
-                        )
+                        .skip_summary_job(job, crate::credits::NO_CREDITS, false, consent_mode)
                         .await?;
                     return Ok(false);
                 }
                 let summary = self.summarize(&session, language, context).await;
                 Ok(self
                     .store
-                    .complete_summary_job(
-                        job,
-                        &serde_json::to_string(&summary)
-                            .map_err(|error| WorkflowError::Internal(error.to_string()))?,
-                        &summary.engine,
-                        &summary.language,
-                        consent_mode.as_str(),
-                    )
+                    .complete_summary_job(job, &summary, consent_mode)
                     .await?)
             }
         }

@@ -10,6 +10,8 @@ use std::time::Instant;
 use anyhow::Context;
 use chrono::{Datelike, Duration, TimeZone, Utc};
 use clap::Subcommand;
+use debrief_core::governance::ConsentMode;
+use debrief_core::summary::{Outcome, Summary};
 use debrief_core::Session;
 use serde_json::json;
 
@@ -521,26 +523,29 @@ async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
             if roll < 15 {
                 let reason = BENCH_SKIP_REASONS[(roll % 3) as usize];
                 store
-                    .skip_summary_job(job, reason, roll.is_multiple_of(3), "allowed")
+                    .skip_summary_job(job, reason, roll.is_multiple_of(3), ConsentMode::Allowed)
                     .await?;
                 continue;
             }
             let topic = (generator.next() % CUSTOMER_LINES.len() as u64) as usize;
-            let summary = json!({
-                "id": job.session_id,
-                "title": CUSTOMER_LINES[topic],
-                "summary": format!("{}. {}.", CUSTOMER_LINES[topic], AGENT_LINES[topic]),
-                "problem": CUSTOMER_LINES[topic],
-                "actions": [AGENT_LINES[topic]],
-                "outcome": "resolved",
-                "follow_up": "",
-                "issue_types": [BENCH_ISSUE_TYPES[topic], generator.pick(&BENCH_ISSUE_TYPES)],
-                "applications": [generator.pick(&APPS)],
-                "language": "en",
-                "engine": "builtin-1",
-            });
+            let summary = Summary {
+                id: job.session_id.clone(),
+                title: CUSTOMER_LINES[topic].into(),
+                summary: format!("{}. {}.", CUSTOMER_LINES[topic], AGENT_LINES[topic]),
+                problem: CUSTOMER_LINES[topic].into(),
+                actions: vec![AGENT_LINES[topic].into()],
+                outcome: Outcome::Resolved,
+                issue_types: vec![
+                    BENCH_ISSUE_TYPES[topic].into(),
+                    generator.pick(&BENCH_ISSUE_TYPES).into(),
+                ],
+                applications: vec![generator.pick(&APPS).into()],
+                language: "en".into(),
+                engine: "builtin-1".into(),
+                ..Summary::default()
+            };
             store
-                .complete_summary_job(job, &summary.to_string(), "builtin-1", "en", "allowed")
+                .complete_summary_job(job, &summary, ConsentMode::Allowed)
                 .await?;
             summarized += 1;
         }

@@ -3,10 +3,11 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 
+use debrief_core::summary::Summary;
 use debrief_core::{RecordError, Session};
 use debrief_engine::judge::session_lines;
 use debrief_engine::metrics::BinaryCounts;
-use debrief_engine::summarize::{BuiltinEngine, Summary};
+use debrief_engine::summarize::BuiltinEngine;
 use debrief_llm::engine::{LlmSummarizer, ResolutionCheck};
 
 use crate::llm::wait;

@@ -177,7 +177,7 @@ pub fn injected(sessions: &[Session]) -> Vec<(Session, Session)> {
 
 /// A summary a user can be shown: the model's, under `model` (`local:…`, `openai:…`), or the
 /// built-in engine's marked with the reason.
-pub fn assert_usable_summary(summary: &debrief_engine::summarize::Summary, model: &str) {
+pub fn assert_usable_summary(summary: &debrief_core::summary::Summary, model: &str) {
     assert!(
         !summary.title.is_empty() && !summary.summary.is_empty(),
         "{summary:?}"

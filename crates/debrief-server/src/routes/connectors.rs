@@ -203,11 +203,10 @@ pub async fn push_summary(
         .with_secret(secrets(&state)?, false)
         .map_err(sealing_error)?;
     let session = store.get_session(company, &id).await?.session;
-    let SummaryState::Ready(text) = store.summary_state(company, &id).await? else {
+    let SummaryState::Ready(summary) = store.summary_state(company, &id).await? else {
         return Err(ApiError::Conflict(format!("session {id} has no summary")));
     };
-    let summary: ExportedSummary = serde_json::from_str(&text)
-        .map_err(|error| ApiError::Internal(format!("stored summary {id}: {error}")))?;
+    let summary = ExportedSummary::from(*summary);
     let settings = crate::routes::governance::ai_settings(&state, company).await?;
     let language = Language::from_code(&settings.insights.language).unwrap_or(Language::English);
     let body = render(
@@ -226,7 +225,7 @@ pub async fn push_summary(
         &client,
         &connector,
         ticket.as_deref(),
-        &summary.title,
+        &summary.summary.title,
         &String::from_utf8_lossy(&body),
     )
     .await

@@ -522,10 +522,12 @@ pub async fn post_consent(
             json!({"id": id, "consent": if allowed { "allowed" } else { "denied" }}),
         )),
         Ok(ConsentChange::AlreadyAnswered(answer)) => Err(ApiError::Conflict(format!(
-            "the remote user already answered {answer}"
+            "the remote user already answered {}",
+            answer.as_str()
         ))),
         Ok(ConsentChange::NotAsked(mode)) => Err(ApiError::Conflict(format!(
-            "the device's consent mode is {mode}: the remote user is not asked"
+            "the device's consent mode is {}: the remote user is not asked",
+            mode.as_str()
         ))),
         Err(StoreError::NotFound) => Err(ApiError::NotFound),
         Err(error) => Err(error.into()),

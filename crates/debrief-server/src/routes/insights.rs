@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{need, Permitted};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::AppState;
 
 /// The period, `[from, to)`; by default the last 30 days.
@@ -38,7 +38,6 @@ pub async fn get_overview(
     let range = SummaryRange {
         from: Some(from),
         to: Some(to),
-        limit: 0,
     };
     let counts = state.store.summary_counts(company, &range).await?;
     let tags = state.store.summary_tag_counts(company, &range).await?;
@@ -143,19 +142,19 @@ pub async fn list_summaries(
     let mut items = Vec::with_capacity(found.items.len());
     let mut people = PeopleNames::default();
     for item in found.items {
-        let summary: Value = serde_json::from_str(&item.body).map_err(|error| {
-            ApiError::Internal(format!("stored summary {}: {error}", item.session_id))
-        })?;
+        let summary = item.summary;
         let session = state
             .store
             .get_session(&principal.company.id, &item.session_id)
             .await?
             .session;
         let supporter_name = session.supporter.and_then(|supporter| supporter.name);
-        let edited = match item.edited {
-            Some((by, at)) => {
-                let name = people.name(&state, &principal.company.id, &by).await?;
-                json!({"by": by, "by_name": name, "at": at})
+        let edited = match &summary.edited {
+            Some(edited) => {
+                let name = people
+                    .name(&state, &principal.company.id, &edited.by)
+                    .await?;
+                json!({"by": edited.by, "by_name": name, "at": edited.at})
             }
             None => Value::Null,
         };
@@ -164,8 +163,8 @@ pub async fn list_summaries(
             "started_at": item.sort_at,
             "supporter_id": item.supporter_id,
             "supporter_name": supporter_name,
-            "engine": item.engine,
-            "language": item.language,
+            "engine": summary.engine,
+            "language": summary.language,
             "edited": edited,
             "summary": summary,
         }));

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use debrief_core::session::{Channel, Platform};
+use debrief_core::summary::{Summary, SummaryEdit};
 use debrief_core::{RecordError, SessionRecord};
 use debrief_store::{InsertOutcome, Principal, SessionCursor, SessionQuery, StoredSession};
 use serde::{Deserialize, Serialize};
@@ -234,11 +235,7 @@ pub async fn get_summary(
         .summary_state(&principal.company.id, &id)
         .await?
     {
-        SummaryState::Ready(summary) => {
-            let summary: serde_json::Value = serde_json::from_str(&summary)
-                .map_err(|error| ApiError::Internal(format!("stored summary {id}: {error}")))?;
-            Ok((StatusCode::OK, Json(summary)).into_response())
-        }
+        SummaryState::Ready(summary) => Ok((StatusCode::OK, Json(summary)).into_response()),
         SummaryState::Pending => Ok((
             StatusCode::ACCEPTED,
             Json(serde_json::json!({"id": id, "state": "pending"})),
@@ -262,37 +259,6 @@ pub async fn get_summary(
     }
 }
 
-/// The fields of a summary a person may edit (FORMATS.md section 2); the rest (id, language,
-/// engine) say where it came from and stay.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SummaryEdit {
-    title: Option<String>,
-    summary: Option<String>,
-    problem: Option<String>,
-    actions: Option<Vec<String>>,
-    outcome: Option<debrief_core::summary::Outcome>,
-    follow_up: Option<String>,
-    issue_types: Option<Vec<String>>,
-    applications: Option<Vec<String>>,
-}
-
-/// Longest edited title, in characters.
-const MAX_TITLE_CHARS: usize = 200;
-
-/// Longest edited text field, in characters.
-const MAX_TEXT_CHARS: usize = 20_000;
-
-fn check_text(field: &str, text: &str, max: usize) -> ApiResult<()> {
-    if text.chars().count() > max {
-        return Err(ApiError::InvalidRecord(RecordError::invalid(
-            field,
-            format!("at most {max} characters"),
-        )));
-    }
-    Ok(())
-}
-
 /// `PATCH /api/v1/sessions/{id}/summary`: a person's edit of the summary (any of `title`,
 /// `summary`, `problem`, `actions`, `outcome`, `follow_up`, `issue_types`, `applications`).
 /// The text it replaces is kept with who and when (`GET …/summary/revisions`); the summary
@@ -309,54 +275,19 @@ pub async fn edit_summary(
     Permitted(principal, _): Permitted<need::InsightsEdit>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Summary>> {
     use debrief_store::SummaryState;
     let edit: SummaryEdit = json_body(&body)?;
-    if let Some(title) = &edit.title {
-        if title.trim().is_empty() {
-            return Err(ApiError::InvalidRecord(RecordError::invalid(
-                "title",
-                "must not be empty",
-            )));
-        }
-        check_text("title", title, MAX_TITLE_CHARS)?;
-    }
-    for (field, text) in [
-        ("summary", &edit.summary),
-        ("problem", &edit.problem),
-        ("follow_up", &edit.follow_up),
-    ] {
-        if let Some(text) = text {
-            check_text(field, text, MAX_TEXT_CHARS)?;
-        }
-    }
     let company = &principal.company.id;
     let SummaryState::Ready(current) = state.store.summary_state(company, &id).await? else {
         return Err(ApiError::Conflict(format!(
             "session {id} has no summary to edit"
         )));
     };
-    let mut summary: serde_json::Value = serde_json::from_str(&current)
-        .map_err(|error| ApiError::Internal(format!("stored summary {id}: {error}")))?;
-    let now = state.clock.now();
-    let changes = serde_json::json!({
-        "title": edit.title, "summary": edit.summary, "problem": edit.problem,
-        "actions": edit.actions, "outcome": edit.outcome, "follow_up": edit.follow_up,
-        "issue_types": edit.issue_types, "applications": edit.applications,
-    });
-    if let (Some(fields), Some(changes)) = (summary.as_object_mut(), changes.as_object()) {
-        for (field, value) in changes.iter().filter(|(_, value)| !value.is_null()) {
-            fields.insert(field.clone(), value.clone());
-        }
-        fields.insert(
-            "edited".into(),
-            serde_json::json!({"by": principal.user_id, "at": now}),
-        );
-    }
-    state
-        .store
-        .edit_summary(company, &id, &summary.to_string(), &principal.user_id, now)
-        .await?;
+    let summary = edit
+        .apply(*current, &principal.user_id, state.clock.now())
+        .map_err(ApiError::InvalidRecord)?;
+    state.store.edit_summary(company, &id, &summary).await?;
     Ok(Json(summary))
 }
 
@@ -385,8 +316,7 @@ pub async fn summary_revisions(
             "edited_by": revision.edited_by,
             "edited_by_name": name,
             "edited_at": revision.edited_at,
-            "replaced": serde_json::from_str::<serde_json::Value>(&revision.replaced)
-                .unwrap_or(serde_json::Value::Null),
+            "replaced": revision.replaced,
         }));
     }
     Ok(Json(serde_json::json!({"id": id, "items": items})))

@@ -8,6 +8,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeDelta, Utc};
+use debrief_core::summary::Summary;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -259,27 +260,28 @@ async fn render(
         .await?;
     let total = list["total"].as_u64().unwrap_or_default();
     let pages = total.div_ceil(u64::from(PER_PAGE)).max(1);
-    let items: Vec<Value> = list["summaries"]
+    let items = list["summaries"]
         .as_array()
         .into_iter()
         .flatten()
         .map(|item| {
             let session = item["session_id"].as_str().unwrap_or_default();
-            json!({
+            let summary = summary_of(&item["summary"])?;
+            Ok(json!({
                 "session_id": session,
                 "href": format!("/insights?{}", query.opened(session).encode()),
-                "title": item["summary"]["title"],
-                "snippet": shorten(item["summary"]["summary"].as_str().unwrap_or_default(), SNIPPET_CHARS),
-                "issue_types": item["summary"]["issue_types"],
-                "applications": item["summary"]["applications"],
+                "title": summary.title,
+                "snippet": shorten(&summary.summary, SNIPPET_CHARS),
+                "issue_types": summary.issue_types,
+                "applications": summary.applications,
                 "started_at": item["started_at"],
                 "supporter_id": item["supporter_id"],
                 "supporter_name": item["supporter_name"],
-                "edited": !item["edited"].is_null(),
+                "edited": summary.edited.is_some(),
                 "open": query.open.as_deref() == Some(session),
-            })
+            }))
         })
-        .collect();
+        .collect::<Result<Vec<Value>, WebError>>()?;
     let page_href = |number: u64| {
         let mut state = query.list_only();
         state.page = Some(u32::try_from(number).unwrap_or(1));
@@ -354,6 +356,12 @@ async fn render(
 }
 
 /// The names of the company's issue types (its taxonomy's, or the built-in one's) by id.
+/// A summary as the API gave it.
+fn summary_of(value: &Value) -> Result<Summary, WebError> {
+    Summary::deserialize(value)
+        .map_err(|error| WebError::Internal(format!("the API's summary: {error}")))
+}
+
 async fn issue_type_names(
     visitor: &Visitor,
 ) -> Result<std::collections::HashMap<String, String>, WebError> {
@@ -401,7 +409,7 @@ async fn panel(
     });
     match reply.status {
         StatusCode::OK => {
-            let summary = reply.json();
+            let summary = summary_of(&reply.json())?;
             let revisions = visitor
                 .api
                 .read(&format!("/sessions/{encoded}/summary/revisions"))
@@ -409,21 +417,18 @@ async fn panel(
             panel["form"] = match &draft {
                 Some(draft) => draft.fields.clone(),
                 None => json!({
-                    "title": summary["title"],
-                    "summary": summary["summary"],
-                    "problem": summary["problem"],
-                    "actions": summary["actions"].as_array().into_iter().flatten()
-                        .filter_map(Value::as_str).collect::<Vec<_>>().join("\n"),
-                    "follow_up": summary["follow_up"],
-                    "outcome": summary["outcome"],
-                    "issue_types": summary["issue_types"].as_array().into_iter().flatten()
-                        .filter_map(Value::as_str).collect::<Vec<_>>().join("\n"),
-                    "applications": summary["applications"].as_array().into_iter().flatten()
-                        .filter_map(Value::as_str).collect::<Vec<_>>().join("\n"),
+                    "title": summary.title,
+                    "summary": summary.summary,
+                    "problem": summary.problem,
+                    "actions": summary.actions.join("\n"),
+                    "follow_up": summary.follow_up,
+                    "outcome": summary.outcome,
+                    "issue_types": summary.issue_types.join("\n"),
+                    "applications": summary.applications.join("\n"),
                 }),
             };
             panel["problem"] = json!(draft.map(|draft| draft.problem));
-            panel["summary"] = summary;
+            panel["summary"] = json!(summary);
             panel["revisions"] = revisions["items"].clone();
         }
         // An unknown (or another company's) session: the list stays, the panel says so.

@@ -758,9 +758,12 @@ async fn export_writes_a_companys_summaries_in_the_language_asked() {
         .expect("claim")
     {
         let session = debrief_core::Session::parse_json(&job.session).expect("session");
-        let summary = serde_json::to_string(&engine.summarize(&session)).expect("json");
         store
-            .complete_summary_job(&job, &summary, "builtin-1", "en", "allowed")
+            .complete_summary_job(
+                &job,
+                &engine.summarize(&session),
+                debrief_core::governance::ConsentMode::Allowed,
+            )
             .await
             .expect("complete");
     }
