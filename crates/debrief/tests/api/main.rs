@@ -13,6 +13,7 @@ mod engines;
 mod exports;
 mod governance;
 mod health;
+mod layout;
 mod metering;
 mod sessions;
 mod tenancy;
