@@ -209,9 +209,96 @@ pub enum SkipReason {
     DeviceDeniesConsent(String),
     ConsentDenied,
     AwaitingConsent,
+    /// No AI credit was left to charge (out-of-credits mode `stop`): not a rule of
+    /// eligibility, the charge that follows it.
+    NoCredits,
 }
 
+/// Stands for the id in [`SkipReason::every_form`]'s texts while a stored reason is read.
+const PARAMETER_MARK: &str = "\u{1}";
+
 impl SkipReason {
+    /// Every form a reason takes: each reason with `id` as its module, device or policy id,
+    /// and the tier and platform reasons once per tier and platform.
+    pub fn every_form(id: &str) -> Vec<SkipReason> {
+        use SkipReason::*;
+        let mut forms = vec![
+            AiDisabled,
+            SupporterNotLogging,
+            OutgoingDisabled,
+            IncomingDisabled,
+            NoModule,
+            ModuleNotCustom(id.into()),
+            ModuleInsightsDisabled(id.into()),
+            PlatformUnsupported(None),
+            NoDevice,
+            DeviceNotManagedNorFullClient(id.into()),
+            DeviceUserNotSignedIn(id.into()),
+            DeviceNotManaged(id.into()),
+            NoPolicy(id.into()),
+            PolicyReportsDisabled(id.into()),
+            PolicyInsightsDisabled(id.into()),
+            DeviceUserOptedOut(id.into()),
+            DeviceDeniesConsent(id.into()),
+            ConsentDenied,
+            AwaitingConsent,
+            NoCredits,
+        ];
+        forms.extend(LicenseTier::ALL.map(TierWithoutInsights));
+        forms.extend(Platform::ALL.map(|platform| PlatformUnsupported(Some(platform))));
+        forms
+    }
+
+    /// A stable name of the reason's kind (`module_not_custom`), for labels and clients.
+    pub fn key(&self) -> &'static str {
+        use SkipReason::*;
+        match self {
+            TierWithoutInsights(_) => "tier",
+            AiDisabled => "ai_off",
+            SupporterNotLogging => "supporter_not_logging",
+            OutgoingDisabled => "outgoing_off",
+            IncomingDisabled => "incoming_off",
+            NoModule => "no_module",
+            ModuleNotCustom(_) => "module_not_custom",
+            ModuleInsightsDisabled(_) => "module_off",
+            PlatformUnsupported(Some(_)) => "platform",
+            PlatformUnsupported(None) => "no_platform",
+            NoDevice => "no_device",
+            DeviceNotManagedNorFullClient(_) => "device_unmanaged_client",
+            DeviceUserNotSignedIn(_) => "device_not_signed_in",
+            DeviceNotManaged(_) => "device_not_managed",
+            NoPolicy(_) => "no_policy",
+            PolicyReportsDisabled(_) => "policy_reports_off",
+            PolicyInsightsDisabled(_) => "policy_insights_off",
+            DeviceUserOptedOut(_) => "user_opted_out",
+            DeviceDeniesConsent(_) => "device_denies",
+            ConsentDenied => "consent_denied",
+            AwaitingConsent => "awaiting_consent",
+            NoCredits => "no_credits",
+        }
+    }
+
+    /// What the reason names: the tier, module, platform, device or policy.
+    pub fn parameter(&self) -> Option<String> {
+        use SkipReason::*;
+        match self {
+            TierWithoutInsights(tier) => Some(tier.to_string()),
+            PlatformUnsupported(platform) => platform.map(|platform| platform.as_str().into()),
+            ModuleNotCustom(id)
+            | ModuleInsightsDisabled(id)
+            | DeviceNotManagedNorFullClient(id)
+            | DeviceUserNotSignedIn(id)
+            | DeviceNotManaged(id)
+            | NoPolicy(id)
+            | PolicyReportsDisabled(id)
+            | PolicyInsightsDisabled(id)
+            | DeviceUserOptedOut(id)
+            | DeviceDeniesConsent(id) => Some(id.clone()),
+            AiDisabled | SupporterNotLogging | OutgoingDisabled | IncomingDisabled | NoModule
+            | NoDevice | ConsentDenied | AwaitingConsent | NoCredits => None,
+        }
+    }
+
     /// Whether no later change can make the session eligible: a remote user's or device's
     /// refusal is final.
     pub fn is_final(&self) -> bool {
@@ -284,7 +371,42 @@ impl fmt::Display for SkipReason {
             ),
             ConsentDenied => formatter.write_str("remote user denied consent"),
             AwaitingConsent => formatter.write_str("waiting for the remote user's consent"),
+            NoCredits => formatter.write_str(
+                "no AI credits are left (out-of-credits mode stop): buy add-on credits or wait for the monthly grant",
+            ),
         }
+    }
+}
+
+/// A stored reason that is not one [`SkipReason`] writes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a skip reason")]
+pub struct UnknownSkipReason(pub String);
+
+impl std::str::FromStr for SkipReason {
+    type Err = UnknownSkipReason;
+
+    /// Reads a reason back from the text [`fmt::Display`] wrote (as sessions store it): the
+    /// forms are the display's own, so the two cannot drift apart.
+    fn from_str(text: &str) -> Result<Self, UnknownSkipReason> {
+        let forms = SkipReason::every_form(PARAMETER_MARK);
+        for (index, form) in forms.iter().enumerate() {
+            let written = form.to_string();
+            match written.split_once(PARAMETER_MARK) {
+                None if written == text => return Ok(form.clone()),
+                None => {}
+                Some((before, after)) => {
+                    let parameter = text
+                        .strip_prefix(before)
+                        .and_then(|rest| rest.strip_suffix(after))
+                        .filter(|id| !id.is_empty());
+                    if let Some(id) = parameter {
+                        return Ok(SkipReason::every_form(id).swap_remove(index));
+                    }
+                }
+            }
+        }
+        Err(UnknownSkipReason(text.to_string()))
     }
 }
 
@@ -499,5 +621,27 @@ impl Policy {
             insights_enabled: self.insights_enabled,
             enforced: self.enforced,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_skip_reason_reads_back_from_its_text() {
+        for id in ["qs-1", "device with spaces", "has no policy"] {
+            for reason in SkipReason::every_form(id) {
+                assert_eq!(reason.to_string().parse::<SkipReason>(), Ok(reason.clone()));
+                assert!(!reason.key().is_empty());
+            }
+        }
+        assert!("something new".parse::<SkipReason>().is_err());
+        assert_eq!(
+            "policy  has session insights disabled".parse::<SkipReason>(),
+            Err(UnknownSkipReason(
+                "policy  has session insights disabled".into()
+            ))
+        );
     }
 }

@@ -363,6 +363,16 @@ impl Channel {
 }
 
 impl Platform {
+    /// Every platform.
+    pub const ALL: [Platform; 6] = [
+        Platform::Windows,
+        Platform::Macos,
+        Platform::Linux,
+        Platform::Ios,
+        Platform::Android,
+        Platform::Other,
+    ];
+
     /// The wire name of the platform (`windows`, `macos`, …).
     pub fn as_str(self) -> &'static str {
         match self {

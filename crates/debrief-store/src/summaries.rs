@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use debrief_core::governance::ConsentMode;
+use debrief_core::governance::{ConsentMode, SkipReason};
 use debrief_core::session::ConsentAnswer;
 use debrief_core::summary::Summary;
 use sqlx::Row;
@@ -218,12 +218,12 @@ pub trait SummaryStore: Send + Sync {
         consent_mode: ConsentMode,
     ) -> Result<bool>;
 
-    /// Records that a claimed session is not eligible, and why.
+    /// Records that a claimed session is not eligible, and why (its text, and whether the
+    /// reason is final).
     async fn skip_summary_job(
         &self,
         job: &SummaryJob,
-        reason: &str,
-        is_final: bool,
+        reason: &SkipReason,
         consent_mode: ConsentMode,
     ) -> Result<()>;
 
@@ -390,8 +390,7 @@ impl SummaryStore for SqlStore {
     async fn skip_summary_job(
         &self,
         job: &SummaryJob,
-        reason: &str,
-        is_final: bool,
+        reason: &SkipReason,
         consent_mode: ConsentMode,
     ) -> Result<()> {
         sqlx::query(
@@ -399,8 +398,8 @@ impl SummaryStore for SqlStore {
              skip_reason = $2, skip_final = $3, consent_mode = $4 where seq = $1",
         )
         .bind(job.seq)
-        .bind(reason)
-        .bind(i64::from(is_final))
+        .bind(reason.to_string())
+        .bind(i64::from(reason.is_final()))
         .bind(consent_mode.as_str())
         .execute(self.pool())
         .await?;

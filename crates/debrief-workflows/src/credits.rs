@@ -17,10 +17,6 @@ use debrief_store::{
 };
 use serde_json::json;
 
-/// Why a summary is skipped when no credit is left.
-pub const NO_CREDITS: &str =
-    "no AI credits are left (out-of-credits mode stop): buy add-on credits or wait for the monthly grant";
-
 /// The company's credit settings (the defaults when it never set them).
 pub async fn settings(
     store: &dyn Store,

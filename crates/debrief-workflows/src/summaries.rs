@@ -276,7 +276,7 @@ impl Summarizer {
         match decision {
             Decision::Skip(reason) => {
                 self.store
-                    .skip_summary_job(job, &reason.to_string(), reason.is_final(), consent_mode)
+                    .skip_summary_job(job, &reason, consent_mode)
                     .await?;
                 Ok(false)
             }
@@ -290,7 +290,7 @@ impl Summarizer {
                 .await?;
                 if consumption == Consumption::Refused {
                     self.store
-                        .skip_summary_job(job, crate::credits::NO_CREDITS, false, consent_mode)
+                        .skip_summary_job(job, &SkipReason::NoCredits, consent_mode)
                         .await?;
                     return Ok(false);
                 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 use chrono::{Datelike, Duration, TimeZone, Utc};
 use clap::Subcommand;
-use debrief_core::governance::ConsentMode;
+use debrief_core::governance::{ConsentMode, SkipReason};
 use debrief_core::summary::{Outcome, Summary};
 use debrief_core::Session;
 use serde_json::json;
@@ -469,10 +469,10 @@ const BENCH_ISSUE_TYPES: [&str; 8] = [
 ];
 
 /// Skip reasons of the insights bench's skipped sessions.
-const BENCH_SKIP_REASONS: [&str; 3] = [
-    "consent was refused",
-    "no AI credit left",
-    "insights are off for incoming sessions",
+const BENCH_SKIP_REASONS: [SkipReason; 3] = [
+    SkipReason::ConsentDenied,
+    SkipReason::NoCredits,
+    SkipReason::IncomingDisabled,
 ];
 
 /// Fills a company with `count` sessions of the last 90 days and their summaries (synthetic, in
@@ -521,9 +521,9 @@ async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
         for job in &jobs {
             let roll = generator.next() % 100;
             if roll < 15 {
-                let reason = BENCH_SKIP_REASONS[(roll % 3) as usize];
+                let reason = &BENCH_SKIP_REASONS[(roll % 3) as usize];
                 store
-                    .skip_summary_job(job, reason, roll.is_multiple_of(3), ConsentMode::Allowed)
+                    .skip_summary_job(job, reason, ConsentMode::Allowed)
                     .await?;
                 continue;
             }

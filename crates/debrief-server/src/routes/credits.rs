@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use debrief_core::credits::{CreditMonth, CreditSettings};
+use debrief_core::governance::SkipReason;
 use debrief_core::RecordError;
 use debrief_store::Consumption;
 use serde::Deserialize;
@@ -17,9 +18,7 @@ use crate::auth::{need, Permitted};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::records::{json_body, no_body};
 use crate::AppState;
-use debrief_workflows::credits::{
-    charge, open_months, purchase_addon, settings, zone_of, NO_CREDITS,
-};
+use debrief_workflows::credits::{charge, open_months, purchase_addon, settings, zone_of};
 
 /// Largest ledger page.
 const MAX_LEDGER_PAGE: u32 = 1_000;
@@ -344,6 +343,6 @@ pub async fn post_ai_action(
     match charge(store, &principal.company, &id, state.clock.now()).await? {
         Consumption::Charged => Ok(Json(json!({"id": id, "credit": "charged"}))),
         Consumption::AlreadyCharged => Ok(Json(json!({"id": id, "credit": "already_charged"}))),
-        Consumption::Refused => Err(ApiError::Conflict(NO_CREDITS.into())),
+        Consumption::Refused => Err(ApiError::Conflict(SkipReason::NoCredits.to_string())),
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use debrief_core::governance::SkipReason;
 use debrief_engine::language::Language;
 
 const TABLE: &str = include_str!("../../web/labels.tsv");
@@ -30,115 +31,17 @@ pub fn labels(language: Language) -> &'static BTreeMap<&'static str, &'static st
     &LABELS[index]
 }
 
-/// The skip reasons the summary worker stores (in English, as `SkipReason` writes them): the
-/// label that says each in the visitor's language, and the text around its one parameter.
-const SKIP_REASONS: [(&str, &str, &str); 21] = [
-    (
-        "skip_tier",
-        "tier ",
-        " has no session insights (not available on your plan)",
-    ),
-    ("skip_ai_off", "ai.enabled is off for the company", ""),
-    (
-        "skip_supporter_not_logging",
-        "the supporter does not log sessions for connection reports",
-        "",
-    ),
-    ("skip_outgoing_off", "insights.outgoing is off", ""),
-    ("skip_incoming_off", "insights.incoming is off", ""),
-    (
-        "skip_no_module",
-        "outgoing scope is custom_modules_only and the session names no module",
-        "",
-    ),
-    (
-        "skip_module_not_custom",
-        "outgoing scope is custom_modules_only and module ",
-        " is not custom",
-    ),
-    (
-        "skip_module_off",
-        "outgoing scope is custom_modules_only and module ",
-        " has insights disabled",
-    ),
-    ("skip_platform", "platform ", " is not supported"),
-    (
-        "skip_no_platform",
-        "the session names no platform; only windows and macos are supported",
-        "",
-    ),
-    ("skip_no_device", "incoming session names no device", ""),
-    (
-        "skip_device_unmanaged_client",
-        "incoming scope is all_devices and device ",
-        " is neither managed nor running the full client",
-    ),
-    (
-        "skip_device_not_signed_in",
-        "incoming scope is all_devices and the user of device ",
-        " is not signed in with an account of the company",
-    ),
-    (
-        "skip_device_not_managed",
-        "incoming scope is managed_with_policy and device ",
-        " is not managed",
-    ),
-    (
-        "skip_no_policy",
-        "incoming scope is managed_with_policy and device ",
-        " has no policy",
-    ),
-    (
-        "skip_policy_reports_off",
-        "policy ",
-        " has connection reports disabled",
-    ),
-    (
-        "skip_policy_insights_off",
-        "policy ",
-        " has session insights disabled",
-    ),
-    (
-        "skip_user_opted_out",
-        "the user of device ",
-        " turned session insights off on the device",
-    ),
-    (
-        "skip_device_denies",
-        "device ",
-        " denies session insights (consent mode denied)",
-    ),
-    ("skip_consent_denied", "remote user denied consent", ""),
-    (
-        "skip_awaiting_consent",
-        "waiting for the remote user's consent",
-        "",
-    ),
-];
-
-/// A stored skip reason in the visitor's language (its id or platform kept as it is); a reason
-/// not in the table (no credits left is) is looked up by its start, else shown as stored.
+/// A stored skip reason in the visitor's language (its tier, platform or id kept as it is): the
+/// reason is read back into a [`SkipReason`] and said with the label `skip_<key>`; a text that
+/// is no reason is shown as stored.
 pub fn skip_reason(language: Language, reason: &str) -> String {
-    let labels = labels(language);
-    if reason.starts_with("no AI credits are left") {
-        return labels
-            .get("skip_no_credits")
-            .map_or(reason, |text| text)
-            .to_string();
+    let Ok(read) = reason.parse::<SkipReason>() else {
+        return reason.to_string();
+    };
+    match labels(language).get(format!("skip_{}", read.key()).as_str()) {
+        Some(text) => text.replace("{}", &read.parameter().unwrap_or_default()),
+        None => reason.to_string(),
     }
-    for (key, prefix, suffix) in SKIP_REASONS {
-        let parameter = if suffix.is_empty() {
-            (reason == prefix).then_some("")
-        } else {
-            reason
-                .strip_prefix(prefix)
-                .and_then(|rest| rest.strip_suffix(suffix))
-        };
-        if let (Some(parameter), Some(text)) = (parameter, labels.get(key)) {
-            return text.replace("{}", parameter);
-        }
-    }
-    reason.to_string()
 }
 
 /// The language a visitor asked for (`?lang=`), else their browser's first supported one, else
@@ -161,8 +64,22 @@ mod tests {
 
     #[test]
     fn every_skip_reason_reads_in_every_language() {
-        use debrief_core::governance::SkipReason;
         use debrief_core::session::Platform;
+        for id in ["qs-1", "d 9"] {
+            for form in SkipReason::every_form(id) {
+                for language in Language::ALL {
+                    let read = skip_reason(language, &form.to_string());
+                    assert!(!read.contains("{}"), "{read}");
+                    assert!(
+                        read.contains(&form.parameter().unwrap_or_default()),
+                        "{language:?}: {read}"
+                    );
+                    if language != Language::English {
+                        assert_ne!(read, form.to_string(), "{language:?}: {form:?}");
+                    }
+                }
+            }
+        }
         let reasons = [
             SkipReason::AiDisabled.to_string(),
             SkipReason::PlatformUnsupported(Some(Platform::Linux)).to_string(),

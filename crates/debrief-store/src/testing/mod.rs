@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use debrief_core::governance::ConsentMode;
+use debrief_core::governance::{ConsentMode, SkipReason};
 use debrief_core::session::{Channel, ConsentAnswer, Platform};
 use debrief_core::summary::Summary;
 use debrief_core::tenancy::{CompanyName, LicenseTier, NewCompany, TimeZoneName};

@@ -29,12 +29,7 @@ pub(super) async fn summary_counts_group_sessions_by_state_and_reason(store: Arc
                     .expect("complete");
             }
             "b" | "c" => store
-                .skip_summary_job(
-                    job,
-                    "ai.enabled is off for the company",
-                    false,
-                    ConsentMode::Allowed,
-                )
+                .skip_summary_job(job, &SkipReason::AiDisabled, ConsentMode::Allowed)
                 .await
                 .expect("skip"),
             _ => {}

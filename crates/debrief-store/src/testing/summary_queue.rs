@@ -118,8 +118,7 @@ pub(super) async fn skipped_sessions_return_to_the_queue_unless_final(store: Arc
     store
         .skip_summary_job(
             job("a"),
-            "ai.enabled is off for the company",
-            false,
+            &SkipReason::AiDisabled,
             ConsentMode::AfterConfirmation,
         )
         .await
@@ -127,8 +126,7 @@ pub(super) async fn skipped_sessions_return_to_the_queue_unless_final(store: Arc
     store
         .skip_summary_job(
             job("b"),
-            "remote user denied consent",
-            true,
+            &SkipReason::ConsentDenied,
             ConsentMode::AfterConfirmation,
         )
         .await
@@ -136,8 +134,7 @@ pub(super) async fn skipped_sessions_return_to_the_queue_unless_final(store: Arc
     store
         .skip_summary_job(
             job("c"),
-            "waiting for the remote user's consent",
-            false,
+            &SkipReason::AwaitingConsent,
             ConsentMode::AfterConfirmation,
         )
         .await
