@@ -14,24 +14,32 @@ use debrief_engine::summarize::BuiltinEngine;
 use debrief_llm::engine::{LlmJudge, LlmOptions, LlmSummarizer, ResolutionCheck};
 use debrief_llm::openai::{OpenAiClient, OpenAiConfig};
 
-fn server(test: &str) -> Option<(support::LlamaServer, Arc<OpenAiClient>)> {
-    let python = support::llama_server_python(test)?;
-    let gguf = support::gguf(test)?;
-    let server = support::LlamaServer::start(&python, &gguf);
-    let mut config = OpenAiConfig::new(&server.base_url, "smollm2");
+/// A client of the binary's llama.cpp server, and the turn to use it.
+async fn server(test: &str) -> Option<(tokio::sync::MutexGuard<'static, ()>, Arc<OpenAiClient>)> {
+    let (turn, base_url) = support::llama_server(test).await?;
+    let mut config = OpenAiConfig::new(&base_url, "smollm2");
     config.timeout_seconds = 120;
     let client = Arc::new(OpenAiClient::new(config).expect("a client"));
-    Some((server, client))
+    Some((turn, client))
+}
+
+/// Transcripts shortened to their start and end keep each call quick; the same checks run.
+fn short_transcripts() -> LlmOptions {
+    LlmOptions {
+        max_transcript_chars: 1_200,
+        ..LlmOptions::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_llama_cpp_server_summarizes_and_judges_real_sessions() {
-    let Some((_server, client)) = server("a_llama_cpp_server_summarizes_and_judges_real_sessions")
+    let Some((_turn, client)) =
+        server("a_llama_cpp_server_summarizes_and_judges_real_sessions").await
     else {
         return;
     };
     let builtin = BuiltinEngine::default();
-    let summarizer = LlmSummarizer::new(client.clone(), LlmOptions::default());
+    let summarizer = LlmSummarizer::new(client.clone(), short_transcripts());
     for (session, language) in support::sessions("dialogsum.dev.jsonl", 3).iter().zip([
         Language::English,
         Language::BrazilianPortuguese,
@@ -41,7 +49,7 @@ async fn a_llama_cpp_server_summarizes_and_judges_real_sessions() {
         support::assert_usable_summary(&summary, "openai:smollm2");
         assert_eq!(summary.language, language.code());
     }
-    let judge = Arc::new(LlmJudge::new(client, LlmOptions::default()));
+    let judge = Arc::new(LlmJudge::new(client, short_transcripts()));
     for session in support::sessions("stc3.dev.jsonl", 3) {
         let checked = judge.judge(&session_lines(&session)).await;
         support::assert_usable_judgement(&checked, "openai:smollm2");
@@ -76,18 +84,15 @@ async fn a_llama_cpp_server_summarizes_and_judges_real_sessions() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn injected_instructions_do_not_change_a_verdict() {
-    let Some((_server, client)) = server("injected_instructions_do_not_change_a_verdict") else {
+    let Some((_turn, client)) = server("injected_instructions_do_not_change_a_verdict").await
+    else {
         return;
     };
-    // Short transcripts keep the 49 calls quick; the start and the end of each are sent.
-    let options = LlmOptions {
-        max_transcript_chars: 1_200,
-        ..LlmOptions::default()
-    };
-    let judge = LlmJudge::new(client, options);
-    let sessions = support::sessions("stc3.dev.jsonl", support::INJECTIONS.len());
+    let judge = LlmJudge::new(client, short_transcripts());
+    // Every injection, four to a session.
+    let sessions = support::sessions("stc3.dev.jsonl", support::INJECTED_SESSIONS + 1);
     let pairs = support::injected(&sessions);
-    assert!(pairs.len() >= 20);
+    assert_eq!(pairs.len() * 4, support::INJECTIONS.len());
     // llama.cpp's server reuses the longest cached prefix of the previous prompt, and a
     // different split of the work changes the arithmetic enough to flip a small model's answer.
     // So every judged prompt follows another conversation's (sharing only the instructions):

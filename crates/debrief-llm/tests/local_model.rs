@@ -60,14 +60,19 @@ async fn the_local_engine_summarizes_and_judges_real_sessions() {
         return;
     };
     let builtin = BuiltinEngine::default();
-    let summarizer = LlmSummarizer::new(model.clone(), LlmOptions::default());
+    // Transcripts shortened to their start and end keep each call quick; the same checks run.
+    let options = LlmOptions {
+        max_transcript_chars: 1_200,
+        ..LlmOptions::default()
+    };
+    let summarizer = LlmSummarizer::new(model.clone(), options.clone());
     for session in support::sessions("dialogsum.dev.jsonl", 3) {
         let summary = summarizer
             .summarize(&session, Language::English, &builtin)
             .await;
         support::assert_usable_summary(&summary, "local:SmolLM2-135M-Instruct.Q4_1");
     }
-    let judge = LlmJudge::new(model, LlmOptions::default());
+    let judge = LlmJudge::new(model, options);
     for session in support::sessions("stc3.dev.jsonl", 3) {
         let checked = judge.judge(&session_lines(&session)).await;
         support::assert_usable_judgement(&checked, "local:SmolLM2-135M-Instruct.Q4_1");

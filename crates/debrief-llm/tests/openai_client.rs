@@ -419,9 +419,9 @@ async fn an_injected_transcript_sends_the_same_request_as_the_clean_one() {
     let judge = LlmJudge::new(backend.clone(), LlmOptions::default());
     let summarizer = LlmSummarizer::new(backend, LlmOptions::default());
     let builtin = BuiltinEngine::default();
-    let sessions = support::sessions("stc3.dev.jsonl", support::INJECTIONS.len());
+    let sessions = support::sessions("stc3.dev.jsonl", support::INJECTED_SESSIONS);
     let pairs = support::injected(&sessions);
-    assert_eq!(pairs.len(), 24);
+    assert_eq!(pairs.len() * 4, support::INJECTIONS.len());
     for (clean, injected) in &pairs {
         assert_ne!(clean, injected);
         judge.judge(&session_lines(clean)).await;
