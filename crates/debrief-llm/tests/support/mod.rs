@@ -4,7 +4,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -63,6 +63,7 @@ struct LlamaServer {
     /// The server's shell reads this pipe and stops the server when it closes, which the
     /// operating system does when the test process ends, however it ends.
     _lifeline: ChildStdin,
+    _shell: Child,
 }
 
 impl LlamaServer {
@@ -89,6 +90,7 @@ impl LlamaServer {
         let server = LlamaServer {
             base_url: format!("http://127.0.0.1:{port}/v1"),
             _lifeline: child.stdin.take().expect("the server's input"),
+            _shell: child,
         };
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(120) {
