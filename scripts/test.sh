@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs and starts what the tests need
 # (scripts/setup.sh), then runs every test of every crate with every feature, including the
-# in-process LLM engine, against PostgreSQL, a real model and a real llama.cpp server.
+# in-process LLM engine, against PostgreSQL, a real model, a real llama.cpp server and Chromium.
+# The tests that need one of those are marked ignored with the reason (so a plain `cargo test`
+# lists them as not run); here they are asked for, so a missing part fails them. It ends with
+# how many tests ran and which, if any, were not run and why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
-cargo test --workspace --all-features
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --all-features -- --include-ignored 2>&1 | tee "$log"
+awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
+     END { printf "\nsummary: %d passed, %d failed, %d not run\n", passed, failed, ignored }' "$log"
+if grep -E '^test .* \.\.\. ignored' "$log"; then
+  echo "not run above: every test must run here (a missing part is a failure)"
+  exit 1
+fi

@@ -1,7 +1,7 @@
 //! The OpenAI-compatible client against a real OpenAI-compatible server: llama.cpp's server
 //! (llama-cpp-python[server]) serving the test model on 127.0.0.1. Real sessions get usable
-//! summaries and verdicts, and injected instructions do not change a verdict. Skipped, saying
-//! so, when the server or model is absent; `.ci/run` provides both.
+//! summaries and verdicts, and injected instructions do not change a verdict. Ignored unless
+//! asked for (`-- --include-ignored`, as `scripts/test.sh` does after fetching both).
 
 mod support;
 
@@ -15,12 +15,11 @@ use debrief_llm::engine::{LlmJudge, LlmOptions, LlmSummarizer, ResolutionCheck};
 use debrief_llm::openai::{OpenAiClient, OpenAiConfig};
 
 /// A client of the binary's llama.cpp server, and the turn to use it.
-async fn server(test: &str) -> Option<(tokio::sync::MutexGuard<'static, ()>, Arc<OpenAiClient>)> {
-    let (turn, base_url) = support::llama_server(test).await?;
+async fn server() -> (tokio::sync::MutexGuard<'static, ()>, Arc<OpenAiClient>) {
+    let (turn, base_url) = support::llama_server().await;
     let mut config = OpenAiConfig::new(&base_url, "smollm2");
     config.timeout_seconds = 120;
-    let client = Arc::new(OpenAiClient::new(config).expect("a client"));
-    Some((turn, client))
+    (turn, Arc::new(OpenAiClient::new(config).expect("a client")))
 }
 
 /// Transcripts shortened to their start and end keep each call quick; the same checks run.
@@ -32,12 +31,9 @@ fn short_transcripts() -> LlmOptions {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the test model and llama.cpp's server (scripts/fetch-llm.sh fetches them)"]
 async fn a_llama_cpp_server_summarizes_and_judges_real_sessions() {
-    let Some((_turn, client)) =
-        server("a_llama_cpp_server_summarizes_and_judges_real_sessions").await
-    else {
-        return;
-    };
+    let (_turn, client) = server().await;
     let builtin = BuiltinEngine::default();
     let summarizer = LlmSummarizer::new(client.clone(), short_transcripts());
     for (session, language) in support::sessions("dialogsum.dev.jsonl", 3).iter().zip([
@@ -83,11 +79,9 @@ async fn a_llama_cpp_server_summarizes_and_judges_real_sessions() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the test model and llama.cpp's server (scripts/fetch-llm.sh fetches them)"]
 async fn injected_instructions_do_not_change_a_verdict() {
-    let Some((_turn, client)) = server("injected_instructions_do_not_change_a_verdict").await
-    else {
-        return;
-    };
+    let (_turn, client) = server().await;
     let judge = LlmJudge::new(client, short_transcripts());
     // Every injection, four to a session.
     let sessions = support::sessions("stc3.dev.jsonl", support::INJECTED_SESSIONS + 1);

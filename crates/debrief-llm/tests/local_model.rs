@@ -1,6 +1,7 @@
 //! The in-process engine with a real GGUF model (SmolLM2-135M-Instruct): summaries and
 //! verdicts of real sessions come back valid, from the model or marked as the built-in
-//! engine's. Runs with the `local` feature; skipped, saying so, without the model file.
+//! engine's. Runs with the `local` feature; ignored unless asked for (`-- --include-ignored`, as
+//! `scripts/test.sh` does after fetching the model).
 #![cfg(feature = "local")]
 
 mod support;
@@ -15,21 +16,16 @@ use debrief_llm::engine::{LlmJudge, LlmOptions, LlmSummarizer};
 use debrief_llm::local::LocalModel;
 use debrief_llm::local_config::LocalConfig;
 
-fn model(test: &str) -> Option<Arc<LocalModel>> {
-    let gguf = support::gguf(test)?;
-    let mut config = LocalConfig::new(gguf);
+fn model() -> Arc<LocalModel> {
+    let mut config = LocalConfig::new(support::gguf());
     config.threads = Some(support::THREADS);
-    Some(Arc::new(
-        LocalModel::load(&config).expect("the test model loads"),
-    ))
+    Arc::new(LocalModel::load(&config).expect("the test model loads"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the test model (scripts/fetch-llm.sh fetches it)"]
 async fn the_local_model_completes_with_its_chat_template_and_json_grammar() {
-    let Some(model) = model("the_local_model_completes_with_its_chat_template_and_json_grammar")
-    else {
-        return;
-    };
+    let model = model();
     assert_eq!(model.model_id(), "local:SmolLM2-135M-Instruct.Q4_1");
     let request = ChatRequest {
         messages: vec![
@@ -55,10 +51,9 @@ async fn the_local_model_completes_with_its_chat_template_and_json_grammar() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the test model (scripts/fetch-llm.sh fetches it)"]
 async fn the_local_engine_summarizes_and_judges_real_sessions() {
-    let Some(model) = model("the_local_engine_summarizes_and_judges_real_sessions") else {
-        return;
-    };
+    let model = model();
     let builtin = BuiltinEngine::default();
     // Transcripts shortened to their start and end keep each call quick; the same checks run.
     let options = LlmOptions {

@@ -27,30 +27,20 @@ fn provided(variable: &str, default: &str) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-/// The test model (SmolLM2-135M-Instruct, Q4_1), or `None` with a message saying the test is
-/// skipped. `.ci/run` always provides it.
-pub fn gguf(test: &str) -> Option<PathBuf> {
-    let found = provided(
+/// The test model (SmolLM2-135M-Instruct, Q4_1). The tests that need it are ignored unless
+/// asked for (`-- --include-ignored`, as `scripts/test.sh` does after fetching it).
+pub fn gguf() -> PathBuf {
+    provided(
         "DEBRIEF_TEST_GGUF",
         "models/SmolLM2-135M-Instruct.Q4_1.gguf",
-    );
-    if found.is_none() {
-        eprintln!(
-            "SKIPPED {test}: no test model; run scripts/fetch-llm.sh or set DEBRIEF_TEST_GGUF"
-        );
-    }
-    found
+    )
+    .expect("the test model: run scripts/fetch-llm.sh or set DEBRIEF_TEST_GGUF")
 }
 
-/// The Python of the llama-cpp-python[server] environment, or `None` with a skip message.
-pub fn llama_server_python(test: &str) -> Option<PathBuf> {
-    let found = provided("DEBRIEF_TEST_LLAMA_SERVER", "llama-server/bin/python");
-    if found.is_none() {
-        eprintln!(
-            "SKIPPED {test}: no llama.cpp server; run scripts/fetch-llm.sh or set DEBRIEF_TEST_LLAMA_SERVER"
-        );
-    }
-    found
+/// The Python of the llama-cpp-python[server] environment.
+fn llama_server_python() -> PathBuf {
+    provided("DEBRIEF_TEST_LLAMA_SERVER", "llama-server/bin/python")
+        .expect("llama.cpp's server: run scripts/fetch-llm.sh or set DEBRIEF_TEST_LLAMA_SERVER")
 }
 
 /// Threads the model runs on, the same for the server and in-process.
@@ -110,13 +100,13 @@ static LLAMA_SERVER: OnceLock<LlamaServer> = OnceLock::new();
 static LLAMA_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The binary's llama.cpp server (its base URL) and the turn to use it, held for the whole
-/// test; `None`, with a message saying the test is skipped, without the server or the model.
-pub async fn llama_server(test: &str) -> Option<(tokio::sync::MutexGuard<'static, ()>, String)> {
-    let python = llama_server_python(test)?;
-    let gguf = gguf(test)?;
+/// test.
+pub async fn llama_server() -> (tokio::sync::MutexGuard<'static, ()>, String) {
+    let python = llama_server_python();
+    let gguf = gguf();
     let turn = LLAMA_TURN.lock().await;
     let server = LLAMA_SERVER.get_or_init(|| LlamaServer::start(&python, &gguf));
-    Some((turn, server.base_url.clone()))
+    (turn, server.base_url.clone())
 }
 
 /// The first `count` sessions of an evaluation file in `../shared/data`.

@@ -272,52 +272,58 @@ async fn import_reports_rejected_lines_and_a_rerun_stores_nothing_new() {
     database.remove().await;
 }
 
-/// 50 lines with a NUL in one and a 1 MB id in another: on both backends the 48 good lines are
-/// stored and the two bad ones reported with their line and field.
+/// 50 lines with a NUL in one and a 1 MB id in another: the 48 good lines are stored and the
+/// two bad ones reported with their line and field.
+async fn import_keeps_every_good_line_beside_hostile_ones(database: TestDatabase) {
+    let directory = tempfile::tempdir().expect("tempdir");
+    create_company(&database.url, directory.path());
+    let lines: Vec<String> = (1..=50)
+        .map(|line| match line {
+            17 => r#"{"id": "s-17", "supporter": {"id": "u-\u0000x"}}"#.to_string(),
+            33 => format!(r#"{{"id": "{}"}}"#, "z".repeat(1 << 20)),
+            _ => format!(r#"{{"id": "s-{line}"}}"#),
+        })
+        .collect();
+    let file = directory.path().join("sessions.jsonl");
+    std::fs::write(&file, lines.join("\n")).expect("write");
+
+    let output = debrief(
+        &[
+            "import",
+            file.to_str().expect("utf-8 path"),
+            "--company",
+            "acme",
+            "--db",
+            &database.url,
+        ],
+        directory.path(),
+    );
+
+    let report = stdout(&output);
+    assert!(
+        report.contains("50 lines, 48 stored, 0 duplicates, 2 rejected"),
+        "{report}"
+    );
+    assert!(report.contains("line 17: supporter.id"), "{report}");
+    assert!(report.contains("line 33: id"), "{report}");
+    let store = debrief_store::connect(&database.url).await.expect("store");
+    assert_eq!(session_count(store.as_ref(), "acme").await, 48);
+    database.remove().await;
+}
+
 #[tokio::test]
-async fn import_stores_every_good_line_beside_hostile_ones_on_both_backends() {
-    let mut databases = vec![TestDatabase::sqlite()];
-    if let Some(url) = debrief_store::testing::postgres_test_url() {
-        databases.push(TestDatabase::postgres(&url).await.expect("postgres"));
-    } else {
-        eprintln!("skipped on PostgreSQL: DEBRIEF_TEST_DATABASE_URL is not set");
-    }
-    for database in databases {
-        let directory = tempfile::tempdir().expect("tempdir");
-        create_company(&database.url, directory.path());
-        let lines: Vec<String> = (1..=50)
-            .map(|line| match line {
-                17 => r#"{"id": "s-17", "supporter": {"id": "u-\u0000x"}}"#.to_string(),
-                33 => format!(r#"{{"id": "{}"}}"#, "z".repeat(1 << 20)),
-                _ => format!(r#"{{"id": "s-{line}"}}"#),
-            })
-            .collect();
-        let file = directory.path().join("sessions.jsonl");
-        std::fs::write(&file, lines.join("\n")).expect("write");
+async fn import_stores_every_good_line_beside_hostile_ones_on_sqlite() {
+    import_keeps_every_good_line_beside_hostile_ones(TestDatabase::sqlite()).await;
+}
 
-        let output = debrief(
-            &[
-                "import",
-                file.to_str().expect("utf-8 path"),
-                "--company",
-                "acme",
-                "--db",
-                &database.url,
-            ],
-            directory.path(),
-        );
-
-        let report = stdout(&output);
-        assert!(
-            report.contains("50 lines, 48 stored, 0 duplicates, 2 rejected"),
-            "{report}"
-        );
-        assert!(report.contains("line 17: supporter.id"), "{report}");
-        assert!(report.contains("line 33: id"), "{report}");
-        let store = debrief_store::connect(&database.url).await.expect("store");
-        assert_eq!(session_count(store.as_ref(), "acme").await, 48);
-        database.remove().await;
-    }
+#[tokio::test]
+#[ignore = "needs PostgreSQL: DEBRIEF_TEST_DATABASE_URL (scripts/setup.sh sets it up)"]
+async fn import_stores_every_good_line_beside_hostile_ones_on_postgres() {
+    let url = debrief_store::testing::postgres_test_url().expect("DEBRIEF_TEST_DATABASE_URL");
+    import_keeps_every_good_line_beside_hostile_ones(
+        TestDatabase::postgres(&url).await.expect("postgres"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -494,11 +500,10 @@ impl Server {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: DEBRIEF_TEST_DATABASE_URL (scripts/setup.sh sets it up)"]
 async fn two_servers_on_one_postgres_count_each_conversation_at_most_once() {
-    let Some(server_url) = debrief_store::testing::postgres_test_url() else {
-        eprintln!("skipped: DEBRIEF_TEST_DATABASE_URL is not set");
-        return;
-    };
+    let server_url =
+        debrief_store::testing::postgres_test_url().expect("DEBRIEF_TEST_DATABASE_URL");
     let directory = tempfile::tempdir().expect("tempdir");
     let database = TestDatabase::postgres(&server_url).await.expect("database");
     let token = create_company(&database.url, directory.path());
@@ -581,11 +586,10 @@ async fn two_servers_on_one_postgres_count_each_conversation_at_most_once() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: DEBRIEF_TEST_DATABASE_URL (scripts/setup.sh sets it up)"]
 async fn two_servers_charge_each_session_exactly_one_credit() {
-    let Some(server_url) = debrief_store::testing::postgres_test_url() else {
-        eprintln!("skipped: DEBRIEF_TEST_DATABASE_URL is not set");
-        return;
-    };
+    let server_url =
+        debrief_store::testing::postgres_test_url().expect("DEBRIEF_TEST_DATABASE_URL");
     let directory = tempfile::tempdir().expect("tempdir");
     let database = TestDatabase::postgres(&server_url).await.expect("database");
     let token = create_company(&database.url, directory.path());

@@ -68,9 +68,15 @@ impl TestAppBuilder {
     }
 
     /// Runs on PostgreSQL instead of SQLite; `None` when no test server is configured.
-    pub fn on_postgres(mut self) -> Option<Self> {
+    /// On PostgreSQL: the tests that use it are ignored unless asked for
+    /// (`-- --include-ignored`), and then fail without `DEBRIEF_TEST_DATABASE_URL`.
+    pub fn on_postgres(mut self) -> Self {
+        assert!(
+            postgres_test_url().is_some(),
+            "this test needs PostgreSQL: set DEBRIEF_TEST_DATABASE_URL (scripts/setup.sh does)"
+        );
         self.postgres = true;
-        postgres_test_url().map(|_| self)
+        self
     }
 
     pub async fn spawn(self) -> TestApp {
