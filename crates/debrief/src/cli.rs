@@ -278,6 +278,9 @@ pub(crate) struct ResolutionsEvaluateArgs {
     /// The LLM check: builtin, llm (the configured model), always-pass or always-fail.
     #[arg(long, default_value = "builtin")]
     pub(crate) judge: String,
+    /// Threads that evaluate (default: one per core); the output is the same for any number.
+    #[arg(long)]
+    pub(crate) threads: Option<std::num::NonZeroUsize>,
 }
 
 /// The arguments of `EvalSummaries`.

@@ -439,6 +439,7 @@ async fn resolutions_evaluate(
         output,
         as_of,
         judge,
+        threads,
     } = args;
     let check = match llm::resolution_check(&judge, || load_settings(config, None, None))? {
         Ok(check) => check,
@@ -452,6 +453,9 @@ async fn resolutions_evaluate(
         &mut std::io::stderr(),
         as_of.with_timezone(&Utc),
         &check,
+        threads
+            .or_else(|| std::thread::available_parallelism().ok())
+            .map_or(1, std::num::NonZeroUsize::get),
     )?;
     eprintln!(
         "{} verdicts written, {} lines rejected",
