@@ -17,7 +17,7 @@ use debrief_store::testing::TestDatabase;
 
 /// `debrief serve --demo` on a free port with a fresh SQLite database.
 pub(crate) struct DemoServer {
-    pub(crate) child: Child,
+    pub(crate) child: KillOnDrop,
     pub(crate) url: String,
     /// The admin API token the banner shows once.
     pub(crate) token: String,
@@ -32,20 +32,22 @@ impl DemoServer {
     pub(crate) async fn start() -> DemoServer {
         let directory = tempfile::tempdir().expect("tempdir");
         let database = TestDatabase::sqlite();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_debrief"))
-            .args([
-                "serve",
-                "--demo",
-                "--listen",
-                "127.0.0.1:0",
-                "--db",
-                &database.url,
-            ])
-            .current_dir(directory.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server starts");
+        let mut child = KillOnDrop(
+            Command::new(env!("CARGO_BIN_EXE_debrief"))
+                .args([
+                    "serve",
+                    "--demo",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--db",
+                    &database.url,
+                ])
+                .current_dir(directory.path())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("server starts"),
+        );
         let stdout = child.stdout.take().expect("stdout");
         // The banner: the address, the company, the token (two lines), where to sign in, then
         // one line per demo user ("  admin: EMAIL / PASSWORD").
@@ -83,6 +85,30 @@ impl DemoServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.database.remove().await;
+    }
+}
+
+/// A child process killed when it is dropped, so that a failing test leaves no server running.
+pub(crate) struct KillOnDrop(pub(crate) Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
     }
 }
 
