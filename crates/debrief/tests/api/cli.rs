@@ -689,6 +689,209 @@ async fn two_servers_charge_each_session_exactly_one_credit() {
     database.remove().await;
 }
 
+/// Sends `body` to `path` on `server`, expecting `status`.
+async fn post_expecting(
+    client: &reqwest::Client,
+    server: &str,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+    status: u16,
+) {
+    let response = client
+        .post(format!("{server}{path}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), status, "{path}");
+}
+
+/// The cluster of docs/deploy.md: three `serve` processes on one PostgreSQL take sessions and
+/// conversations at once, each batch sent to two of them, while every server's summary worker
+/// and evaluator run. Every session is stored once, summarized once and charged one credit;
+/// every conversation gets one verdict, evaluated once.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: DEBRIEF_TEST_DATABASE_URL (scripts/setup.sh sets it up)"]
+async fn three_servers_on_one_postgres_lose_and_double_nothing() {
+    let server_url =
+        debrief_store::testing::postgres_test_url().expect("DEBRIEF_TEST_DATABASE_URL");
+    let directory = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::postgres(&server_url).await.expect("database");
+    let token = create_company(&database.url, directory.path());
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        servers.push(Server::start(&database.url, directory.path()).await);
+    }
+    let urls: Vec<String> = servers.iter().map(|server| server.url.clone()).collect();
+    let client = reqwest::Client::new();
+    let ai = serde_json::json!({"ai": {"enabled": true},
+        "insights": {"outgoing": {"enabled": true}, "incoming": {"enabled": true}}});
+    let response = client
+        .put(format!("{}/api/v1/settings/ai", urls[0]))
+        .bearer_auth(&token)
+        .json(&ai)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 200);
+    let addon = serde_json::json!({"addon": {"credits": 1000, "annual_price": "100.00"}});
+    let response = client
+        .put(format!("{}/api/v1/credits/settings", urls[1]))
+        .bearer_auth(&token)
+        .json(&addon)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 200);
+    let packs = serde_json::json!({"packs": 1});
+    post_expecting(
+        &client,
+        &urls[2],
+        "/api/v1/credits/purchases",
+        &token,
+        &packs,
+        201,
+    )
+    .await;
+
+    let (sessions, conversations, batch) = (600usize, 1_500usize, 50usize);
+    let session = |number: usize| {
+        serde_json::json!({"id": format!("s-{number:04}"), "channel": "remote_session",
+            "direction": "outgoing", "started_at": "2026-11-20T10:00:00Z", "consent": "allowed",
+            "supporter": {"id": "u-9", "name": "Ana Souza"},
+            "device": {"id": format!("d-{}", number % 7), "platform": "windows"},
+            "turns": [{"speaker": "customer", "text": "Outlook keeps asking for my password"},
+                      {"speaker": "agent", "text": "I reset your credentials; it works now"}]})
+    };
+    let conversation = |number: usize| {
+        let status = if number.is_multiple_of(3) {
+            "open"
+        } else {
+            "replied"
+        };
+        serde_json::json!({"id": format!("c-{number:05}"), "channel": "ticket",
+            "agent": "advanced_ticket_agent", "status": status, "events": [
+                {"at": "2026-01-05T09:00:00Z", "type": "message", "from": "end_user", "text": "Where is my order?"},
+                {"at": "2026-01-05T09:01:00Z", "type": "message", "from": "ai_agent", "text": "It ships today."}]})
+    };
+    // Each of three writers sends its third of the batches to its server and to the next one.
+    let mut writers = Vec::new();
+    for writer in 0..3 {
+        let (client, token, urls) = (client.clone(), token.clone(), urls.clone());
+        writers.push(tokio::spawn(async move {
+            for start in (writer * batch..sessions).step_by(3 * batch) {
+                let records: Vec<_> = (start..(start + batch).min(sessions))
+                    .map(session)
+                    .collect();
+                for target in [writer, (writer + 1) % 3] {
+                    let body = serde_json::Value::Array(records.clone());
+                    post_expecting(
+                        &client,
+                        &urls[target],
+                        "/api/v1/sessions",
+                        &token,
+                        &body,
+                        200,
+                    )
+                    .await;
+                }
+            }
+            for start in (writer * batch..conversations).step_by(3 * batch) {
+                let records: Vec<_> = (start..(start + batch).min(conversations))
+                    .map(conversation)
+                    .collect();
+                for target in [writer, (writer + 1) % 3] {
+                    let body = serde_json::Value::Array(records.clone());
+                    post_expecting(
+                        &client,
+                        &urls[target],
+                        "/api/v1/conversations",
+                        &token,
+                        &body,
+                        200,
+                    )
+                    .await;
+                }
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+
+    let store = debrief_store::connect(&database.url).await.expect("store");
+    let company = store.company_by_name("acme").await.expect("company").id;
+    let range = debrief_store::SummaryRange::default();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let (mut counts, mut verdicts);
+    loop {
+        counts = store
+            .summary_counts(&company, &range)
+            .await
+            .expect("counts");
+        verdicts = store.verdict_summary(&company).await.expect("verdicts");
+        let done = counts.pending == 0 && verdicts.pending == 0;
+        if done || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let credits: serde_json::Value = client
+        .get(format!("{}/api/v1/credits", urls[0]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    for server in servers {
+        server.stop();
+    }
+
+    assert_eq!(counts.sessions, sessions as i64, "each session stored once");
+    assert_eq!(
+        counts.summarized, sessions as i64,
+        "every session summarized: {counts:?}"
+    );
+    let listed = store
+        .search_summaries(
+            &company,
+            &debrief_store::SummarySearch {
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("summaries");
+    assert_eq!(listed.total, sessions as u64, "one summary a session");
+    assert_eq!(
+        credits["month"]["consumed"], sessions,
+        "one credit a session: {credits}"
+    );
+    assert_eq!(verdicts.pending, 0, "{verdicts:?}");
+    assert_eq!(
+        verdicts.counted + verdicts.not_counted,
+        conversations as i64
+    );
+    assert_eq!(
+        verdicts.evaluations, conversations as i64,
+        "each conversation evaluated once: {verdicts:?}"
+    );
+    assert!(
+        verdicts.evaluators.len() >= 2,
+        "more than one server evaluated: {:?}",
+        verdicts.evaluators
+    );
+    assert_eq!(
+        store.counted_resolutions(&company).await.expect("count"),
+        verdicts.counted
+    );
+    database.remove().await;
+}
+
 #[tokio::test]
 async fn credits_report_shows_the_balance_by_source_and_the_ledger() {
     let directory = tempfile::tempdir().expect("tempdir");
