@@ -76,7 +76,9 @@ pub enum BenchCommand {
     },
     /// Fill a fresh company of the database at `--db` with SESSIONS sessions of the last 90
     /// days (most summarized, some skipped or waiting), then time the insights page — overview,
-    /// charts and the first list page, as a signed-in admin — through the whole router.
+    /// charts and the first list page, as a signed-in admin — through the whole router. The
+    /// database is left as it is, and the company's admin token is the last line printed, so
+    /// that the pages can be timed again from outside (`debrief serve --db …`).
     Insights {
         #[arg(long, default_value_t = 100_000)]
         sessions: u64,
@@ -613,6 +615,7 @@ async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
             times.0, times.1, times.2
         );
     }
+    println!("{}", created.admin_token.secret.expose());
     Ok(())
 }
 
