@@ -689,6 +689,9 @@ async fn two_servers_charge_each_session_exactly_one_credit() {
     database.remove().await;
 }
 
+/// Makes the JSON record with a number.
+type RecordMaker = fn(usize) -> serde_json::Value;
+
 /// Sends `body` to `path` on `server`, expecting `status`.
 async fn post_expecting(
     client: &reqwest::Client,
@@ -781,38 +784,17 @@ async fn three_servers_on_one_postgres_lose_and_double_nothing() {
     for writer in 0..3 {
         let (client, token, urls) = (client.clone(), token.clone(), urls.clone());
         writers.push(tokio::spawn(async move {
-            for start in (writer * batch..sessions).step_by(3 * batch) {
-                let records: Vec<_> = (start..(start + batch).min(sessions))
-                    .map(session)
-                    .collect();
-                for target in [writer, (writer + 1) % 3] {
-                    let body = serde_json::Value::Array(records.clone());
-                    post_expecting(
-                        &client,
-                        &urls[target],
-                        "/api/v1/sessions",
-                        &token,
-                        &body,
-                        200,
-                    )
-                    .await;
-                }
-            }
-            for start in (writer * batch..conversations).step_by(3 * batch) {
-                let records: Vec<_> = (start..(start + batch).min(conversations))
-                    .map(conversation)
-                    .collect();
-                for target in [writer, (writer + 1) % 3] {
-                    let body = serde_json::Value::Array(records.clone());
-                    post_expecting(
-                        &client,
-                        &urls[target],
-                        "/api/v1/conversations",
-                        &token,
-                        &body,
-                        200,
-                    )
-                    .await;
+            let kinds: [(&str, usize, RecordMaker); 2] = [
+                ("/api/v1/sessions", sessions, session),
+                ("/api/v1/conversations", conversations, conversation),
+            ];
+            for (path, total, record) in kinds {
+                for start in (writer * batch..total).step_by(3 * batch) {
+                    let records: Vec<_> = (start..(start + batch).min(total)).map(record).collect();
+                    for target in [writer, (writer + 1) % 3] {
+                        let body = serde_json::Value::Array(records.clone());
+                        post_expecting(&client, &urls[target], path, &token, &body, 200).await;
+                    }
                 }
             }
         }));
