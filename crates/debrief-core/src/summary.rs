@@ -200,13 +200,21 @@ pub struct SummaryEdit {
 }
 
 impl SummaryEdit {
-    /// `summary` with this edit applied and marked as made by `by` at `at`, validated.
+    /// `summary` with this edit applied and marked as made by `by` at `at`, validated. An edit
+    /// that names no field (or only `null`s) is refused: it would record a revision of nothing.
     pub fn apply(
         self,
         mut summary: Summary,
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<Summary, RecordError> {
+        if self.is_empty() {
+            return Err(RecordError::invalid(
+                "$",
+                "names no field to change: give title, summary, problem, actions, outcome, \
+                 follow_up, issue_types or applications",
+            ));
+        }
         let SummaryEdit {
             title,
             summary: text,
@@ -247,6 +255,17 @@ impl SummaryEdit {
         });
         summary.validate()?;
         Ok(summary)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.summary.is_none()
+            && self.problem.is_none()
+            && self.actions.is_none()
+            && self.outcome.is_none()
+            && self.follow_up.is_none()
+            && self.issue_types.is_none()
+            && self.applications.is_none()
     }
 }
 
@@ -358,5 +377,9 @@ mod tests {
                 .as_deref(),
             Some("summary")
         );
+        let nothing = SummaryEdit::default()
+            .apply(sample(), "u-1", at)
+            .unwrap_err();
+        assert_eq!(nothing.field.as_deref(), Some("$"));
     }
 }
