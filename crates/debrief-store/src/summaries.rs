@@ -90,58 +90,42 @@ pub struct TagCounts {
     pub applications: Vec<(String, i64)>,
 }
 
-/// A stored summary's derived columns: its title, the lower-cased title and summary text the
-/// list searches, its issue types and applications, and its editor.
-struct SummaryIndex<'a> {
-    summary: &'a Summary,
-    search_text: String,
-}
-
-impl<'a> SummaryIndex<'a> {
-    fn of(summary: &'a Summary) -> Self {
-        SummaryIndex {
-            summary,
-            search_text: summary.search_text(),
-        }
+/// Replaces a stored summary's tags (its session's time is `sort_at`) with one statement.
+async fn write_tags(
+    connection: &mut sqlx::AnyConnection,
+    company: &CompanyId,
+    session_id: &str,
+    sort_at: i64,
+    summary: &Summary,
+) -> Result<()> {
+    sqlx::query("delete from summary_tags where company_id = $1 and session_id = $2")
+        .bind(&company.0)
+        .bind(session_id)
+        .execute(&mut *connection)
+        .await?;
+    let tags = summary.tags();
+    if tags.is_empty() {
+        return Ok(());
     }
-
-    /// Replaces a stored summary's tags (its session's time is `sort_at`) with one statement.
-    async fn write_tags(
-        &self,
-        connection: &mut sqlx::AnyConnection,
-        company: &CompanyId,
-        session_id: &str,
-        sort_at: i64,
-    ) -> Result<()> {
-        sqlx::query("delete from summary_tags where company_id = $1 and session_id = $2")
-            .bind(&company.0)
-            .bind(session_id)
-            .execute(&mut *connection)
-            .await?;
-        let tags = self.summary.tags();
-        if tags.is_empty() {
-            return Ok(());
-        }
-        let rows: Vec<String> = (0..tags.len())
-            .map(|row| {
-                let first = row * 2 + 4;
-                format!("($1, $2, ${first}, ${}, $3)", first + 1)
-            })
-            .collect();
-        let sql = format!(
-            "insert into summary_tags (company_id, session_id, kind, name, sort_at) values {}",
-            rows.join(", ")
-        );
-        let mut query = sqlx::query(&sql)
-            .bind(&company.0)
-            .bind(session_id)
-            .bind(sort_at);
-        for (kind, name) in tags {
-            query = query.bind(kind.as_str()).bind(name);
-        }
-        query.execute(&mut *connection).await?;
-        Ok(())
+    let rows: Vec<String> = (0..tags.len())
+        .map(|row| {
+            let first = row * 2 + 4;
+            format!("($1, $2, ${first}, ${}, $3)", first + 1)
+        })
+        .collect();
+    let sql = format!(
+        "insert into summary_tags (company_id, session_id, kind, name, sort_at) values {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(&company.0)
+        .bind(session_id)
+        .bind(sort_at);
+    for (kind, name) in tags {
+        query = query.bind(kind.as_str()).bind(name);
     }
+    query.execute(&mut *connection).await?;
+    Ok(())
 }
 
 /// A stored summary document.
@@ -339,7 +323,6 @@ impl SummaryStore for SqlStore {
     ) -> Result<bool> {
         let now = micros(Utc::now());
         let mut transaction = self.pool().begin().await?;
-        let index = SummaryIndex::of(summary);
         let body = summary.to_json();
         let inserted = sqlx::query(
             "insert into summaries (company_id, session_id, body, engine, language, created_at, updated_at, \
@@ -355,18 +338,18 @@ impl SummaryStore for SqlStore {
         .bind(now)
         .bind(job.seq)
         .bind(&summary.title)
-        .bind(&index.search_text)
+        .bind(summary.search_text())
         .fetch_optional(&mut *transaction)
         .await?;
         if let Some(row) = &inserted {
-            index
-                .write_tags(
-                    &mut transaction,
-                    &job.company,
-                    &job.session_id,
-                    row.try_get("sort_at")?,
-                )
-                .await?;
+            write_tags(
+                &mut transaction,
+                &job.company,
+                &job.session_id,
+                row.try_get("sort_at")?,
+                summary,
+            )
+            .await?;
             crate::webhooks::enqueue(
                 &mut *transaction,
                 &job.company,
@@ -437,7 +420,6 @@ impl SummaryStore for SqlStore {
         .bind(micros(at))
         .execute(&mut *transaction)
         .await?;
-        let index = SummaryIndex::of(summary);
         let sort_at: i64 = sqlx::query(
             "update summaries set body = $3, edited_by = $4, edited_at = $5, updated_at = $5, \
              title = $6, search_text = $7 where company_id = $1 and session_id = $2 returning sort_at",
@@ -448,13 +430,11 @@ impl SummaryStore for SqlStore {
         .bind(edited_by)
         .bind(micros(at))
         .bind(&summary.title)
-        .bind(&index.search_text)
+        .bind(summary.search_text())
         .fetch_one(&mut *transaction)
         .await?
         .try_get("sort_at")?;
-        index
-            .write_tags(&mut transaction, company, session_id, sort_at)
-            .await?;
+        write_tags(&mut transaction, company, session_id, sort_at, summary).await?;
         crate::webhooks::enqueue(
             &mut *transaction,
             company,

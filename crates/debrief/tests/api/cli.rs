@@ -457,6 +457,17 @@ async fn serve_demo_loads_the_demo_and_stops_cleanly_on_sigterm() {
     demo.database.remove().await;
 }
 
+/// A fresh PostgreSQL database with the company `acme` made by `debrief admin`: the working
+/// directory, the database and the admin token.
+async fn company_on_postgres() -> (tempfile::TempDir, TestDatabase, String) {
+    let server_url =
+        debrief_store::testing::postgres_test_url().expect("DEBRIEF_TEST_DATABASE_URL");
+    let directory = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::postgres(&server_url).await.expect("database");
+    let token = create_company(&database.url, directory.path());
+    (directory, database, token)
+}
+
 /// A `debrief serve` child with its base URL.
 struct Server {
     child: std::process::Child,
@@ -502,11 +513,7 @@ impl Server {
 #[tokio::test]
 #[ignore = "needs PostgreSQL: DEBRIEF_TEST_DATABASE_URL (scripts/setup.sh sets it up)"]
 async fn two_servers_on_one_postgres_count_each_conversation_at_most_once() {
-    let server_url =
-        debrief_store::testing::postgres_test_url().expect("DEBRIEF_TEST_DATABASE_URL");
-    let directory = tempfile::tempdir().expect("tempdir");
-    let database = TestDatabase::postgres(&server_url).await.expect("database");
-    let token = create_company(&database.url, directory.path());
+    let (directory, database, token) = company_on_postgres().await;
     let first = Server::start(&database.url, directory.path()).await;
     let second = Server::start(&database.url, directory.path()).await;
     let client = reqwest::Client::new();
@@ -588,11 +595,7 @@ async fn two_servers_on_one_postgres_count_each_conversation_at_most_once() {
 #[tokio::test]
 #[ignore = "needs PostgreSQL: DEBRIEF_TEST_DATABASE_URL (scripts/setup.sh sets it up)"]
 async fn two_servers_charge_each_session_exactly_one_credit() {
-    let server_url =
-        debrief_store::testing::postgres_test_url().expect("DEBRIEF_TEST_DATABASE_URL");
-    let directory = tempfile::tempdir().expect("tempdir");
-    let database = TestDatabase::postgres(&server_url).await.expect("database");
-    let token = create_company(&database.url, directory.path());
+    let (directory, database, token) = company_on_postgres().await;
     let first = Server::start(&database.url, directory.path()).await;
     let second = Server::start(&database.url, directory.path()).await;
     let client = reqwest::Client::new();
@@ -718,11 +721,7 @@ async fn post_expecting(
 #[tokio::test]
 #[ignore = "needs PostgreSQL: DEBRIEF_TEST_DATABASE_URL (scripts/setup.sh sets it up)"]
 async fn three_servers_on_one_postgres_lose_and_double_nothing() {
-    let server_url =
-        debrief_store::testing::postgres_test_url().expect("DEBRIEF_TEST_DATABASE_URL");
-    let directory = tempfile::tempdir().expect("tempdir");
-    let database = TestDatabase::postgres(&server_url).await.expect("database");
-    let token = create_company(&database.url, directory.path());
+    let (directory, database, token) = company_on_postgres().await;
     let mut servers = Vec::new();
     for _ in 0..3 {
         servers.push(Server::start(&database.url, directory.path()).await);
