@@ -26,6 +26,9 @@ pub struct Labels {
     pub count: &'static str,
     /// The singular, after 1 (and after 0 in French).
     pub count_one: &'static str,
+    /// The note left in a ticket when its session's summary is deleted; `{session}` is the
+    /// session's id.
+    pub deleted_note: &'static str,
 }
 
 impl Labels {
@@ -57,6 +60,7 @@ impl Labels {
                 none: "none",
                 count: "summaries",
                 count_one: "summary",
+                deleted_note: "The Debrief summary of session {session} was deleted.",
             },
             Language::BrazilianPortuguese => Labels {
                 document_title: "Resumos de sessões",
@@ -77,6 +81,7 @@ impl Labels {
                 none: "nenhum",
                 count: "resumos",
                 count_one: "resumo",
+                deleted_note: "O resumo do Debrief da sessão {session} foi excluído.",
             },
             Language::Spanish => Labels {
                 document_title: "Resúmenes de sesiones",
@@ -97,6 +102,7 @@ impl Labels {
                 none: "ninguno",
                 count: "resúmenes",
                 count_one: "resumen",
+                deleted_note: "El resumen de Debrief de la sesión {session} fue eliminado.",
             },
             Language::German => Labels {
                 document_title: "Sitzungszusammenfassungen",
@@ -117,6 +123,7 @@ impl Labels {
                 none: "keine",
                 count: "Zusammenfassungen",
                 count_one: "Zusammenfassung",
+                deleted_note: "Die Debrief-Zusammenfassung der Sitzung {session} wurde gelöscht.",
             },
             Language::French => Labels {
                 document_title: "Résumés de sessions",
@@ -137,6 +144,7 @@ impl Labels {
                 none: "aucun",
                 count: "résumés",
                 count_one: "résumé",
+                deleted_note: "Le résumé Debrief de la session {session} a été supprimé.",
             },
         }
     }

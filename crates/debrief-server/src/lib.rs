@@ -60,6 +60,8 @@ pub struct AppState {
     pub secrets: Option<secrets::SecretBox>,
     /// This process's metrics and its workers' heartbeats.
     pub metrics: Arc<metrics::Metrics>,
+    /// The outbox deliverer, which also sends a push asked for by hand at once.
+    pub deliverer: debrief_workflows::webhooks::Deliverer,
 }
 
 /// The whole HTTP application: health checks, the API under `/api/v1` and the web pages.
@@ -251,6 +253,14 @@ fn api_router() -> Router<AppState> {
             "/connectors/{kind}",
             axum::routing::put(routes::connectors::put_connector)
                 .delete(routes::connectors::delete_connector),
+        )
+        .route(
+            "/connectors/{kind}/deliveries",
+            get(routes::connectors::list_deliveries),
+        )
+        .route(
+            "/connectors/{kind}/deliveries/{id}/redeliver",
+            axum::routing::post(routes::connectors::redeliver),
         )
         .route(
             "/sessions/{id}/summary/push",

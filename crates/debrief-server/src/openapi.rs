@@ -81,6 +81,8 @@ impl Modify for BearerToken {
         routes::connectors::list_connectors,
         routes::connectors::put_connector,
         routes::connectors::delete_connector,
+        routes::connectors::list_deliveries,
+        routes::connectors::redeliver,
         routes::connectors::push_summary,
         routes::webhooks::list_webhooks,
         routes::webhooks::create_webhook,

@@ -7,6 +7,7 @@
 
 mod billing;
 mod companies;
+mod connectors;
 mod conversations;
 mod credits;
 mod error;
@@ -33,6 +34,7 @@ use debrief_core::{Session, SessionRecord};
 use serde::Serialize;
 
 pub use billing::{BillingLine, BillingStore, NewBillingLine, RecordedChange};
+pub use connectors::{ConnectorStore, StoredConnector, CONNECTOR_EVENTS, PUSHED_BY_HAND};
 pub use conversations::{
     AuditEntry, ClaimedConversation, ConversationState, ConversationStore, ConversationWrite,
     MonthCount, RecordedVerdict, StoredConversation, UsageAlert, VerdictListing, VerdictSummary,
@@ -52,7 +54,8 @@ pub use summaries::{
 };
 pub use tokens::TokenSecret;
 pub use webhooks::{
-    ClaimedDelivery, Delivery, DeliveryAttempt, Webhook, WebhookStore, WEBHOOK_EVENTS,
+    Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryTarget, Webhook,
+    WebhookStore, FAILING_ALERT_AFTER, WEBHOOK_EVENTS,
 };
 
 /// A company's internal id (UUIDv7 text).
@@ -326,6 +329,7 @@ pub trait Store:
     + PeopleStore
     + CreditStore
     + WebhookStore
+    + ConnectorStore
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

@@ -29,8 +29,6 @@ pub enum ObjectKind {
     Role,
     /// Its credit settings (add-on pack, out-of-credits mode, alert thresholds); id `""`.
     CreditSettings,
-    /// A ticketing-system connector (credentials sealed); id `servicenow` or `salesforce`.
-    Connector,
     /// Its engine settings (summary engine, resolution check, model, limits); id `""`.
     EngineSettings,
 }
@@ -47,7 +45,6 @@ impl ObjectKind {
             ObjectKind::Policy => "policy",
             ObjectKind::Role => "role",
             ObjectKind::CreditSettings => "credit_settings",
-            ObjectKind::Connector => "connector",
             ObjectKind::EngineSettings => "engine_settings",
         }
     }

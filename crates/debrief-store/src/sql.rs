@@ -17,7 +17,7 @@ use sqlx::{AnyPool, Row};
 
 use crate::{QueueDepths, Result, Store, StoreError};
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Set on every SQLite connection: 16 KiB pages (taking effect when the file is created: a
@@ -114,7 +114,7 @@ impl SqlStore {
     }
 
     /// Connects without touching the schema.
-    async fn connect_without_migrating(url: &str) -> Result<SqlStore> {
+    pub(crate) async fn connect_without_migrating(url: &str) -> Result<SqlStore> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let (url, max_connections) = match backend {

@@ -1,32 +1,40 @@
-//! The webhook deliverer: sends what the outbox holds, signed, and retries with exponential
-//! backoff for 24 hours.
+//! The outbox deliverer: sends what the outbox holds — webhook events, signed, and connector
+//! pushes (`crate::connectors`) — and retries with exponential backoff for 24 hours.
 //!
-//! Each delivery is a `POST` of the event's JSON with these headers:
+//! Each webhook delivery is a `POST` of the event's JSON with these headers:
 //! - `Debrief-Event`: the event name (`summary.created`, …);
 //! - `Debrief-Delivery`: the delivery's id (the same on every retry: receivers deduplicate on it);
 //! - `Debrief-Signature: t=UNIX_SECONDS,v1=HEX` where `HEX` is the HMAC-SHA256, keyed by the
 //!   endpoint's secret, of `UNIX_SECONDS`, a `.`, and the body's bytes. A receiver recomputes it
 //!   and rejects old timestamps to stop replays.
 //!
-//! Endpoints are served side by side (up to 32 deliveries in flight, each with its own timeout),
-//! so a slow receiver delays only its own deliveries.
+//! Receivers (endpoints and connectors) are served side by side (up to 32 deliveries in flight,
+//! each with its own timeout), so a slow receiver delays only its own deliveries; each
+//! receiver's deliveries go one at a time, in the order they were written.
 //!
 //! A 2xx answer is delivered; anything else (or no answer within 10 s) is retried after 1, 2, 4 …
-//! minutes (at most an hour apart) until 24 hours after the event, then given up. Every
-//! attempt is recorded and listed by the API; a delivery can be sent again by hand.
+//! minutes (at most an hour apart) until 24 hours after the event, then given up — except a
+//! connector's refusal that cannot change (a 4xx other than 408, 409, 425, 429), given up at
+//! once. Every attempt is recorded, with the remote status and answer, and listed by the API; a
+//! delivery can be sent again by hand.
 
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use debrief_store::{ClaimedDelivery, Store};
+use debrief_store::{Attempt, AttemptResult, ClaimedDelivery, DeliveryTarget, Store};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::connectors::{send_push, SendOutcome, Sent};
 use crate::metrics::{JobOutcome, Metrics};
+use crate::secrets::SecretBox;
 use crate::{WorkflowError, WorkflowResult};
 
 /// Deliveries claimed per round.
 const CLAIM_BATCH: u32 = 50;
+
+/// Deliveries one receiver's task sends in a row within a round.
+const DRAIN_PER_ROUND: usize = 100;
 
 /// Deliveries sent at the same time (each to a different endpoint).
 const MAX_IN_FLIGHT: usize = 32;
@@ -79,6 +87,8 @@ pub struct Deliverer {
     pub client: reqwest::Client,
     /// Where deliveries are counted.
     pub metrics: std::sync::Arc<Metrics>,
+    /// Opens connectors' credentials; `None` when the server has no `secret_key`.
+    pub secrets: Option<SecretBox>,
     /// Deliveries being sent now, across endpoints.
     in_flight: std::sync::Arc<tokio::sync::Semaphore>,
 }
@@ -88,6 +98,7 @@ impl Deliverer {
     pub fn new(
         store: std::sync::Arc<dyn Store>,
         metrics: std::sync::Arc<Metrics>,
+        secrets: Option<SecretBox>,
     ) -> WorkflowResult<Deliverer> {
         Ok(Deliverer {
             store,
@@ -96,29 +107,33 @@ impl Deliverer {
                 .build()
                 .map_err(|error| WorkflowError::Internal(format!("HTTP client: {error}")))?,
             metrics,
+            secrets,
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
         })
     }
 
-    async fn send(
+    /// Posts a webhook event, signed with the endpoint's secret.
+    async fn send_webhook(
         &self,
         delivery: &ClaimedDelivery,
+        url: &str,
+        secret: &str,
         now: DateTime<Utc>,
-    ) -> (Option<u16>, Option<String>) {
+    ) -> Sent {
         let response = self
             .client
-            .post(&delivery.url)
+            .post(url)
             .header("content-type", "application/json")
             .header("debrief-event", &delivery.event)
             .header("debrief-delivery", delivery.id.to_string())
             .header(
                 "debrief-signature",
-                signature(&delivery.secret, now.timestamp(), &delivery.payload),
+                signature(secret, now.timestamp(), &delivery.payload),
             )
             .body(delivery.payload.clone())
             .send()
             .await;
-        match response {
+        let (status, error) = match response {
             Ok(response) if response.status().is_success() => {
                 (Some(response.status().as_u16()), None)
             }
@@ -127,10 +142,21 @@ impl Deliverer {
                 Some(format!("the receiver answered {}", response.status())),
             ),
             Err(error) => (None, Some(error.to_string())),
+        };
+        Sent {
+            status,
+            answer: None,
+            outcome: if error.is_none() {
+                SendOutcome::Delivered
+            } else {
+                SendOutcome::Failed { permanent: false }
+            },
+            error,
+            opened: None,
         }
     }
 
-    /// Sends what is due at `now`, each endpoint's deliveries in order, until nothing more is
+    /// Sends what is due at `now`, each receiver's deliveries in order, until nothing more is
     /// due, and waits for the answers; the deliveries attempted.
     pub async fn run_once(&self, now: DateTime<Utc>) -> WorkflowResult<usize> {
         let mut attempted = 0;
@@ -139,23 +165,24 @@ impl Deliverer {
             if sending.is_empty() {
                 return Ok(attempted);
             }
-            attempted += sending.len();
-            for delivery in sending {
+            for receiver in sending {
                 // A delivery task that died left its claim: the lease runs out and it is sent
                 // again.
-                let _ = delivery.await;
+                attempted += receiver.await.unwrap_or(1);
             }
         }
     }
 
-    /// Claims what is due at `now` (at most as many as may be in flight) and starts sending
-    /// each in a task of its own, bounded by its own timeout. The claim holds at most one
-    /// delivery per endpoint (the oldest pending), so endpoints never wait for each other and
-    /// each endpoint's deliveries stay in order.
+    /// Claims what is due at `now` (at most as many as may be in flight) and starts serving
+    /// each receiver in a task of its own, each request bounded by its own timeout. The claim
+    /// holds at most one delivery per receiver (its oldest pending), so receivers never wait
+    /// for each other and each receiver's deliveries stay in order; once one is delivered the
+    /// task claims that receiver's next due one, up to [`DRAIN_PER_ROUND`], so a backlog after an
+    /// outage drains at the receiver's pace rather than one delivery per round.
     async fn start_due(
         &self,
         now: DateTime<Utc>,
-    ) -> WorkflowResult<Vec<tokio::task::JoinHandle<()>>> {
+    ) -> WorkflowResult<Vec<tokio::task::JoinHandle<usize>>> {
         let free = self.in_flight.available_permits().min(CLAIM_BATCH as usize);
         if free == 0 {
             return Ok(Vec::new());
@@ -172,19 +199,66 @@ impl Deliverer {
                 .map_err(|error| WorkflowError::Internal(error.to_string()))?;
             let this = self.clone();
             sending.push(tokio::spawn(async move {
-                let outcome = match this.deliver(&delivery, now).await {
-                    Ok(true) => JobOutcome::Done,
-                    Ok(false) => JobOutcome::Failed,
-                    Err(error) => {
-                        tracing::warn!(tenant.id = %delivery.company, delivery = delivery.id, error = %error, "recording a webhook attempt failed");
-                        JobOutcome::Failed
+                let mut attempted = 0;
+                let mut next = Some(delivery);
+                while let Some(delivery) = next.take() {
+                    attempted += 1;
+                    if this.deliver_counted(&delivery, now).await && attempted < DRAIN_PER_ROUND {
+                        next = this
+                            .store
+                            .claim_next(&delivery, now, LEASE_SECONDS)
+                            .await
+                            .unwrap_or_else(|error| {
+                                tracing::warn!(tenant.id = %delivery.company, error = %error, "claiming a receiver's next delivery failed");
+                                None
+                            });
                     }
-                };
-                this.metrics.job("webhooks", outcome);
+                }
                 drop(permit);
+                attempted
             }));
         }
         Ok(sending)
+    }
+
+    /// Sends the delivery `id` of `company` now if it is due and first in its receiver's line
+    /// (a push asked for by hand), and records the attempt; whether it was attempted.
+    pub async fn deliver_now(
+        &self,
+        company: &debrief_store::CompanyId,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> WorkflowResult<bool> {
+        let Some(delivery) = self
+            .store
+            .claim_delivery(company, id, now, LEASE_SECONDS)
+            .await?
+        else {
+            return Ok(false);
+        };
+        self.deliver_counted(&delivery, now).await;
+        Ok(true)
+    }
+
+    /// [`Deliverer::deliver`], counted in the metrics; whether it was delivered (a failure to
+    /// record the attempt is logged: the lease runs out and the delivery is sent again).
+    async fn deliver_counted(&self, delivery: &ClaimedDelivery, now: DateTime<Utc>) -> bool {
+        let delivered = match self.deliver(delivery, now).await {
+            Ok(delivered) => delivered,
+            Err(error) => {
+                tracing::warn!(tenant.id = %delivery.company, delivery = delivery.id, error = %error, "recording a delivery attempt failed");
+                false
+            }
+        };
+        self.metrics.job(
+            "webhooks",
+            if delivered {
+                JobOutcome::Done
+            } else {
+                JobOutcome::Failed
+            },
+        );
+        delivered
     }
 
     /// Sends one claimed delivery and records the attempt; whether it was delivered.
@@ -193,18 +267,49 @@ impl Deliverer {
         delivery: &ClaimedDelivery,
         now: DateTime<Utc>,
     ) -> WorkflowResult<bool> {
-        let (status, error) = self.send(delivery, now).await;
-        let delivered = error.is_none();
-        let next = (!delivered)
-            .then(|| retry_at(delivery.created_at, now, delivery.attempts))
-            .flatten();
-        if let Some(error) = &error {
-            tracing::warn!(tenant.id = %delivery.company, delivery = delivery.id, error = %error, "webhook delivery failed");
+        let sent = match &delivery.target {
+            DeliveryTarget::Webhook { url, secret } => {
+                self.send_webhook(delivery, url, secret, now).await
+            }
+            DeliveryTarget::Connector { settings, .. } => {
+                send_push(
+                    self.store.as_ref(),
+                    self.secrets.as_ref(),
+                    &self.client,
+                    &delivery.company,
+                    settings,
+                    &delivery.payload,
+                )
+                .await
+            }
+        };
+        let result = match sent.outcome {
+            SendOutcome::Delivered => AttemptResult::Delivered,
+            SendOutcome::Skipped => AttemptResult::Skipped,
+            SendOutcome::Failed { permanent: true } => AttemptResult::GaveUp,
+            SendOutcome::Failed { permanent: false } => {
+                retry_at(delivery.created_at, now, delivery.attempts)
+                    .map_or(AttemptResult::GaveUp, AttemptResult::RetryAt)
+            }
+        };
+        if let Some(error) = &sent.error {
+            tracing::warn!(tenant.id = %delivery.company, delivery = delivery.id, event = %delivery.event, error = %error, "delivery failed");
         }
+        let attempt = Attempt {
+            at: now,
+            status: sent.status,
+            answer: sent.answer.as_deref(),
+            error: sent.error.as_deref(),
+            result,
+            opened: sent
+                .opened
+                .as_ref()
+                .map(|(session, record)| (session.as_str(), record.as_str())),
+        };
         self.store
-            .record_delivery_attempt(delivery, now, status, error.as_deref(), delivered, next)
+            .record_delivery_attempt(delivery, &attempt)
             .await?;
-        Ok(delivered)
+        Ok(result == AttemptResult::Delivered)
     }
 
     /// Every `interval` until `shutdown` changes, starts sending what is due without waiting

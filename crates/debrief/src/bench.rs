@@ -402,6 +402,11 @@ async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
         export_font: None,
         secrets: None,
         metrics: Default::default(),
+        deliverer: debrief_workflows::webhooks::Deliverer::new(
+            store.clone(),
+            Default::default(),
+            None,
+        )?,
     };
     let router = debrief_server::router(state);
     let bearer = format!("Bearer {}", created.admin_token.secret.expose());
@@ -569,6 +574,11 @@ async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
         export_font: None,
         secrets: None,
         metrics: Default::default(),
+        deliverer: debrief_workflows::webhooks::Deliverer::new(
+            store.clone(),
+            Default::default(),
+            None,
+        )?,
     };
     let router = debrief_server::router(state);
     let cookie = format!("debrief_session={}", created.admin_token.secret.expose());

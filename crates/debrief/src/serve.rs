@@ -43,14 +43,21 @@ pub(crate) async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> 
     let metrics = Arc::new(debrief_workflows::metrics::Metrics::new(
         std::time::Duration::from_secs(settings.worker_stall_seconds.max(1)),
     ));
+    let secrets = Some(settings.secret_key.as_str())
+        .filter(|key| !key.is_empty())
+        .map(debrief_workflows::secrets::SecretBox::from_hex)
+        .transpose()
+        .context("secret_key")?;
+    let deliverer = debrief_workflows::webhooks::Deliverer::new(
+        Arc::clone(&store),
+        Arc::clone(&metrics),
+        secrets.clone(),
+    )?;
     let state = AppState {
         clock: debrief_workflows::clock::Clock::system(),
         export_font: Some(settings.export_font.clone()).filter(|font| !font.is_empty()),
-        secrets: Some(settings.secret_key.as_str())
-            .filter(|key| !key.is_empty())
-            .map(debrief_workflows::secrets::SecretBox::from_hex)
-            .transpose()
-            .context("secret_key")?,
+        secrets,
+        deliverer: deliverer.clone(),
         store: Arc::clone(&store),
         limits: Limits {
             max_body_bytes: settings.max_body_bytes,
@@ -108,12 +115,10 @@ pub(crate) async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> 
         std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
         stop_evaluator.subscribe(),
     ));
-    let delivering = tokio::spawn(
-        debrief_workflows::webhooks::Deliverer::new(Arc::clone(&store), Arc::clone(&metrics))?.run(
-            std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
-            stop_evaluator.subscribe(),
-        ),
-    );
+    let delivering = tokio::spawn(deliverer.run(
+        std::time::Duration::from_millis(settings.evaluation_interval_ms.max(10)),
+        stop_evaluator.subscribe(),
+    ));
     // The banner is written once; a closed stdout (`| head`) is no reason to stop serving.
     let mut banner = format!("Debrief is running at http://{local}/\n");
     if let Some(loaded) = &loaded {

@@ -54,6 +54,9 @@ struct Section {
     permission: Option<&'static str>,
 }
 
+/// How many of a connector's latest pushes its settings page lists.
+const CONNECTOR_DELIVERIES_SHOWN: usize = 20;
+
 const SECTIONS: [Section; 13] = [
     Section {
         key: "ai",
@@ -227,8 +230,28 @@ async fn render(
         Kind::AiForm | Kind::Engine | Kind::Taxonomy | Kind::AiAgents => {
             content["settings"] = visitor.api.read(current.path).await?;
         }
-        Kind::Modules | Kind::Policies | Kind::Connectors => {
+        Kind::Modules | Kind::Policies => {
             content["items"] = items_of(visitor, current.path).await?;
+        }
+        Kind::Connectors => {
+            let items = items_of(visitor, current.path).await?;
+            let mut deliveries = serde_json::Map::new();
+            for kind in items
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|item| item["kind"].as_str())
+            {
+                let path = format!("{}/{}/deliveries", current.path, url_escape(kind));
+                let mut listed = items_of(visitor, &path).await?;
+                if let Some(listed) = listed.as_array_mut() {
+                    listed.truncate(CONNECTOR_DELIVERIES_SHOWN);
+                }
+                deliveries.insert(kind.to_string(), listed);
+            }
+            content["items"] = items;
+            content["deliveries"] = Value::Object(deliveries);
+            content["events"] = json!(debrief_store::CONNECTOR_EVENTS);
         }
         Kind::Webhooks => {
             content["items"] = items_of(visitor, current.path).await?;
@@ -283,7 +306,8 @@ async fn render(
 
 /// `POST /settings/{section}`: `action` says what — `engine`, `taxonomy` (or `taxonomy_reset`),
 /// `module`, `device`, `devices_consent` (the consent mode of every checked device), `policy`,
-/// `delete` one by id, `plan`, `seats`, `commitment`, `limits`, `agents_switch`, `connector`,
+/// `delete` one by id, `plan`, `seats`, `commitment`, `limits`, `agents_switch`, `connector`
+/// (shows what the system answered to the test call), `redeliver` (a connector's push),
 /// `webhook`, `token` (the last two show the new secret once), `role` (create or change),
 /// `delete_role`, `add_user`, `user` (role and "log sessions"), `users_log` (every checked
 /// user's "log sessions"), `language`.
@@ -364,11 +388,7 @@ pub async fn save(
             }
             "devices_consent" => {
                 let mode = field(&fields, "consent_mode");
-                let chosen: Vec<&str> = fields
-                    .iter()
-                    .filter(|(name, _)| name == "device")
-                    .map(|(_, value)| value.as_str())
-                    .collect();
+                let chosen = values(&fields, "device");
                 if chosen.is_empty() {
                     let problem = "devices: choose at least one".to_string();
                     return refuse(&visitor, &key, &fields, problem).await;
@@ -452,7 +472,7 @@ pub async fn save(
             "connector" => {
                 let kind = field(&fields, "kind");
                 let text = |name: &str| field(&fields, name).trim().to_string();
-                let body = match kind {
+                let mut body = match kind {
                     "servicenow" => json!({"kind": kind, "instance_url": text("instance_url"),
                         "username": text("username"), "password": text("secret")}),
                     _ => json!({"kind": kind, "instance_url": text("instance_url"),
@@ -460,22 +480,30 @@ pub async fn save(
                         "api_version": Some(text("api_version")).filter(|version| !version.is_empty())
                             .unwrap_or_else(|| "v59.0".into())}),
                 };
-                (Method::PUT, format!("/connectors/{}", url_escape(kind)), Some(body))
+                body["events"] = json!(values(&fields, "event"));
+                body["when_no_ticket"] = json!(field(&fields, "when_no_ticket"));
+                let path = format!("/connectors/{}", url_escape(kind));
+                return show_answer(&visitor, &key, &fields, Method::PUT, &path, body).await;
             }
+            "redeliver" => (
+                Method::POST,
+                format!(
+                    "/connectors/{}/deliveries/{}/redeliver",
+                    url_escape(field(&fields, "kind")),
+                    url_escape(id)
+                ),
+                None,
+            ),
             "webhook" => {
-                let events: Vec<&str> = fields
-                    .iter()
-                    .filter(|(name, _)| name == "event")
-                    .map(|(_, value)| value.as_str())
-                    .collect();
                 let secret = Some(field(&fields, "secret").trim()).filter(|secret| !secret.is_empty());
-                let body = json!({"url": field(&fields, "url").trim(), "events": events, "secret": secret});
-                return create(&visitor, &key, &fields, "/webhooks", body).await;
+                let body = json!({"url": field(&fields, "url").trim(), "events": values(&fields, "event"),
+                                  "secret": secret});
+                return show_answer(&visitor, &key, &fields, Method::POST, "/webhooks", body).await;
             }
             "token" => {
                 let role = Some(field(&fields, "role")).filter(|role| !role.is_empty());
                 let body = json!({"label": field(&fields, "label").trim(), "role": role});
-                return create(&visitor, &key, &fields, "/tokens", body).await;
+                return show_answer(&visitor, &key, &fields, Method::POST, "/tokens", body).await;
             }
             "ai_form" => {
                 let mut settings = visitor.api.read(current.path).await?;
@@ -489,11 +517,7 @@ pub async fn save(
                 (Method::PUT, current.path.to_string(), Some(settings))
             }
             "role" => {
-                let permissions: Vec<&str> = fields
-                    .iter()
-                    .filter(|(name, _)| name == "permission")
-                    .map(|(_, value)| value.as_str())
-                    .collect();
+                let permissions = values(&fields, "permission");
                 if field(&fields, "existing") == "1" {
                     (
                         Method::PUT,
@@ -533,11 +557,7 @@ pub async fn save(
             ),
             "users_log" => {
                 let log_sessions = field(&fields, "log_sessions") == "on";
-                let chosen: Vec<&str> = fields
-                    .iter()
-                    .filter(|(name, _)| name == "user")
-                    .map(|(_, value)| value.as_str())
-                    .collect();
+                let chosen = values(&fields, "user");
                 if chosen.is_empty() {
                     let problem = "users: choose at least one".to_string();
                     return refuse(&visitor, &key, &fields, problem).await;
@@ -590,6 +610,15 @@ async fn apply_each(
     Ok(Redirect::to(&format!("/settings/{key}?saved=1")).into_response())
 }
 
+/// Every value sent for the field `name` (checkboxes, table rows), in order.
+fn values<'a>(fields: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    fields
+        .iter()
+        .filter(|(field_name, _)| field_name == name)
+        .map(|(_, value)| value.as_str())
+        .collect()
+}
+
 /// An empty field as `None`, else the whole number it holds.
 fn optional_number(text: &str) -> Result<Option<i64>, std::num::ParseIntError> {
     let text = text.trim();
@@ -600,16 +629,17 @@ fn optional_number(text: &str) -> Result<Option<i64>, std::num::ParseIntError> {
     }
 }
 
-/// Creates what is shown once (a webhook's secret, a token): the section again with it, or
-/// with the API's reason.
-async fn create(
+/// Makes a change whose answer is shown once (a webhook's secret, a token, a connector's test
+/// call): the section again with the answer as `created`, or with the API's reason.
+async fn show_answer(
     visitor: &Visitor,
     key: &str,
     fields: &[(String, String)],
+    method: Method,
     path: &str,
     body: Value,
 ) -> Result<Response, WebError> {
-    let reply = visitor.api.call(Method::POST, path, Some(&body)).await?;
+    let reply = visitor.api.call(method, path, Some(&body)).await?;
     match reply.status {
         status if status.is_success() => render(visitor, key, None, Some(reply.json())).await,
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(reply.failure()),
@@ -621,13 +651,7 @@ async fn create(
 /// `type_examples` (one per line) in row order; a row with an empty id, or marked `type_remove`,
 /// is left out.
 fn issue_types_of(fields: &[(String, String)]) -> Vec<Value> {
-    let column = |name: &str| -> Vec<&str> {
-        fields
-            .iter()
-            .filter(|(field_name, _)| field_name == name)
-            .map(|(_, value)| value.as_str())
-            .collect()
-    };
+    let column = |name: &str| values(fields, name);
     let (ids, names, descriptions, examples) = (
         column("type_id"),
         column("type_name"),

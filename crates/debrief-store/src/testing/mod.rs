@@ -150,6 +150,7 @@ cases!(
     summary_queue::skipped_sessions_return_to_the_queue_unless_final,
     people::users_roles_and_integration_tokens_grant_their_permissions,
     webhooks::webhook_deliveries_go_out_in_order_and_retry,
+    webhooks::connector_pushes_share_the_outbox_and_raise_one_failing_alert,
     summaries::summary_counts_group_sessions_by_state_and_reason,
     summaries::summaries_are_searched_filtered_and_counted_by_tag,
 );

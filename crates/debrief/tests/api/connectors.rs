@@ -1,257 +1,465 @@
-//! Connectors against a local server that checks each request as ServiceNow's Table API and
-//! Salesforce's REST API document them: method, path, authentication, and the body's fields.
+//! Connectors against local ServiceNow and Salesforce stand-ins (`ticketing.rs`) that check
+//! every request and keep their own records: summaries pushed by themselves through the
+//! outbox, in order, through an outage of more than an hour; edits and deletion notes into the
+//! same incident; credentials checked when saved; refusals that cannot change; pushes by hand;
+//! hostile tickets; and two servers on one PostgreSQL.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use axum::extract::Path;
-use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
+use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::util::{session_json, TestApp};
+use crate::ticketing::{self, StandIn, CASE, INCIDENT, OTHER_INCIDENT, SALESFORCE_TOKEN};
+use crate::util::{session_json, TestApp, TEST_SECRET_KEY};
 
-/// Requests the fake systems accepted: method, path and body.
-type Accepted = Arc<Mutex<Vec<(String, String, Value)>>>;
-
-fn header(headers: &HeaderMap, name: &str) -> String {
-    headers
-        .get(name)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
+/// Saves the ServiceNow connector of the token's company; status and answer.
+async fn connect_servicenow(
+    app: &TestApp,
+    token: &str,
+    stand_in: &StandIn,
+    extra: Value,
+) -> (u16, Value) {
+    let mut body = json!({"kind": "servicenow", "instance_url": stand_in.base,
+                          "username": "admin", "password": "pw"});
+    for (field, value) in extra.as_object().cloned().unwrap_or_default() {
+        body[field] = value;
+    }
+    app.call(
+        Method::PUT,
+        "/api/v1/connectors/servicenow",
+        token,
+        Some(body),
+    )
+    .await
 }
 
-/// ServiceNow wants basic auth as admin:pw (base64 "YWRtaW46cHc="), JSON, and `work_notes`;
-/// Salesforce a bearer token and a CaseComment with ParentId and CommentBody.
-async fn ticketing(accepted: Accepted) -> String {
-    let unexpected = accepted.clone();
-    let (patch, create, comment) = (accepted.clone(), accepted.clone(), accepted);
-    let app = axum::Router::new()
-        .route(
-            "/api/now/table/incident/{sys_id}",
-            axum::routing::patch(
-                move |Path(sys_id): Path<String>, headers: HeaderMap, Json(body): Json<Value>| {
-                    let accepted = patch.clone();
-                    async move {
-                        let valid = header(&headers, "authorization") == "Basic YWRtaW46cHc="
-                            && header(&headers, "content-type").starts_with("application/json")
-                            && body["work_notes"]
-                                .as_str()
-                                .is_some_and(|notes| !notes.is_empty());
-                        if !valid {
-                            return (
-                                StatusCode::BAD_REQUEST,
-                                Json(json!({"error": "bad request"})),
-                            );
-                        }
-                        accepted.lock().expect("lock").push((
-                            "PATCH".into(),
-                            format!("incident/{sys_id}"),
-                            body,
-                        ));
-                        (StatusCode::OK, Json(json!({"result": {"sys_id": sys_id}})))
-                    }
-                },
-            ),
+/// Stores a session with `ticket` for the token's company.
+async fn session(app: &TestApp, token: &str, id: &str, ticket: Option<&str>) {
+    let mut session = session_json(id);
+    if let Some(ticket) = ticket {
+        session["ticket"] = json!(ticket);
+    }
+    let (status, answer) = app
+        .call(Method::POST, "/api/v1/sessions", token, Some(session))
+        .await;
+    assert!(status < 300, "{answer}");
+}
+
+async fn edit(app: &TestApp, id: &str, title: &str) {
+    let (status, answer) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/sessions/{id}/summary"),
+            &app.token,
+            Some(json!({"title": title})),
         )
-        .route(
-            "/api/now/table/incident",
-            axum::routing::post(move |headers: HeaderMap, Json(body): Json<Value>| {
-                let accepted = create.clone();
-                async move {
-                    let valid = header(&headers, "authorization") == "Basic YWRtaW46cHc="
-                        && body["short_description"].is_string()
-                        && body["work_notes"].is_string();
-                    if !valid {
-                        return (StatusCode::BAD_REQUEST, Json(json!({})));
-                    }
-                    accepted
-                        .lock()
-                        .expect("lock")
-                        .push(("POST".into(), "incident".into(), body));
-                    (
-                        StatusCode::CREATED,
-                        Json(json!({"result": {"sys_id": "new-incident-1"}})),
-                    )
-                }
-            }),
+        .await;
+    assert_eq!(status, 200, "{answer}");
+}
+
+/// The connector's pushes, newest first.
+async fn deliveries(app: &TestApp, kind: &str) -> Vec<Value> {
+    let (status, listed) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/connectors/{kind}/deliveries"),
+            &app.token,
+            None,
         )
-        .route(
-            "/services/data/v59.0/sobjects/CaseComment",
-            axum::routing::post(move |headers: HeaderMap, Json(body): Json<Value>| {
-                let accepted = comment.clone();
-                async move {
-                    let valid = header(&headers, "authorization") == "Bearer sf-token"
-                        && body["ParentId"].is_string()
-                        && body["CommentBody"].is_string();
-                    if !valid {
-                        return (
-                            StatusCode::UNAUTHORIZED,
-                            Json(json!([{"errorCode": "INVALID_SESSION_ID"}])),
-                        );
-                    }
-                    accepted.lock().expect("lock").push((
-                        "POST".into(),
-                        "CaseComment".into(),
-                        body,
-                    ));
-                    (
-                        StatusCode::CREATED,
-                        Json(json!({"id": "00a000000000001", "success": true, "errors": []})),
-                    )
-                }
-            }),
-        );
-    // Anything else reaching the stand-in is recorded as what it is: a request that should not
-    // have been sent.
-    let stray = unexpected;
-    let app = app.fallback(move |method: Method, uri: axum::http::Uri| {
-        let stray = stray.clone();
-        async move {
-            stray
-                .lock()
-                .expect("lock")
-                .push((method.to_string(), uri.to_string(), Value::Null));
-            StatusCode::NOT_FOUND
-        }
-    });
-    let address = crate::util::spawn_stand_in(app).await;
-    address
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    listed["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// The push of `event` for session `id`.
+fn push_of<'a>(pushes: &'a [Value], event: &str, id: &str) -> &'a Value {
+    pushes
+        .iter()
+        .find(|push| push["event"] == event && push["payload"]["data"]["session_id"] == id)
+        .unwrap_or_else(|| panic!("no {event} push of {id} in {pushes:?}"))
+}
+
+/// Requests the stand-in answered 200 on `path`.
+fn delivered_to(stand_in: &StandIn, path: &str) -> usize {
+    stand_in
+        .state()
+        .log
+        .iter()
+        .filter(|(_, logged, status)| logged == path && *status == 200)
+        .count()
+}
+
+fn minutes(start: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
+    start + TimeDelta::minutes(minutes)
 }
 
 #[tokio::test]
-async fn summaries_go_into_servicenow_incidents_and_salesforce_cases() {
+async fn servicenow_incidents_get_every_summary_in_order_through_an_outage() {
     let app = TestApp::spawn().await;
     app.enable_insights(&app.token).await;
-    let globex = app.other_company("globex").await;
-    let accepted: Accepted = Arc::default();
-    let base = ticketing(accepted.clone()).await;
-    let mut with_ticket = session_json("tk-1");
-    with_ticket["ticket"] = json!("46d44a5cdb1232003c4f2a8c4b961941");
-    app.call(
-        Method::POST,
-        "/api/v1/sessions",
+    let stand_in = ticketing::start().await;
+    let (_, hook) = app
+        .call(
+            Method::POST,
+            "/api/v1/webhooks",
+            &app.token,
+            Some(json!({"url": format!("{}/hooks/debrief", stand_in.base), "events": ["connector.failing"]})),
+        )
+        .await;
+    let (saved, connector) = connect_servicenow(
+        &app,
         &app.token,
-        Some(with_ticket),
+        &stand_in,
+        json!({"when_no_ticket": "create"}),
     )
     .await;
-    app.call(
-        Method::POST,
-        "/api/v1/sessions",
+    assert_eq!(saved, 200, "{connector}");
+    assert_eq!(connector["check"]["status"], 200, "the test call answered");
+    assert_eq!(connector["password"], "********");
+    assert_eq!(
+        connector["events"],
+        json!(["summary.created", "summary.updated", "summary.deleted"])
+    );
+
+    // A first summary arrives in its incident.
+    session(&app, &app.token, "sn-1", Some(INCIDENT)).await;
+    app.summarize_now().await;
+    let start = Utc::now();
+    app.deliverer.run_once(start).await.expect("round");
+    assert_eq!(stand_in.notes(INCIDENT).len(), 1);
+    assert!(stand_in.notes(INCIDENT)[0].contains("sn-1"));
+
+    // Down for more than an hour: a second summary in the same incident, and an edit of the
+    // first; every retry fails.
+    stand_in.set_down(true);
+    session(&app, &app.token, "sn-2", Some(INCIDENT)).await;
+    app.summarize_now().await;
+    edit(
+        &app,
+        "sn-1",
+        "Outlook password prompt fixed with a new mail profile",
+    )
+    .await;
+    for minute in 0..=70 {
+        app.deliverer
+            .run_once(minutes(start, minute))
+            .await
+            .expect("round");
+    }
+    let (_, failing) = app
+        .call(Method::GET, "/api/v1/connectors", &app.token, None)
+        .await;
+    let (_, alerts) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/webhooks/{}/deliveries",
+                hook["webhook"]["id"].as_str().unwrap_or_default()
+            ),
+            &app.token,
+            None,
+        )
+        .await;
+    assert!(
+        failing["items"][0]["failing_since"].is_string(),
+        "{failing}"
+    );
+    assert!(
+        failing["items"][0]["alerted_at"].is_string(),
+        "failing for an hour is an alert"
+    );
+    let alerts = alerts["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(alerts.len(), 1, "one alert for the stretch: {alerts:?}");
+    assert_eq!(alerts[0]["payload"]["data"]["connector"], "servicenow");
+    assert_eq!(
+        stand_in.notes(INCIDENT).len(),
+        1,
+        "nothing arrived while down"
+    );
+
+    // Back: at the next retry each arrives once, in the order written.
+    stand_in.set_down(false);
+    for minute in 71..=130 {
+        app.deliverer
+            .run_once(minutes(start, minute))
+            .await
+            .expect("round");
+    }
+    let notes = stand_in.notes(INCIDENT);
+    assert_eq!(notes.len(), 3, "{notes:?}");
+    assert!(notes[1].contains("sn-2"), "{}", notes[1]);
+    assert!(notes[2].contains("Outlook password prompt fixed with a new mail profile"));
+    assert_eq!(
+        delivered_to(&stand_in, &format!("/api/now/table/incident/{INCIDENT}")),
+        3,
+        "each push arrived once"
+    );
+    let pushes = deliveries(&app, "servicenow").await;
+    let late = push_of(&pushes, "summary.created", "sn-2");
+    let attempts = late["attempts"].as_array().cloned().unwrap_or_default();
+    assert_eq!(late["state"], "delivered");
+    assert!(attempts.len() >= 7, "retried with backoff: {attempts:?}");
+    assert_eq!(attempts[0]["status"], 503);
+    assert!(attempts[0]["answer"]
+        .as_str()
+        .is_some_and(|answer| answer.contains("down for maintenance")));
+    assert_eq!(
+        attempts.last().map(|attempt| attempt["status"].clone()),
+        Some(json!(200))
+    );
+    let (_, recovered) = app
+        .call(Method::GET, "/api/v1/connectors", &app.token, None)
+        .await;
+    assert_eq!(
+        (
+            &recovered["items"][0]["failing_since"],
+            &recovered["items"][0]["alerted_at"]
+        ),
+        (&Value::Null, &Value::Null)
+    );
+
+    // No ticket: a new incident, and the session's edit and deletion note go into it.
+    session(&app, &app.token, "sn-3", None).await;
+    app.summarize_now().await;
+    edit(&app, "sn-3", "Printer queue cleared").await;
+    let (deleted, _) = app
+        .call(
+            Method::DELETE,
+            "/api/v1/sessions/sn-3/summary",
+            &app.token,
+            None,
+        )
+        .await;
+    assert_eq!(deleted, 204);
+    let later = Utc::now() + TimeDelta::hours(2);
+    app.deliverer.run_once(later).await.expect("round");
+    let opened: Vec<(String, ticketing::Record)> = stand_in
+        .state()
+        .incidents
+        .iter()
+        .filter(|(id, _)| ![INCIDENT, OTHER_INCIDENT].contains(&id.as_str()))
+        .map(|(id, record)| (id.clone(), record.clone()))
+        .collect();
+    assert_eq!(opened.len(), 1, "one incident opened: {opened:?}");
+    let (_, incident) = &opened[0];
+    assert_eq!(incident.notes.len(), 3, "{:?}", incident.notes);
+    assert!(incident.notes[0].contains("sn-3"));
+    assert!(incident.notes[1].contains("Printer queue cleared"));
+    assert_eq!(
+        incident.notes[2],
+        "The Debrief summary of session sn-3 was deleted."
+    );
+
+    // An incident ServiceNow does not know: refused for good at once, sent again by hand.
+    session(
+        &app,
         &app.token,
-        Some(session_json("tk-2")),
+        "sn-4",
+        Some("0123456789abcdef0123456789abcdef"),
     )
     .await;
     app.summarize_now().await;
-
-    let (set, shown) = app
-        .call(
-            Method::PUT,
-            "/api/v1/connectors/servicenow",
-            &app.token,
-            Some(json!({"kind": "servicenow", "instance_url": base, "username": "admin", "password": "pw"})),
-        )
-        .await;
-    app.call(
-        Method::PUT,
-        "/api/v1/connectors/salesforce",
-        &app.token,
-        Some(json!({"kind": "salesforce", "instance_url": base, "access_token": "sf-token"})),
-    )
-    .await;
-    let push = |id: &str, body: Value| {
-        let path = format!("/api/v1/sessions/{id}/summary/push");
-        let app = &app;
-        async move { app.call(Method::POST, &path, &app.token, Some(body)).await }
-    };
-    let (patched, patch_answer) = push("tk-1", json!({"connector": "servicenow"})).await;
-    let (created, create_answer) = push("tk-2", json!({"connector": "servicenow"})).await;
-    let (commented, comment_answer) = push(
-        "tk-1",
-        json!({"connector": "salesforce", "ticket": "500XX00000ABCDE"}),
-    )
-    .await;
-    let (no_case, no_case_body) = push("tk-2", json!({"connector": "salesforce"})).await;
-    app.call(
-        Method::PUT,
-        "/api/v1/connectors/salesforce",
-        &app.token,
-        Some(json!({"kind": "salesforce", "instance_url": base, "access_token": "expired"})),
-    )
-    .await;
-    let (refused, refused_body) = push(
-        "tk-1",
-        json!({"connector": "salesforce", "ticket": "500XX00000ABCDE"}),
-    )
-    .await;
-    let (_, listed) = app
-        .call(Method::GET, "/api/v1/connectors", &app.token, None)
-        .await;
-    let (theirs, _) = app
+    app.deliverer.run_once(later).await.expect("round");
+    app.deliverer
+        .run_once(later + TimeDelta::hours(3))
+        .await
+        .expect("round");
+    let pushes = deliveries(&app, "servicenow").await;
+    let unknown = push_of(&pushes, "summary.created", "sn-4");
+    assert_eq!(unknown["state"], "failed");
+    assert_eq!(
+        unknown["attempts"].as_array().map(Vec::len),
+        Some(1),
+        "not retried"
+    );
+    assert_eq!(unknown["attempts"][0]["status"], 404);
+    assert!(unknown["attempts"][0]["error"]
+        .as_str()
+        .is_some_and(|error| error.contains("404") && error.contains("No Record found")));
+    let (redelivered, _) = app
         .call(
             Method::POST,
-            "/api/v1/sessions/tk-1/summary/push",
-            &globex,
+            &format!(
+                "/api/v1/connectors/servicenow/deliveries/{}/redeliver",
+                unknown["id"]
+            ),
+            &app.token,
+            None,
+        )
+        .await;
+    assert_eq!(redelivered, 202);
+    app.deliverer
+        .run_once(Utc::now() + TimeDelta::seconds(1))
+        .await
+        .expect("round");
+    let pushes = deliveries(&app, "servicenow").await;
+    let again = push_of(&pushes, "summary.created", "sn-4");
+    assert_eq!(
+        (
+            again["state"].as_str(),
+            again["attempts"].as_array().map(Vec::len)
+        ),
+        (Some("failed"), Some(2))
+    );
+
+    // By hand, through the same line: into the session's incident, or one named.
+    let (pushed, delivery) = app
+        .call(
+            Method::POST,
+            "/api/v1/sessions/sn-2/summary/push",
+            &app.token,
             Some(json!({"connector": "servicenow"})),
         )
         .await;
-    let stored = debrief_store::get_typed::<Value>(
-        app.store.as_ref(),
-        &app.store.company_by_name("acme").await.expect("acme").id,
-        debrief_store::ObjectKind::Connector,
-        "servicenow",
-    )
-    .await
-    .expect("stored")
-    .unwrap_or_default();
+    assert_eq!(
+        (pushed, delivery["state"].as_str()),
+        (200, Some("delivered")),
+        "{delivery}"
+    );
+    assert_eq!(stand_in.notes(INCIDENT).len(), 4);
+    let (named, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/sessions/sn-2/summary/push",
+            &app.token,
+            Some(json!({"connector": "servicenow", "ticket": OTHER_INCIDENT})),
+        )
+        .await;
+    assert_eq!(named, 200);
+    assert_eq!(stand_in.notes(OTHER_INCIDENT).len(), 1);
 
-    assert_eq!(set, 200);
-    assert_eq!(shown["password"], "********");
+    // Another company sees none of it.
+    let globex = app.other_company("globex").await;
+    let (theirs, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/connectors/servicenow/deliveries",
+            &globex,
+            None,
+        )
+        .await;
+    let (their_list, listed) = app
+        .call(Method::GET, "/api/v1/connectors", &globex, None)
+        .await;
+    assert_eq!(theirs, 404);
     assert_eq!(
-        (patched, patch_answer["method"].as_str()),
-        (200, Some("PATCH"))
+        (their_list, listed["items"].as_array().map(Vec::len)),
+        (200, Some(0))
     );
+    let stored = app
+        .store
+        .connector(
+            &app.store.company_by_name("acme").await.expect("acme").id,
+            "servicenow",
+        )
+        .await
+        .expect("read")
+        .expect("set");
+    assert!(
+        !stored.settings.contains("\"pw\""),
+        "the password is sealed at rest"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn salesforce_cases_get_comments_new_cases_and_credentials_are_checked_when_saved() {
+    let app = TestApp::spawn().await;
+    app.enable_insights(&app.token).await;
+    let stand_in = ticketing::start().await;
+    let salesforce = |token: &str, base: &str| {
+        json!({"kind": "salesforce", "instance_url": base, "access_token": token,
+               "events": ["summary.created", "summary.updated"], "when_no_ticket": "create"})
+    };
+    let put = |body: Value| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::PUT,
+                "/api/v1/connectors/salesforce",
+                &app.token,
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (expired, refusal) = put(salesforce("expired", &stand_in.base)).await;
+    let (nowhere, unreachable) = put(salesforce(SALESFORCE_TOKEN, "http://127.0.0.1:9")).await;
+    let (bad_event, event_refusal) =
+        put(json!({"kind": "salesforce", "instance_url": stand_in.base,
+        "access_token": SALESFORCE_TOKEN, "events": ["summary.created", "summary.exploded"]}))
+        .await;
+    let (_, nothing) = app
+        .call(Method::GET, "/api/v1/connectors", &app.token, None)
+        .await;
     assert_eq!(
-        patch_answer["record_id"],
-        "46d44a5cdb1232003c4f2a8c4b961941"
+        (expired, refusal["details"]["field"].as_str()),
+        (422, Some("access_token"))
     );
-    assert_eq!(
-        (created, create_answer["record_id"].as_str()),
-        (200, Some("new-incident-1"))
-    );
-    assert_eq!(
-        (commented, comment_answer["record_id"].as_str()),
-        (200, Some("00a000000000001"))
-    );
-    assert_eq!(
-        (no_case, no_case_body["details"]["field"].as_str()),
-        (422, Some("ticket"))
-    );
-    assert_eq!(refused, 502);
-    assert!(refused_body["message"]
+    assert!(refusal["message"]
         .as_str()
-        .is_some_and(|message| message.contains("401")));
-    let accepted = accepted.lock().expect("lock").clone();
-    assert_eq!(accepted.len(), 3);
+        .is_some_and(|message| message.contains("401") && message.contains("INVALID_SESSION_ID")));
     assert_eq!(
-        (accepted[0].0.as_str(), accepted[0].1.as_str()),
-        ("PATCH", "incident/46d44a5cdb1232003c4f2a8c4b961941")
+        (nowhere, unreachable["details"]["field"].as_str()),
+        (422, Some("instance_url"))
     );
-    assert!(accepted[0].2["work_notes"]
-        .as_str()
-        .is_some_and(|notes| notes.contains("Microsoft Outlook")));
-    assert_eq!(accepted[2].2["ParentId"], "500XX00000ABCDE");
-    assert_eq!(accepted[2].2["IsPublished"], false);
-    assert_eq!(listed["items"].as_array().map(Vec::len), Some(2));
     assert_eq!(
-        theirs, 422,
-        "another company has no connector and no such session"
+        (bad_event, event_refusal["details"]["field"].as_str()),
+        (422, Some("events[1]"))
     );
-    assert_ne!(stored["password"], "pw", "the password is sealed at rest");
-    assert!(stored["password"]
-        .as_str()
-        .is_some_and(|sealed| sealed.len() > 40));
+    assert_eq!(nothing["items"], json!([]), "nothing was saved");
+
+    let (saved, connector) = put(salesforce(SALESFORCE_TOKEN, &stand_in.base)).await;
+    assert_eq!(
+        (saved, connector["check"]["status"].as_u64()),
+        (200, Some(200)),
+        "{connector}"
+    );
+    session(&app, &app.token, "sf-1", Some(CASE)).await;
+    session(&app, &app.token, "sf-2", None).await;
+    app.summarize_now().await;
+    edit(&app, "sf-2", "VPN client reinstalled").await;
+    let (deleted, _) = app
+        .call(
+            Method::DELETE,
+            "/api/v1/sessions/sf-1/summary",
+            &app.token,
+            None,
+        )
+        .await;
+    assert_eq!(deleted, 204);
+    app.deliverer
+        .run_once(Utc::now() + TimeDelta::seconds(1))
+        .await
+        .expect("round");
+
+    assert_eq!(
+        stand_in.notes(CASE).len(),
+        1,
+        "sf-1's summary; deletions are not pushed"
+    );
+    assert!(stand_in.notes(CASE)[0].contains("sf-1"));
+    let opened: Vec<ticketing::Record> = stand_in
+        .state()
+        .cases
+        .iter()
+        .filter(|(id, _)| id.as_str() != CASE)
+        .map(|(_, record)| record.clone())
+        .collect();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(
+        opened[0].notes.len(),
+        2,
+        "the description, then the edit's comment"
+    );
+    assert!(opened[0].notes[1].contains("VPN client reinstalled"));
+    let pushes = deliveries(&app, "salesforce").await;
+    assert_eq!(pushes.len(), 3);
+    assert!(
+        pushes.iter().all(|push| push["state"] == "delivered"),
+        "{pushes:?}"
+    );
     app.stop().await;
 }
 
@@ -259,30 +467,25 @@ async fn summaries_go_into_servicenow_incidents_and_salesforce_cases() {
 async fn tickets_cannot_point_a_push_at_another_record_or_add_a_query() {
     let app = TestApp::spawn().await;
     app.enable_insights(&app.token).await;
-    let accepted: Accepted = Arc::default();
-    let base = ticketing(accepted.clone()).await;
-    for connector in [
-        json!({"kind": "servicenow", "instance_url": base, "username": "admin", "password": "pw"}),
-        json!({"kind": "salesforce", "instance_url": base, "access_token": "sf-token"}),
-    ] {
-        let kind = connector["kind"].as_str().unwrap_or_default().to_string();
-        let (status, _) = app
-            .call(
-                Method::PUT,
-                &format!("/api/v1/connectors/{kind}"),
-                &app.token,
-                Some(connector),
-            )
-            .await;
-        assert_eq!(status, 200);
-    }
-    // A session that carries a hostile ticket itself.
-    let mut carried = session_json("tk-evil");
-    carried["ticket"] =
-        json!("../../sys_user/6816f79cc0a8016401c5a33be04be441?sysparm_fields=roles");
-    app.call(Method::POST, "/api/v1/sessions", &app.token, Some(carried))
+    let stand_in = ticketing::start().await;
+    let (servicenow, _) = connect_servicenow(&app, &app.token, &stand_in, json!({})).await;
+    let (salesforce, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/connectors/salesforce",
+            &app.token,
+            Some(json!({"kind": "salesforce", "instance_url": stand_in.base, "access_token": SALESFORCE_TOKEN})),
+        )
         .await;
+    assert_eq!((servicenow, salesforce), (200, 200));
+    // A session that carries a hostile ticket itself.
+    let hostile_carried = "../../sys_user/6816f79cc0a8016401c5a33be04be441?sysparm_fields=roles";
+    session(&app, &app.token, "tk-evil", Some(hostile_carried)).await;
     app.summarize_now().await;
+    app.deliverer
+        .run_once(Utc::now() + TimeDelta::seconds(1))
+        .await
+        .expect("round");
 
     let hostile = [
         "../sys_user/6816f79cc0a8016401c5a33be04be441?sysparm_fields=roles",
@@ -314,6 +517,11 @@ async fn tickets_cannot_point_a_push_at_another_record_or_add_a_query() {
                 "{connector} {ticket:?}: {body}"
             );
         }
+        // The push the summary made by itself failed for good without a request.
+        let pushes = deliveries(&app, connector).await;
+        let pushed = push_of(&pushes, "summary.created", "tk-evil");
+        assert_eq!(pushed["state"], "failed", "{pushed}");
+        assert_eq!(pushed["attempts"][0]["status"], Value::Null);
     }
     let (bad_version, _) = app
         .call(
@@ -321,28 +529,129 @@ async fn tickets_cannot_point_a_push_at_another_record_or_add_a_query() {
             "/api/v1/connectors/salesforce",
             &app.token,
             Some(
-                json!({"kind": "salesforce", "instance_url": base, "access_token": "t",
+                json!({"kind": "salesforce", "instance_url": stand_in.base, "access_token": "t",
                         "api_version": "v59.0/sobjects/User"}),
             ),
         )
         .await;
-    let (bad_instance, _) = app
-        .call(
-            Method::PUT,
-            "/api/v1/connectors/servicenow",
-            &app.token,
-            Some(
-                json!({"kind": "servicenow", "instance_url": format!("{base}/?x=1"),
-                        "username": "admin", "password": "pw"}),
-            ),
-        )
-        .await;
+    let (bad_instance, _) = connect_servicenow(
+        &app,
+        &app.token,
+        &stand_in,
+        json!({"instance_url": format!("{}/?x=1", stand_in.base)}),
+    )
+    .await;
 
     assert_eq!((bad_version, bad_instance), (422, 422));
+    let log = stand_in.state().log.clone();
     assert!(
-        accepted.lock().expect("lock").is_empty(),
-        "the stand-in received nothing: {:?}",
-        accepted.lock().expect("lock")
+        log.iter().all(|(method, _, _)| method == "GET"),
+        "the stand-in received only the two test calls: {log:?}"
     );
+    assert_eq!(log.len(), 2, "{log:?}");
+    app.stop().await;
+}
+
+/// Two servers, each with its own deliverer and connection pool, on one PostgreSQL database
+/// deliver two companies' pushes (a summary and its edit for each of ten sessions) side by side:
+/// each arrives once, in the order written.
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DEBRIEF_TEST_DATABASE_URL)"]
+async fn two_servers_on_one_postgres_deliver_each_push_once() {
+    let app = TestApp::builder().on_postgres().spawn().await;
+    let globex = app.other_company("globex").await;
+    let stand_in = ticketing::start().await;
+    let companies = [(app.token.clone(), INCIDENT), (globex, OTHER_INCIDENT)];
+    for (token, incident) in &companies {
+        app.enable_insights(token).await;
+        let (saved, answer) = connect_servicenow(&app, token, &stand_in, json!({})).await;
+        assert_eq!(saved, 200, "{answer}");
+        // Ten sessions: the premium tier's free credits of the month.
+        for number in 0..10 {
+            session(
+                &app,
+                token,
+                &format!("pg-{number}-{incident}"),
+                Some(incident),
+            )
+            .await;
+        }
+    }
+    while app.summarize_now().await > 0 {}
+    for (token, incident) in &companies {
+        for number in 0..10 {
+            let id = format!("pg-{number}-{incident}");
+            let (status, _) = app
+                .call(
+                    Method::PATCH,
+                    &format!("/api/v1/sessions/{id}/summary"),
+                    token,
+                    Some(json!({"title": format!("edited {id}")})),
+                )
+                .await;
+            assert_eq!(status, 200);
+        }
+    }
+    let second = debrief_workflows::webhooks::Deliverer::new(
+        debrief_store::connect(&app.database_url())
+            .await
+            .expect("second pool"),
+        Arc::clone(&app.metrics),
+        Some(debrief_workflows::secrets::SecretBox::from_hex(TEST_SECRET_KEY).expect("key")),
+    )
+    .expect("deliverer");
+    let now = Utc::now() + TimeDelta::seconds(1);
+    let mut sent = 0;
+    loop {
+        let (first, other) = tokio::join!(app.deliverer.run_once(now), second.run_once(now));
+        let round = first.expect("round") + other.expect("round");
+        sent += round;
+        if round == 0 {
+            break;
+        }
+    }
+    assert_eq!(sent, 40, "each push sent once");
+    for (token, incident) in &companies {
+        let (_, listed) = app
+            .call(
+                Method::GET,
+                "/api/v1/connectors/servicenow/deliveries",
+                token,
+                None,
+            )
+            .await;
+        let mut written: Vec<(i64, String, String)> = listed["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|push| {
+                assert_eq!(push["state"], "delivered");
+                assert_eq!(push["attempts"].as_array().map(Vec::len), Some(1));
+                (
+                    push["id"].as_i64().unwrap_or_default(),
+                    push["event"].as_str().unwrap_or_default().to_string(),
+                    push["payload"]["data"]["session_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect();
+        written.sort();
+        let notes = stand_in.notes(incident);
+        assert_eq!((written.len(), notes.len()), (20, 20));
+        for ((_, event, session), note) in written.iter().zip(&notes) {
+            assert!(
+                note.contains(&format!("Session {session} ·")),
+                "in the order written: {session} in {note}"
+            );
+            assert_eq!(
+                note.contains(&format!("edited {session}")),
+                event == "summary.updated",
+                "{note}"
+            );
+        }
+    }
     app.stop().await;
 }

@@ -17,6 +17,7 @@ mod layout;
 mod metering;
 mod sessions;
 mod tenancy;
+mod ticketing;
 mod tokens;
 mod util;
 mod web;

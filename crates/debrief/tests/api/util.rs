@@ -7,9 +7,14 @@ use debrief_llm::engine::ResolutionCheck;
 use debrief_server::{AppState, Limits};
 use debrief_store::testing::{create_test_company, postgres_test_url, TestDatabase};
 use debrief_store::Store;
+use debrief_workflows::webhooks::Deliverer;
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::Value;
 use tokio::sync::oneshot;
+
+/// The key that seals connector credentials in tests.
+pub const TEST_SECRET_KEY: &str =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 /// A running server for one test.
 pub struct TestApp {
@@ -22,6 +27,8 @@ pub struct TestApp {
     pub llm: Backends,
     /// The server's metrics (workers run by a test count into them too).
     pub metrics: Arc<debrief_workflows::metrics::Metrics>,
+    /// The server's outbox deliverer (webhooks and connectors), run by the tests' own rounds.
+    pub deliverer: Deliverer,
     database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -104,16 +111,20 @@ impl TestAppBuilder {
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let (shutdown, stop) = oneshot::channel::<()>();
         let metrics = Arc::new(debrief_workflows::metrics::Metrics::new(self.stall_after));
+        let secrets =
+            debrief_workflows::secrets::SecretBox::from_hex(TEST_SECRET_KEY).expect("test key");
+        let deliverer = Deliverer::new(
+            Arc::clone(&store),
+            Arc::clone(&metrics),
+            Some(secrets.clone()),
+        )
+        .expect("deliverer");
         let state = AppState {
             metrics: Arc::clone(&metrics),
             clock: self.clock.clone(),
             export_font: None,
-            secrets: Some(
-                debrief_workflows::secrets::SecretBox::from_hex(
-                    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-                )
-                .expect("test key"),
-            ),
+            secrets: Some(secrets),
+            deliverer: deliverer.clone(),
             store: Arc::clone(&store),
             limits: self.limits,
             judge: ResolutionCheck::InProcess(debrief_engine::judge::Judge::AlwaysPass),
@@ -133,6 +144,7 @@ impl TestAppBuilder {
             client: Client::new(),
             llm: self.llm,
             metrics,
+            deliverer,
             database: None,
             shutdown: Some(shutdown),
             server: Some(server),

@@ -643,21 +643,58 @@ async fn ai_agents_connectors_webhooks_tokens_and_users_have_pages() {
     let (_, html) = admin.read("/settings/ai-agents").await;
     assert!(html.contains("data-testid=\"agents-switch\""));
 
-    // A connector, with its secret sealed and never shown back.
-    let connector = vec![
-        ("csrf", csrf.as_str()),
-        ("action", "connector"),
-        ("kind", "servicenow"),
-        ("instance_url", "https://acme.service-now.example"),
-        ("username", "debrief"),
-        ("secret", "s3cret-pass"),
-    ];
-    assert_eq!(admin.settings("connectors", connector).await.0, 303);
+    // A connector: its credentials checked by a test call (a wrong password is refused with
+    // the system's answer), then saved with the answer shown and the secret never shown back.
+    let stand_in = crate::ticketing::start().await;
+    let connector = |password: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("csrf", csrf.clone()),
+            ("action", "connector".into()),
+            ("kind", "servicenow".into()),
+            ("instance_url", stand_in.base.clone()),
+            ("username", "admin".into()),
+            ("secret", password.into()),
+            ("event", "summary.created".into()),
+            ("event", "summary.deleted".into()),
+            ("when_no_ticket", "create".into()),
+        ]
+    };
+    let (wrong, right) = (connector("wrong"), connector("pw"));
+    fn form<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+        fields
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect()
+    }
+    let (status, html) = admin.settings("connectors", form(&wrong)).await;
+    assert_eq!(status, 422, "{html}");
+    assert!(
+        html.contains("401") && html.contains("User Not Authenticated"),
+        "{html}"
+    );
+    let (status, html) = admin.settings("connectors", form(&right)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("data-testid=\"connector-check\""), "{html}");
     let (status, html) = admin.read("/settings/connectors").await;
     assert_eq!(status, 200, "{html}");
+    let port = stand_in.base.rsplit(':').next().unwrap_or_default();
     assert!(
-        html.contains("acme.service-now.example") && !html.contains("s3cret-pass"),
+        html.contains(&format!("127.0.0.1:{port}")) && !html.contains("value=\"pw\""),
         "{html}"
+    );
+    let servicenow = html
+        .split("data-testid=\"connector-salesforce\"")
+        .next()
+        .unwrap_or_default();
+    assert!(
+        servicenow.contains("value=\"summary.deleted\" checked")
+            && !servicenow.contains("value=\"summary.updated\" checked")
+            && servicenow.contains("value=\"create\" selected"),
+        "the events chosen are shown: {html}"
+    );
+    assert!(
+        servicenow.contains("data-testid=\"deliveries-servicenow\"")
+            || servicenow.contains("class=\"empty\"")
     );
 
     // A webhook and a token: each secret shown once, then never again.

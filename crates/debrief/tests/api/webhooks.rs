@@ -94,7 +94,8 @@ async fn deliveries_are_signed_retried_until_received_and_listed() {
     )
     .await;
     app.summarize_now().await;
-    let deliverer = Deliverer::new(app.store.clone(), Arc::clone(&app.metrics)).expect("deliverer");
+    let deliverer =
+        Deliverer::new(app.store.clone(), Arc::clone(&app.metrics), None).expect("deliverer");
     let now = Utc::now();
     let first = deliverer.run_once(now).await.expect("round");
     let too_early = deliverer
@@ -232,7 +233,8 @@ async fn a_receiver_down_for_a_while_gets_every_event_in_order_and_a_crash_loses
         Some(json!({"title": "Edited while the receiver was down"})),
     )
     .await;
-    let deliverer = Deliverer::new(app.store.clone(), Arc::clone(&app.metrics)).expect("deliverer");
+    let deliverer =
+        Deliverer::new(app.store.clone(), Arc::clone(&app.metrics), None).expect("deliverer");
     let start = Utc::now();
     // Down for an hour of retries: only the oldest event is tried, the others wait behind it.
     for minutes in [0, 2, 5, 10, 30, 60] {
@@ -259,7 +261,7 @@ async fn a_receiver_down_for_a_while_gets_every_event_in_order_and_a_crash_loses
         .run_once(start + Duration::hours(2))
         .await
         .expect("round");
-    let after_lease = Deliverer::new(app.store.clone(), Arc::clone(&app.metrics))
+    let after_lease = Deliverer::new(app.store.clone(), Arc::clone(&app.metrics), None)
         .expect("deliverer")
         .run_once(start + Duration::hours(2) + Duration::seconds(61))
         .await
@@ -393,7 +395,8 @@ async fn a_slow_receiver_does_not_hold_up_another_endpoint() {
     }
     app.summarize_now().await;
 
-    let deliverer = Deliverer::new(app.store.clone(), Arc::clone(&app.metrics)).expect("deliverer");
+    let deliverer =
+        Deliverer::new(app.store.clone(), Arc::clone(&app.metrics), None).expect("deliverer");
     let attempted = deliverer.run_once(Utc::now()).await.expect("round");
 
     assert_eq!(attempted, 2);
