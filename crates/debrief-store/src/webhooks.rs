@@ -202,8 +202,16 @@ pub trait WebhookStore: Send + Sync {
     /// One delivery of the company, with its attempts.
     async fn delivery(&self, company: &CompanyId, id: i64) -> Result<Delivery>;
 
-    /// Sends a delivery again now, whatever became of it.
-    async fn redeliver(&self, company: &CompanyId, delivery_id: i64) -> Result<()>;
+    /// Sends a delivery again now, whatever became of it: one of the company's deliveries to
+    /// `target` (`webhook` or `connector`) and, when given, to that receiver (an endpoint's id,
+    /// a connector's kind); another is [`StoreError::NotFound`].
+    async fn redeliver(
+        &self,
+        company: &CompanyId,
+        delivery_id: i64,
+        target: &str,
+        receiver: Option<&str>,
+    ) -> Result<()>;
 }
 
 /// Writes the deliveries of `event` for every endpoint of the company that receives it, on
@@ -488,14 +496,23 @@ impl WebhookStore for SqlStore {
             .ok_or(StoreError::NotFound)
     }
 
-    async fn redeliver(&self, company: &CompanyId, delivery_id: i64) -> Result<()> {
+    async fn redeliver(
+        &self,
+        company: &CompanyId,
+        delivery_id: i64,
+        target: &str,
+        receiver: Option<&str>,
+    ) -> Result<()> {
         let updated = sqlx::query(
             "update webhook_outbox set state = 'pending', next_attempt_at = $3, lease_until = null, \
-             created_at = $3 where company_id = $1 and id = $2",
+             created_at = $3 where company_id = $1 and id = $2 and target = $4 \
+             and ($5 = '' or endpoint_id = $5)",
         )
         .bind(&company.0)
         .bind(delivery_id)
         .bind(micros(Utc::now()))
+        .bind(target)
+        .bind(receiver.unwrap_or_default())
         .execute(self.pool())
         .await?
         .rows_affected();

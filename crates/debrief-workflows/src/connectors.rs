@@ -24,7 +24,7 @@
 //! go to the same one).
 //!
 //! **What.** TEXT is the summary as the Markdown export writes it, in the company's language,
-//! from its title heading on (without the export's document heading);
+//! from its title on and as plain text (work notes and case comments show Markdown as typed);
 //! a deletion leaves a one-line note. The text comes from the event itself, so an edit pushes
 //! what the edit made even when the push goes out later.
 //!
@@ -156,6 +156,12 @@ impl Connector {
             if value.trim().is_empty() {
                 return Err(RecordError::invalid(field, "must not be empty"));
             }
+            if value.chars().any(char::is_control) {
+                return Err(RecordError::invalid(
+                    field,
+                    "must not hold control characters (line breaks, tabs, NUL)",
+                ));
+            }
         }
         let url = reqwest::Url::parse(self.instance_url())
             .map_err(|error| RecordError::invalid("instance_url", format!("not a URL: {error}")))?;
@@ -272,12 +278,14 @@ pub enum PushError {
         system: &'static str,
         reason: String,
     },
-    /// An answer other than success.
-    #[error("{system} answered {status}: {answer}")]
+    /// An answer other than success: its status, its body (cut short) and what it says in
+    /// words (the system's own error message when it gives one).
+    #[error("{system} answered {status}: {message}")]
     Refused {
         system: &'static str,
         status: u16,
         answer: String,
+        message: String,
     },
 }
 
@@ -342,6 +350,36 @@ pub fn is_salesforce_version(version: &str) -> bool {
         })
 }
 
+/// What a refusal says in words: ServiceNow's `error.message` (with its `detail`),
+/// Salesforce's first `message` with its `errorCode`, else the start of the body.
+fn remote_message(body: &str) -> String {
+    let parsed: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let text = |value: &Value| {
+        value
+            .as_str()
+            .filter(|text| !text.trim().is_empty())
+            .map(str::to_string)
+    };
+    if let Some(message) = text(&parsed["error"]["message"]) {
+        return match text(&parsed["error"]["detail"]) {
+            Some(detail) => format!("{message} ({detail})"),
+            None => message,
+        };
+    }
+    if let Some(message) = text(&parsed[0]["message"]) {
+        return match text(&parsed[0]["errorCode"]) {
+            Some(code) => format!("{message} ({code})"),
+            None => message,
+        };
+    }
+    let start: String = body.trim().chars().take(200).collect();
+    if start.is_empty() {
+        "no explanation".to_string()
+    } else {
+        start
+    }
+}
+
 /// The first [`ANSWER_CHARS`] characters of `text`.
 fn cut(text: &str) -> String {
     text.chars().take(ANSWER_CHARS).collect()
@@ -358,7 +396,13 @@ async fn send(
         .await
         .map_err(|error| PushError::Unreachable {
             system,
-            reason: error.to_string(),
+            reason: if error.is_timeout() {
+                "no answer within the time limit".to_string()
+            } else if error.is_connect() {
+                format!("could not connect ({error})")
+            } else {
+                error.to_string()
+            },
         })?;
     let status = response.status().as_u16();
     let body = response.text().await.unwrap_or_default();
@@ -367,6 +411,7 @@ async fn send(
             system,
             status,
             answer: cut(&body),
+            message: remote_message(&body),
         });
     }
     let parsed: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
@@ -510,13 +555,25 @@ struct PushData {
     ticket: Option<String>,
 }
 
-/// The Markdown export of one summary without the document's own heading and count: the
-/// summary's title heading onwards.
+/// The Markdown export of one summary as plain text for a work note or a case comment, which
+/// show Markdown as typed: from the summary's title on (without the document's own heading and
+/// count), without heading marks and emphasis.
 fn ticket_note(export: &str) -> String {
-    export
-        .find("## ")
-        .map_or(export, |start| &export[start..])
-        .to_string()
+    let from_title = export.find("## ").map_or(export, |start| &export[start..]);
+    from_title
+        .lines()
+        .map(|line| {
+            let line = line.strip_prefix("## ").unwrap_or(line).replace("**", "");
+            match line
+                .strip_prefix('*')
+                .and_then(|inner| inner.strip_suffix('*'))
+            {
+                Some(inner) => inner.to_string(),
+                None => line,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Where a push goes: the ticket it names, the session's, or the one the connector opened;
@@ -587,8 +644,10 @@ pub async fn send_push(
         .map(|ticket| connector.ticket(ticket))
         .transpose()
     {
+        // A ticket of another system (a company with both connectors) is no failure of this
+        // one.
         Ok(ticket) => ticket,
-        Err(error) => return Sent::failed(error, true),
+        Err(error) => return Sent::skipped(error),
     };
     let language =
         match get_typed::<AiSettings>(store, company, ObjectKind::AiSettings, SINGLETON).await {
@@ -667,6 +726,7 @@ mod tests {
             system: "ServiceNow",
             status,
             answer: String::new(),
+            message: String::new(),
         };
         for status in [400, 401, 403, 404, 405, 410, 422] {
             assert!(refused(status).is_permanent(), "{status}");
@@ -720,5 +780,40 @@ mod tests {
             };
             assert_eq!(connector.validate().is_ok(), valid, "{url}");
         }
+    }
+}
+
+#[cfg(test)]
+mod note_tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_told_in_the_systems_own_words() {
+        assert_eq!(
+            remote_message(
+                r#"{"error":{"message":"No Record found","detail":"Record doesn't exist"},"status":"failure"}"#
+            ),
+            "No Record found (Record doesn't exist)"
+        );
+        assert_eq!(
+            remote_message(
+                r#"[{"errorCode":"INVALID_SESSION_ID","message":"Session expired or invalid"}]"#
+            ),
+            "Session expired or invalid (INVALID_SESSION_ID)"
+        );
+        assert_eq!(
+            remote_message("<html>Bad gateway</html>"),
+            "<html>Bad gateway</html>"
+        );
+        assert_eq!(remote_message(""), "no explanation");
+    }
+
+    #[test]
+    fn notes_are_plain_text_from_the_title_on() {
+        let export = "# Session summaries\n\n1 summary\n\n## Printer offline\n\n*Session s-1 · Language en*\n\n**Summary:** Restarted.\n\n- ran the command lpstat\n";
+        assert_eq!(
+            ticket_note(export),
+            "Printer offline\n\nSession s-1 · Language en\n\nSummary: Restarted.\n\n- ran the command lpstat"
+        );
     }
 }

@@ -7,7 +7,8 @@
 //!   [`webhooks`] (the outbox deliverer), supervised by [`worker`] and counted in [`metrics`];
 //! - metering: [`timeline`] (the billing timeline and meter) and [`credits`] (the credit
 //!   calendar and charging);
-//! - [`connectors`] (ServiceNow, Salesforce) with [`secrets`] (credentials at rest);
+//! - [`connectors`] (ServiceNow, Salesforce) with [`secrets`] (credentials at rest) and
+//!   [`outbound`] (what requests to a company's addresses may reach);
 //! - [`exports`] (which summaries an export holds, and its file) and [`passwords`];
 //! - [`engines`] (each company's engine choice) and [`clock`] (the time everything reads).
 
@@ -19,6 +20,7 @@ mod error;
 pub mod evaluation;
 pub mod exports;
 pub mod metrics;
+pub mod outbound;
 pub mod passwords;
 pub mod secrets;
 pub mod summaries;

@@ -27,6 +27,7 @@ use sha2::Sha256;
 
 use crate::connectors::{send_push, SendOutcome, Sent};
 use crate::metrics::{JobOutcome, Metrics};
+use crate::outbound::Reach;
 use crate::secrets::SecretBox;
 use crate::{WorkflowError, WorkflowResult};
 
@@ -89,25 +90,28 @@ pub struct Deliverer {
     pub metrics: std::sync::Arc<Metrics>,
     /// Opens connectors' credentials; `None` when the server has no `secret_key`.
     pub secrets: Option<SecretBox>,
+    /// What the receivers' addresses may be.
+    pub reach: Reach,
     /// Deliveries being sent now, across endpoints.
     in_flight: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Deliverer {
-    /// A deliverer with its own HTTP client.
+    /// A deliverer with its own HTTP client, which reaches only what `reach` allows and follows
+    /// no redirects (`crate::outbound`).
     pub fn new(
         store: std::sync::Arc<dyn Store>,
         metrics: std::sync::Arc<Metrics>,
         secrets: Option<SecretBox>,
+        reach: Reach,
     ) -> WorkflowResult<Deliverer> {
         Ok(Deliverer {
             store,
-            client: reqwest::Client::builder()
-                .timeout(TIMEOUT)
-                .build()
+            client: crate::outbound::client(TIMEOUT, reach)
                 .map_err(|error| WorkflowError::Internal(format!("HTTP client: {error}")))?,
             metrics,
             secrets,
+            reach,
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
         })
     }

@@ -406,6 +406,7 @@ async fn metering(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
             store.clone(),
             Default::default(),
             None,
+            debrief_workflows::outbound::Reach::PublicOnly,
         )?,
     };
     let router = debrief_server::router(state);
@@ -578,6 +579,7 @@ async fn insights(count: u64, requests: u32, db: &str) -> anyhow::Result<()> {
             store.clone(),
             Default::default(),
             None,
+            debrief_workflows::outbound::Reach::PublicOnly,
         )?,
     };
     let router = debrief_server::router(state);

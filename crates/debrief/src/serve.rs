@@ -52,6 +52,11 @@ pub(crate) async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> 
         Arc::clone(&store),
         Arc::clone(&metrics),
         secrets.clone(),
+        if settings.allow_internal_targets {
+            debrief_workflows::outbound::Reach::Any
+        } else {
+            debrief_workflows::outbound::Reach::PublicOnly
+        },
     )?;
     let state = AppState {
         clock: debrief_workflows::clock::Clock::system(),

@@ -48,6 +48,10 @@ pub struct Settings {
     /// 64 hex characters (32 bytes) that seal connector credentials at rest; keep it out of
     /// the database. Empty: connectors cannot be set.
     pub secret_key: String,
+    /// Whether webhooks and connectors may send to loopback, private and link-local addresses
+    /// (an on-premises ServiceNow); off, a company's admin cannot make the server reach its
+    /// own network (`debrief_workflows::outbound`).
+    pub allow_internal_targets: bool,
     /// The LLM engines: `[llm.openai]` (any OpenAI-compatible server) and `[llm.local]` (a
     /// GGUF file, with the `local-llm` build feature).
     pub llm: debrief_llm::configure::LlmConfig,
@@ -67,6 +71,7 @@ impl Default for Settings {
             resolution_judge: "builtin".into(),
             export_font: String::new(),
             secret_key: String::new(),
+            allow_internal_targets: false,
             llm: debrief_llm::configure::LlmConfig::default(),
         }
     }
@@ -97,6 +102,7 @@ impl fmt::Debug for Settings {
                     "********"
                 },
             )
+            .field("allow_internal_targets", &self.allow_internal_targets)
             .field("llm", &self.llm)
             .finish()
     }
@@ -183,6 +189,9 @@ impl Settings {
              # 64 hex characters that seal connector credentials (ServiceNow, Salesforce) at rest;\n\
              # empty: connectors cannot be set. `openssl rand -hex 32` makes one.\n\
              secret_key = \"\"\n\n\
+             # whether webhooks and connectors may send to loopback, private and link-local\n\
+             # addresses (an on-premises ServiceNow); off, redirects are not followed either\n\
+             allow_internal_targets = false\n\n\
              # LLM engines a company can choose for summaries and the resolution check. Before any\n\
              # text leaves for a model, personal data and secrets are redacted.\n\
              # [llm.openai]                      # any OpenAI-compatible server\n\
@@ -229,6 +238,7 @@ fn setting_names() -> impl Iterator<Item = &'static str> {
         "resolution_judge",
         "export_font",
         "secret_key",
+        "allow_internal_targets",
     ]
     .into_iter()
 }

@@ -72,6 +72,9 @@ pub async fn create_webhook(
             "must be an http or https URL",
         )));
     }
+    if let Some(reason) = debrief_workflows::outbound::refusal(&url, state.deliverer.reach) {
+        return Err(ApiError::InvalidRecord(RecordError::invalid("url", reason)));
+    }
     if request.events.is_empty() {
         return Err(ApiError::InvalidRecord(RecordError::invalid(
             "events",
@@ -174,6 +177,9 @@ pub async fn redeliver(
 ) -> ApiResult<StatusCode> {
     // Delivery ids are numbers: anything else names no delivery.
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    state.store.redeliver(&principal.company.id, id).await?;
+    state
+        .store
+        .redeliver(&principal.company.id, id, "webhook", None)
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }

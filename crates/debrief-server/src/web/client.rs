@@ -67,8 +67,11 @@ impl Reply {
                 }
             }
         } else if let Some(field) = body["details"]["field"].as_str() {
+            // The message often says it already.
             let reason = body["details"]["reason"].as_str().unwrap_or_default();
-            text.push_str(&format!(" — {field}: {reason}"));
+            if !text.contains(reason) {
+                text.push_str(&format!(" — {field}: {reason}"));
+            }
         }
         text
     }

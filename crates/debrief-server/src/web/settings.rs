@@ -251,6 +251,9 @@ async fn render(
             }
             content["items"] = items;
             content["deliveries"] = Value::Object(deliveries);
+            // A push whose next try has passed waits for the ones before it.
+            content["now"] =
+                json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
             content["events"] = json!(debrief_store::CONNECTOR_EVENTS);
         }
         Kind::Webhooks => {
@@ -689,11 +692,20 @@ async fn refuse(
     fields: &[(String, String)],
     problem: String,
 ) -> Result<Response, WebError> {
-    let kept: serde_json::Map<String, Value> = fields
+    // What was typed, but no secret; a field sent more than once (checkboxes) as a list.
+    let mut kept = serde_json::Map::new();
+    for (name, value) in fields
         .iter()
-        .filter(|(name, _)| name != "password" && name != "csrf")
-        .map(|(name, value)| (name.clone(), json!(value)))
-        .collect();
+        .filter(|(name, _)| !matches!(name.as_str(), "password" | "secret" | "csrf"))
+    {
+        match kept.get_mut(name) {
+            Some(Value::Array(values)) => values.push(json!(value)),
+            Some(first) => *first = json!([first.take(), value]),
+            None => {
+                kept.insert(name.clone(), json!(value));
+            }
+        }
+    }
     render(
         visitor,
         key,

@@ -517,10 +517,10 @@ async fn tickets_cannot_point_a_push_at_another_record_or_add_a_query() {
                 "{connector} {ticket:?}: {body}"
             );
         }
-        // The push the summary made by itself failed for good without a request.
+        // The push the summary made by itself was set aside without a request.
         let pushes = deliveries(&app, connector).await;
         let pushed = push_of(&pushes, "summary.created", "tk-evil");
-        assert_eq!(pushed["state"], "failed", "{pushed}");
+        assert_eq!(pushed["state"], "skipped", "{pushed}");
         assert_eq!(pushed["attempts"][0]["status"], Value::Null);
     }
     let (bad_version, _) = app
@@ -549,6 +549,124 @@ async fn tickets_cannot_point_a_push_at_another_record_or_add_a_query() {
         "the stand-in received only the two test calls: {log:?}"
     );
     assert_eq!(log.len(), 2, "{log:?}");
+    app.stop().await;
+}
+
+/// What does not belong is refused by name: internal addresses (unless the operator allows
+/// them), redirects, unknown or mistyped fields, control characters in credentials, another
+/// connector's delivery; a ticket of the other system is skipped, not counted as a failure.
+#[tokio::test]
+async fn internal_targets_redirects_and_stray_fields_are_refused_by_name() {
+    let guarded = TestApp::builder().with_public_targets_only().spawn().await;
+    let stand_in = ticketing::start().await;
+    let (internal, refusal) =
+        connect_servicenow(&guarded, &guarded.token, &stand_in, json!({})).await;
+    let (hook, hook_refusal) = guarded
+        .call(
+            Method::POST,
+            "/api/v1/webhooks",
+            &guarded.token,
+            Some(json!({"url": "http://169.254.169.254/latest/meta-data", "events": ["summary.created"]})),
+        )
+        .await;
+    assert_eq!(
+        (internal, refusal["details"]["field"].as_str()),
+        (422, Some("instance_url")),
+        "{refusal}"
+    );
+    assert_eq!(
+        (hook, hook_refusal["details"]["field"].as_str()),
+        (422, Some("url"))
+    );
+    guarded.stop().await;
+
+    let app = TestApp::spawn().await;
+    app.enable_insights(&app.token).await;
+    // A redirect to the stand-in is not followed: the test call fails on the redirect itself.
+    let target = format!("{}/api/now/table/incident", stand_in.base);
+    let redirector = crate::util::spawn_stand_in(axum::Router::new().fallback(move || {
+        let target = target.clone();
+        async move { axum::response::Redirect::temporary(&target) }
+    }))
+    .await;
+    let (redirected, answer) = app
+        .call(
+            Method::PUT,
+            "/api/v1/connectors/servicenow",
+            &app.token,
+            Some(json!({"kind": "servicenow", "instance_url": redirector, "username": "admin", "password": "pw"})),
+        )
+        .await;
+    assert_eq!(
+        (redirected, answer["details"]["field"].as_str()),
+        (422, Some("instance_url")),
+        "{answer}"
+    );
+    assert!(
+        stand_in.state().log.is_empty(),
+        "the redirect was not followed"
+    );
+    for (extra, field) in [
+        (json!({"bogus": 1}), "bogus"),
+        (json!({"when_no_ticket": "maybe"}), "when_no_ticket"),
+        (json!({"when_no_ticket": null}), "when_no_ticket"),
+        (json!({"username": 123}), "username"),
+        (json!({"password": "pw\nX-Injected: 1"}), "password"),
+        (json!({"kind": "jira"}), "kind"),
+    ] {
+        let (status, answer) = connect_servicenow(&app, &app.token, &stand_in, extra.clone()).await;
+        assert_eq!(
+            (status, answer["details"]["field"].as_str()),
+            (422, Some(field)),
+            "{extra}: {answer}"
+        );
+    }
+
+    // Both connectors; a ServiceNow ticket is no Salesforce case: skipped, not failing.
+    let (servicenow, _) = connect_servicenow(&app, &app.token, &stand_in, json!({})).await;
+    let (salesforce, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/connectors/salesforce",
+            &app.token,
+            Some(json!({"kind": "salesforce", "instance_url": stand_in.base, "access_token": SALESFORCE_TOKEN})),
+        )
+        .await;
+    assert_eq!((servicenow, salesforce), (200, 200));
+    session(&app, &app.token, "both-1", Some(INCIDENT)).await;
+    app.summarize_now().await;
+    app.deliverer
+        .run_once(Utc::now() + TimeDelta::seconds(1))
+        .await
+        .expect("round");
+    let salesforce_pushes = deliveries(&app, "salesforce").await;
+    let skipped = push_of(&salesforce_pushes, "summary.created", "both-1");
+    assert_eq!(skipped["state"], "skipped");
+    let (_, listed) = app
+        .call(Method::GET, "/api/v1/connectors", &app.token, None)
+        .await;
+    assert!(
+        listed["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|connector| connector["failing_since"].is_null()),
+        "{listed}"
+    );
+    assert_eq!(stand_in.notes(INCIDENT).len(), 1, "ServiceNow got it");
+    // Salesforce's delivery is not ServiceNow's to send again.
+    let (crossed, _) = app
+        .call(
+            Method::POST,
+            &format!(
+                "/api/v1/connectors/servicenow/deliveries/{}/redeliver",
+                skipped["id"]
+            ),
+            &app.token,
+            None,
+        )
+        .await;
+    assert_eq!(crossed, 404);
     app.stop().await;
 }
 
@@ -598,6 +716,7 @@ async fn two_servers_on_one_postgres_deliver_each_push_once() {
             .expect("second pool"),
         Arc::clone(&app.metrics),
         Some(debrief_workflows::secrets::SecretBox::from_hex(TEST_SECRET_KEY).expect("key")),
+        debrief_workflows::outbound::Reach::Any,
     )
     .expect("deliverer");
     let now = Utc::now() + TimeDelta::seconds(1);

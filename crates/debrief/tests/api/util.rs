@@ -7,6 +7,7 @@ use debrief_llm::engine::ResolutionCheck;
 use debrief_server::{AppState, Limits};
 use debrief_store::testing::{create_test_company, postgres_test_url, TestDatabase};
 use debrief_store::Store;
+use debrief_workflows::outbound::Reach;
 use debrief_workflows::webhooks::Deliverer;
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::Value;
@@ -41,6 +42,7 @@ pub struct TestAppBuilder {
     clock: debrief_workflows::clock::Clock,
     llm: Backends,
     stall_after: std::time::Duration,
+    reach: Reach,
 }
 
 impl TestAppBuilder {
@@ -65,6 +67,14 @@ impl TestAppBuilder {
     /// Sets the sign-in tokens' idle and absolute limits.
     pub fn with_sign_in_lifetime(mut self, lifetime: debrief_store::TokenLifetime) -> Self {
         self.limits.sign_in = lifetime;
+        self
+    }
+
+    /// Sends webhooks and connector pushes to public addresses only, as a server does unless
+    /// its operator allows internal targets (tests' stand-ins are on loopback, so the default
+    /// here is any address).
+    pub fn with_public_targets_only(mut self) -> Self {
+        self.reach = Reach::PublicOnly;
         self
     }
 
@@ -117,6 +127,7 @@ impl TestAppBuilder {
             Arc::clone(&store),
             Arc::clone(&metrics),
             Some(secrets.clone()),
+            self.reach,
         )
         .expect("deliverer");
         let state = AppState {
@@ -160,6 +171,7 @@ impl TestApp {
             clock: debrief_workflows::clock::Clock::system(),
             llm: Backends::default(),
             stall_after: debrief_workflows::metrics::DEFAULT_STALL_AFTER,
+            reach: Reach::Any,
         }
     }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{Duration, Utc};
+use debrief_workflows::outbound::Reach;
 use debrief_workflows::webhooks::{signature, Deliverer};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -94,8 +95,13 @@ async fn deliveries_are_signed_retried_until_received_and_listed() {
     )
     .await;
     app.summarize_now().await;
-    let deliverer =
-        Deliverer::new(app.store.clone(), Arc::clone(&app.metrics), None).expect("deliverer");
+    let deliverer = Deliverer::new(
+        app.store.clone(),
+        Arc::clone(&app.metrics),
+        None,
+        Reach::Any,
+    )
+    .expect("deliverer");
     let now = Utc::now();
     let first = deliverer.run_once(now).await.expect("round");
     let too_early = deliverer
@@ -233,8 +239,13 @@ async fn a_receiver_down_for_a_while_gets_every_event_in_order_and_a_crash_loses
         Some(json!({"title": "Edited while the receiver was down"})),
     )
     .await;
-    let deliverer =
-        Deliverer::new(app.store.clone(), Arc::clone(&app.metrics), None).expect("deliverer");
+    let deliverer = Deliverer::new(
+        app.store.clone(),
+        Arc::clone(&app.metrics),
+        None,
+        Reach::Any,
+    )
+    .expect("deliverer");
     let start = Utc::now();
     // Down for an hour of retries: only the oldest event is tried, the others wait behind it.
     for minutes in [0, 2, 5, 10, 30, 60] {
@@ -261,11 +272,16 @@ async fn a_receiver_down_for_a_while_gets_every_event_in_order_and_a_crash_loses
         .run_once(start + Duration::hours(2))
         .await
         .expect("round");
-    let after_lease = Deliverer::new(app.store.clone(), Arc::clone(&app.metrics), None)
-        .expect("deliverer")
-        .run_once(start + Duration::hours(2) + Duration::seconds(61))
-        .await
-        .expect("round");
+    let after_lease = Deliverer::new(
+        app.store.clone(),
+        Arc::clone(&app.metrics),
+        None,
+        Reach::Any,
+    )
+    .expect("deliverer")
+    .run_once(start + Duration::hours(2) + Duration::seconds(61))
+    .await
+    .expect("round");
 
     let seen = seen.lock().expect("lock").clone();
     let delivered: Vec<&(String, String, String, String)> = seen.iter().skip(while_down).collect();
@@ -395,8 +411,13 @@ async fn a_slow_receiver_does_not_hold_up_another_endpoint() {
     }
     app.summarize_now().await;
 
-    let deliverer =
-        Deliverer::new(app.store.clone(), Arc::clone(&app.metrics), None).expect("deliverer");
+    let deliverer = Deliverer::new(
+        app.store.clone(),
+        Arc::clone(&app.metrics),
+        None,
+        Reach::Any,
+    )
+    .expect("deliverer");
     let attempted = deliverer.run_once(Utc::now()).await.expect("round");
 
     assert_eq!(attempted, 2);
