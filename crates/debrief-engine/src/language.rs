@@ -61,11 +61,11 @@ impl Language {
     /// "ran `cmd`".
     pub fn ran_command(self, command: &str) -> String {
         match self {
-            Language::English => format!("ran `{command}`"),
-            Language::BrazilianPortuguese => format!("executou `{command}`"),
-            Language::Spanish => format!("ejecutó `{command}`"),
-            Language::German => format!("führte `{command}` aus"),
-            Language::French => format!("a exécuté `{command}`"),
+            Language::English => format!("ran the command {command}"),
+            Language::BrazilianPortuguese => format!("executou o comando {command}"),
+            Language::Spanish => format!("ejecutó el comando {command}"),
+            Language::German => format!("führte den Befehl {command} aus"),
+            Language::French => format!("a exécuté la commande {command}"),
         }
     }
 

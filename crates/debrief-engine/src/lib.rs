@@ -7,6 +7,7 @@ pub mod judge;
 pub mod judgement;
 pub mod language;
 pub mod metrics;
+pub mod readability;
 pub mod rouge;
 pub mod screen;
 pub mod summarize;

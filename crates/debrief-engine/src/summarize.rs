@@ -8,6 +8,9 @@ use foldhash::{HashMap, HashMapExt};
 
 use debrief_core::session::Speaker;
 use debrief_core::summary::{Outcome, Summary, TITLE_CHARS};
+
+use crate::readability::{ends_dangling, NOT_PEOPLE};
+use crate::text::is_speaker_tag;
 use debrief_core::Session;
 
 use crate::judge::Judge;
@@ -99,7 +102,8 @@ fn vocative(text: &str) -> Option<String> {
         let capitalised = name.chars().next().is_some_and(char::is_uppercase)
             && name.chars().skip(1).all(char::is_lowercase)
             && name.len() > 1;
-        (capitalised && !NOT_NAMES.contains(&name)).then(|| name.to_string())
+        (capitalised && !NOT_NAMES.contains(&name) && !NOT_PEOPLE.contains(&name))
+            .then(|| name.to_string())
     };
     // "Hi, Fanny." / "Fanny, come here"
     for (index, word) in words.iter().take(3).enumerate() {
@@ -197,6 +201,11 @@ pub fn third_person(sentence: &str, speaker: &str, listener: &str) -> String {
     let mut out = String::with_capacity(sentence.len() + 16);
     let mut after_subject = false;
     let mut lowered = String::new();
+    let mut previous = String::new();
+    // Whether each person has been named in the sentence so far (never for speaker tags): set
+    // when a replacement names them, so the check costs nothing per word.
+    let nameable = |name: &str| !name.is_empty() && !is_speaker_tag(name);
+    let (mut speaker_said, mut listener_said) = (false, false);
     let mut tokens = sentence.split_whitespace().peekable();
     while let Some(token) = tokens.next() {
         let is_edge = |c: char| !(c.is_alphanumeric() || c == '\'');
@@ -209,8 +218,16 @@ pub fn third_person(sentence: &str, speaker: &str, listener: &str) -> String {
         if core.len() <= "yourself".len() {
             lowercase_into(core, &mut lowered);
         }
+        // A person already named in the sentence is referred to, not named again: "asking
+        // Bob for their password", not "asking Bob for Bob's password". Speaker tags
+        // (`#Person1#`) are repeated, as summaries written with them do.
         // The replacement: a word and what follows it.
         let replaced: Option<(&str, &str)> = match lowered.as_str() {
+            "my" | "mine" if speaker_said => Some(("their", "")),
+            "me" if speaker_said => Some(("them", "")),
+            "myself" if speaker_said => Some(("themselves", "")),
+            "your" | "yours" if listener_said => Some(("their", "")),
+            "yourself" if listener_said => Some(("themselves", "")),
             "i" | "me" | "myself" => Some((speaker, "")),
             "i'm" => Some((speaker, " is")),
             "i've" => Some((speaker, " has")),
@@ -243,9 +260,17 @@ pub fn third_person(sentence: &str, speaker: &str, listener: &str) -> String {
         } else {
             None
         };
-        after_subject = matches!(lowered.as_str(), "i" | "you") && tokens.peek().is_some();
+        // After "can you" or "did I" the verb stays as it is: "can the agent help".
+        after_subject = matches!(lowered.as_str(), "i" | "you")
+            && tokens.peek().is_some()
+            && !INVERTING.contains(&previous.as_str());
+        previous.clone_from(&lowered);
         if !out.is_empty() {
             out.push(' ');
+        }
+        if let Some((word, _)) = replaced {
+            speaker_said |= word == speaker && nameable(speaker);
+            listener_said |= word == listener && nameable(listener);
         }
         match (replaced, conjugated) {
             (Some((word, tail)), _) => {
@@ -265,6 +290,33 @@ pub fn third_person(sentence: &str, speaker: &str, listener: &str) -> String {
     capitalized(&out)
 }
 
+/// Words after which a subject keeps its verb's base form: auxiliaries and modals of a
+/// question ("can you help"), and verbs that take a bare infinitive ("let me see").
+const INVERTING: [&str; 22] = [
+    "do",
+    "does",
+    "did",
+    "don't",
+    "doesn't",
+    "didn't",
+    "can",
+    "can't",
+    "could",
+    "couldn't",
+    "would",
+    "wouldn't",
+    "will",
+    "won't",
+    "shall",
+    "should",
+    "shouldn't",
+    "may",
+    "might",
+    "must",
+    "let",
+    "make",
+];
+
 /// `text` with its first letter in upper case.
 fn capitalized(text: &str) -> String {
     match text.chars().next() {
@@ -278,7 +330,7 @@ fn capitalized(text: &str) -> String {
 /// Common verbs in their base form, which take an -s after a third-person subject. Past
 /// forms, modals and anything else are left as they are, and so are verbs whose past is
 /// spelt like their base (reset, put, set): support talk mostly reports what was done.
-const BASE_VERBS: [&str; 59] = [
+const BASE_VERBS: [&str; 81] = [
     "need",
     "want",
     "think",
@@ -338,6 +390,28 @@ const BASE_VERBS: [&str; 59] = [
     "close",
     "save",
     "fix",
+    "connect",
+    "click",
+    "type",
+    "plug",
+    "launch",
+    "share",
+    "join",
+    "access",
+    "download",
+    "upload",
+    "sync",
+    "scan",
+    "attach",
+    "enter",
+    "change",
+    "move",
+    "copy",
+    "delete",
+    "receive",
+    "hear",
+    "turn",
+    "switch",
 ];
 
 /// The third-person singular of a base-form verb of [`BASE_VERBS`] written in lower case.
@@ -422,7 +496,12 @@ fn strip_openers<'a>(sentence: &'a str, names: &[&str]) -> &'a str {
         };
         let core = first.trim_matches(|c: char| !c.is_alphanumeric());
         let is_opener = OPENERS.contains(&core.to_lowercase().as_str()) || names.contains(&core);
-        if is_opener && first.ends_with([',', '.', '!']) {
+        // "Hi, …" / "Hi can you …": an opener before a question's auxiliary needs no comma.
+        let before_question = tail
+            .split(' ')
+            .next()
+            .is_some_and(|next| INVERTING.contains(&next.to_lowercase().as_str()));
+        if is_opener && (first.ends_with([',', '.', '!']) || before_question) {
             rest = tail.trim_start();
             continue;
         }
@@ -435,6 +514,54 @@ fn strip_openers<'a>(sentence: &'a str, names: &[&str]) -> &'a str {
             _ => return rest,
         }
     }
+}
+
+/// Words before which a clause begins: a long title is cut there first.
+const CLAUSE_STARTS: [&str; 9] = [
+    " and ",
+    " but ",
+    " because ",
+    " so ",
+    " which ",
+    " when ",
+    " while ",
+    " since ",
+    " although ",
+];
+
+/// `text` as a title of at most [`TITLE_CHARS`] characters: whole, or cut at the last clause
+/// boundary (a comma, a semicolon, or before a conjunction) in its second half, else at a word
+/// boundary and then without the words that would dangle (a preposition, an article, a
+/// conjunction, a possessive); never with closing punctuation.
+fn shortened_title(text: &str) -> String {
+    let text = text.trim();
+    let closing: &[char] = &['.', ',', '!', '?', ';', ':', ' '];
+    if text.chars().count() <= TITLE_CHARS {
+        return text.trim_end_matches(closing).to_string();
+    }
+    let limit = text
+        .char_indices()
+        .nth(TITLE_CHARS)
+        .map_or(text.len(), |(at, _)| at);
+    let head = &text[..limit];
+    let clause = head
+        .rfind([',', ';'])
+        .into_iter()
+        .chain(CLAUSE_STARTS.iter().filter_map(|start| head.rfind(start)))
+        .max()
+        .filter(|at| *at >= limit / 2);
+    let mut title = match clause {
+        Some(at) => &head[..at],
+        None => head.rfind(' ').map_or(head, |at| &head[..at]),
+    }
+    .trim_end_matches(closing);
+    while ends_dangling(title) {
+        match title.trim_end_matches(closing).rfind(' ') {
+            Some(at) => title = title[..at].trim_end_matches(closing),
+            None => break,
+        }
+    }
+    title.to_string()
 }
 
 /// A sentence that may go into the narrative.
@@ -481,8 +608,63 @@ impl BuiltinEngine {
 
     /// Summarises a session with its templates in `language`.
     pub fn summarize_in(&self, session: &Session, language: Language) -> Summary {
-        summarize(session, &self.classifier, &self.applications, language)
+        let session = with_contractions_joined(session);
+        summarize(&session, &self.classifier, &self.applications, language)
     }
+}
+
+/// Endings of English contractions, written after an apostrophe.
+const CONTRACTION_TAILS: [&str; 7] = ["m", "s", "re", "ll", "ve", "d", "t"];
+
+/// `text` with contractions that a tokenizer wrote apart put back together: "I ' m" and
+/// "didn ' t" become "I'm" and "didn't"; `None` when there are none.
+fn join_contractions(text: &str) -> Option<String> {
+    if !text.contains(" ' ") && !text.contains(" '") {
+        return None;
+    }
+    let mut joined = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find(" '") {
+        let (before, after) = (&rest[..at], &rest[at + 2..]);
+        let tail = after.trim_start_matches(' ');
+        let word_len = tail
+            .find(|c: char| !c.is_alphabetic())
+            .unwrap_or(tail.len());
+        let joins = before.ends_with(|c: char| c.is_alphanumeric() || c == '#')
+            && CONTRACTION_TAILS.contains(&&tail[..word_len])
+            && after.len() - tail.len() <= 1;
+        joined.push_str(before);
+        if joins {
+            joined.push('\'');
+            rest = tail;
+            changed = true;
+        } else {
+            joined.push_str(" '");
+            rest = after;
+        }
+    }
+    joined.push_str(rest);
+    changed.then_some(joined)
+}
+
+/// The session with its turns' broken contractions joined (a copy only when one has some).
+fn with_contractions_joined(session: &Session) -> std::borrow::Cow<'_, Session> {
+    let joined: Vec<Option<String>> = session
+        .turns
+        .iter()
+        .map(|turn| join_contractions(&turn.text))
+        .collect();
+    if joined.iter().all(Option::is_none) {
+        return std::borrow::Cow::Borrowed(session);
+    }
+    let mut copy = session.clone();
+    for (turn, text) in copy.turns.iter_mut().zip(joined) {
+        if let Some(text) = text {
+            turn.text = text;
+        }
+    }
+    std::borrow::Cow::Owned(copy)
 }
 
 fn summarize(
@@ -713,13 +895,7 @@ fn summarize(
     } else {
         problem.clone()
     };
-    let mut title: String = title_source.chars().take(TITLE_CHARS).collect();
-    if title_source.chars().count() > TITLE_CHARS {
-        if let Some(cut) = title.rfind(' ') {
-            title.truncate(cut);
-        }
-    }
-    let mut title = title.trim_end_matches(['.', ',', '!', '?']).to_string();
+    let mut title = shortened_title(&title_source);
 
     let mut summary = narrative;
     if summary.len() < NARRATIVE_SENTENCES && !follow_up.is_empty() && !summary.contains(&follow_up)
@@ -781,7 +957,7 @@ mod tests {
                 "Ana",
                 "Bob"
             ),
-            "Ana reset Bob's VPN profile and Ana is checking Ana's notes"
+            "Ana reset Bob's VPN profile and Ana is checking their notes"
         );
         assert_eq!(
             third_person("I have a problem", "Bob", "Ana"),
@@ -793,11 +969,17 @@ mod tests {
                 "Bob",
                 "Ana"
             ),
-            "Bob needs to change Bob's room and Ana is right, Ana tries again"
+            "Bob needs to change their room and Ana is right, Ana tries again"
         );
         assert_eq!(
             third_person("I lost my job but I go home and I fix it", "Bob", "Ana"),
-            "Bob lost Bob's job but Bob goes home and Bob fixes it"
+            "Bob lost their job but Bob goes home and Bob fixes it"
+        );
+        // Speaker tags are repeated, as summaries written with them do; a question keeps its
+        // verb.
+        assert_eq!(
+            third_person("I lost my job, can you help me", "#Person1#", "#Person2#"),
+            "#Person1# lost #Person1#'s job, can #Person2# help #Person1#"
         );
     }
 
@@ -851,7 +1033,10 @@ mod tests {
         assert_eq!(summary.outcome, Outcome::Escalated);
         assert_eq!(
             summary.actions,
-            vec!["ran `wmic diskdrive get status`", "rebooted the device"]
+            vec![
+                "ran the command wmic diskdrive get status",
+                "rebooted the device"
+            ]
         );
         assert_eq!(summary.applications, vec!["CrystalDiskInfo"]);
         assert_eq!(summary.issue_types, vec!["hardware"]);

@@ -39,6 +39,11 @@ pub(crate) fn lowercase_aligned(text: &str) -> String {
         .collect()
 }
 
+/// Whether `name` is a transcript's speaker tag (`#Person1#`) rather than a person's name.
+pub(crate) fn is_speaker_tag(name: &str) -> bool {
+    name.len() > 2 && name.starts_with('#') && name.ends_with('#')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

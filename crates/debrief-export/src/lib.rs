@@ -317,7 +317,7 @@ mod tests {
             title: "Outlook <password> loop".into(),
             summary: "Ana reset the profile & it works.".into(),
             problem: "Outlook asks for the password".into(),
-            actions: vec!["ran `cmdkey /list`".into()],
+            actions: vec!["ran the command cmdkey /list".into()],
             outcome: Outcome::Resolved,
             issue_types: vec!["email".into()],
             applications: vec!["Microsoft Outlook".into()],

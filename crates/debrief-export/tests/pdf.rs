@@ -35,7 +35,7 @@ fn pdfs_carry_accented_text_and_labels_in_every_language() {
                     "João reiniciou o serviço e a conexão voltou; the user confirmed it works now."
                         .into(),
                 problem: "A VPN caía a cada cinco minutos".into(),
-                actions: vec!["executou `ipconfig /renew`".into()],
+                actions: vec!["executou o comando ipconfig /renew".into()],
                 outcome: Outcome::Resolved,
                 issue_types: vec!["network_vpn".into()],
                 applications: vec!["Cisco AnyConnect".into()],

@@ -440,6 +440,53 @@ mod tests {
     use super::*;
     use debrief_core::session::{Direction, Platform};
 
+    /// Every summary the built-in engine writes for the demo and for every record of the three
+    /// development splits: at most 1 % may have a readability fault (a cut title ending on a
+    /// dangling word, a broken contraction, an interjection taken for a name, a repeated name,
+    /// markdown, an empty field).
+    #[test]
+    fn summaries_of_the_demo_and_the_evaluation_splits_read_cleanly() {
+        let newest = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 20, 17, 0, 0)
+            .single()
+            .expect("time");
+        let mut sessions = demo_sessions(newest).expect("demo sessions build");
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+        for file in [
+            "dialogsum.dev.jsonl",
+            "stc3.dev.jsonl",
+            "dstc11_intents.dev.jsonl",
+        ] {
+            let text = std::fs::read_to_string(data.join(file))
+                .unwrap_or_else(|error| panic!("{file}: {error}"));
+            sessions.extend(
+                text.lines()
+                    .map(|line| Session::parse_json(line).expect("evaluation sessions parse")),
+            );
+        }
+        let engine = debrief_engine::summarize::BuiltinEngine::default();
+        let faulty: Vec<(String, Vec<debrief_engine::readability::Fault>)> = sessions
+            .iter()
+            .map(|session| engine.summarize(session))
+            .map(|summary| {
+                let faults = debrief_engine::readability::faults(&summary);
+                (summary.id, faults)
+            })
+            .filter(|(_, faults)| !faults.is_empty())
+            .collect();
+        assert!(sessions.len() > 800, "{} sessions", sessions.len());
+        assert!(
+            faulty.len() * 100 <= sessions.len(),
+            "{} of {} summaries read badly:\n{}",
+            faulty.len(),
+            sessions.len(),
+            faulty
+                .iter()
+                .map(|(id, faults)| format!("{id}: {faults:?}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+
     #[test]
     fn the_demo_sessions_summarize_to_these_titles_outcomes_and_tags() {
         let newest = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 20, 17, 0, 0)

@@ -225,6 +225,8 @@ pub struct SummaryEval {
     pub records: u64,
     /// Summaries an LLM engine left to the built-in engine.
     pub fallbacks: u64,
+    /// Summaries with a readability fault (`debrief_engine::readability`).
+    pub faulty: u64,
     pub rejected: u64,
 }
 
@@ -241,6 +243,7 @@ pub fn eval_summaries(
     let mut total = debrief_engine::rouge::RougeScores::default();
     let mut records = 0u64;
     let mut fallbacks = 0u64;
+    let mut faulty = 0u64;
     let rejected = for_each_session(input, errors, |text, session| {
         let gold: GoldLabel = serde_json::from_str(text)?;
         if gold.reference_summaries.is_empty() || limit.is_some_and(|limit| records >= limit) {
@@ -248,6 +251,7 @@ pub fn eval_summaries(
         }
         let summary = engine.summarize(&session, debrief_engine::language::Language::English);
         fallbacks += u64::from(summary.fallback.is_some());
+        faulty += u64::from(!debrief_engine::readability::faults(&summary).is_empty());
         let best = rouge.best(&gold.reference_summaries, &summary.summary);
         total.rouge1 += best.rouge1;
         total.rouge2 += best.rouge2;
@@ -264,6 +268,7 @@ pub fn eval_summaries(
         },
         records,
         fallbacks,
+        faulty,
         rejected,
     })
 }

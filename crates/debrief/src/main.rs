@@ -620,12 +620,15 @@ async fn eval_summaries(
         String::new()
     };
     println!(
-        "summaries: ROUGE-1 {:.2} ROUGE-2 {:.2} ROUGE-L {:.2} (n={}, rejected {}){fell_back}",
+        "summaries: ROUGE-1 {:.2} ROUGE-2 {:.2} ROUGE-L {:.2} (n={}, rejected {}){fell_back}; \
+         readability faults in {} ({:.1} %)",
         evaluated.scores.rouge1,
         evaluated.scores.rouge2,
         evaluated.scores.rouge_l,
         evaluated.records,
-        evaluated.rejected
+        evaluated.rejected,
+        evaluated.faulty,
+        100.0 * evaluated.faulty as f64 / evaluated.records.max(1) as f64
     );
     Ok(exit_for(evaluated.rejected))
 }
