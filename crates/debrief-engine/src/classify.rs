@@ -377,12 +377,16 @@ fn split_camel(name: &str) -> String {
     spaced
 }
 
-/// Function words that say nothing about an issue.
-const STOP_WORDS: [&str; 48] = [
+/// Function words that say nothing about an issue, the pieces a contraction leaves when words
+/// are split at apostrophes ("I'm" → "i", "m"), and "name" from self-introductions ("my name
+/// is …"). (The last two groups: DSTC11 macro-F1 with each record held out 0.782 → 0.793, and
+/// up on both halves of the split, 0.764 → 0.783 and 0.783 → 0.784.)
+const STOP_WORDS: [&str; 56] = [
     "a", "an", "the", "i", "me", "my", "we", "our", "you", "your", "it", "its", "is", "am", "are",
     "was", "be", "been", "to", "of", "in", "on", "for", "with", "at", "by", "from", "and", "or",
     "but", "so", "that", "this", "there", "here", "do", "does", "did", "have", "has", "hi",
-    "hello", "hey", "please", "would", "like", "can", "could",
+    "hello", "hey", "please", "would", "like", "can", "could", "im", "m", "s", "t", "d", "ll",
+    "ve", "name",
 ];
 
 /// Most words the stem cache of a thread holds before it starts again.
