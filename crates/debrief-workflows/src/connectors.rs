@@ -44,7 +44,7 @@ use debrief_core::governance::AiSettings;
 use debrief_core::summary::Summary;
 use debrief_core::RecordError;
 use debrief_engine::language::Language;
-use debrief_export::{render, ExportFormat, ExportedSummary, Labels};
+use debrief_export::{render, ExportFormat, Labels};
 use debrief_store::{get_typed, ObjectKind, Store, StoreError, SINGLETON};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -658,12 +658,13 @@ pub async fn send_push(
     let (title, text) = match event.data.summary {
         Some(summary) if event.event != "summary.deleted" => {
             let title = summary.title.clone();
-            match render(
-                &[ExportedSummary::from(summary)],
-                ExportFormat::Markdown,
-                language,
-                None,
-            ) {
+            // With the session's start and supporter and the editor's name, as exports print it.
+            let exported =
+                match crate::exports::exported(store, company, &session_id, summary).await {
+                    Ok(exported) => exported,
+                    Err(error) => return Sent::failed(error, false),
+                };
+            match render(&[exported], ExportFormat::Markdown, language, None) {
                 Ok(bytes) => (title, ticket_note(&String::from_utf8_lossy(&bytes))),
                 Err(error) => return Sent::failed(format!("rendering: {error}"), true),
             }

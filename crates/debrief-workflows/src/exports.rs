@@ -39,7 +39,7 @@ pub struct ExportRequest {
 
 /// A stored summary with its session's supporter and start, and its editor's name, as
 /// exports print it.
-async fn exported(
+pub(crate) async fn exported(
     store: &dyn Store,
     company: &CompanyId,
     session_id: &str,

@@ -190,6 +190,11 @@ async fn servicenow_incidents_get_every_summary_in_order_through_an_outage() {
     assert_eq!(notes.len(), 3, "{notes:?}");
     assert!(notes[1].contains("sn-2"), "{}", notes[1]);
     assert!(notes[2].contains("Outlook password prompt fixed with a new mail profile"));
+    assert!(
+        notes[2].contains("Edited") && notes[2].contains("Admin") && notes[2].contains("Ana Souza"),
+        "the editor and the supporter by name: {}",
+        notes[2]
+    );
     assert_eq!(
         delivered_to(&stand_in, &format!("/api/now/table/incident/{INCIDENT}")),
         3,
