@@ -58,6 +58,12 @@ async fn edit(app: &TestApp, id: &str, title: &str) {
     assert_eq!(status, 200, "{answer}");
 }
 
+async fn delete(app: &TestApp, id: &str) {
+    let path = format!("/api/v1/sessions/{id}/summary");
+    let (status, answer) = app.call(Method::DELETE, &path, &app.token, None).await;
+    assert_eq!(status, 204, "{answer}");
+}
+
 /// The connector's pushes, newest first.
 async fn deliveries(app: &TestApp, kind: &str) -> Vec<Value> {
     let (status, listed) = app
@@ -228,15 +234,7 @@ async fn servicenow_incidents_get_every_summary_in_order_through_an_outage() {
     session(&app, &app.token, "sn-3", None).await;
     app.summarize_now().await;
     edit(&app, "sn-3", "Printer queue cleared").await;
-    let (deleted, _) = app
-        .call(
-            Method::DELETE,
-            "/api/v1/sessions/sn-3/summary",
-            &app.token,
-            None,
-        )
-        .await;
-    assert_eq!(deleted, 204);
+    delete(&app, "sn-3").await;
     let later = Utc::now() + TimeDelta::hours(2);
     app.deliverer.run_once(later).await.expect("round");
     let opened: Vec<(String, ticketing::Record)> = stand_in
@@ -425,15 +423,7 @@ async fn salesforce_cases_get_comments_new_cases_and_credentials_are_checked_whe
     session(&app, &app.token, "sf-2", None).await;
     app.summarize_now().await;
     edit(&app, "sf-2", "VPN client reinstalled").await;
-    let (deleted, _) = app
-        .call(
-            Method::DELETE,
-            "/api/v1/sessions/sf-1/summary",
-            &app.token,
-            None,
-        )
-        .await;
-    assert_eq!(deleted, 204);
+    delete(&app, "sf-1").await;
     app.deliverer
         .run_once(Utc::now() + TimeDelta::seconds(1))
         .await
