@@ -399,7 +399,13 @@ async fn send(
             reason: if error.is_timeout() {
                 "no answer within the time limit".to_string()
             } else if error.is_connect() {
-                format!("could not connect ({error})")
+                // The innermost cause says why: refused, no route, or a name with no public
+                // address (`crate::outbound`).
+                let mut cause: &dyn std::error::Error = &error;
+                while let Some(source) = cause.source() {
+                    cause = source;
+                }
+                format!("could not connect ({cause})")
             } else {
                 error.to_string()
             },

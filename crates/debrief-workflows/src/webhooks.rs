@@ -296,8 +296,14 @@ impl Deliverer {
                     .map_or(AttemptResult::GaveUp, AttemptResult::RetryAt)
             }
         };
-        if let Some(error) = &sent.error {
-            tracing::warn!(tenant.id = %delivery.company, delivery = delivery.id, event = %delivery.event, error = %error, "delivery failed");
+        match (&sent.error, sent.outcome) {
+            (Some(why), SendOutcome::Skipped) => {
+                tracing::info!(tenant.id = %delivery.company, delivery = delivery.id, event = %delivery.event, reason = %why, "delivery skipped");
+            }
+            (Some(error), _) => {
+                tracing::warn!(tenant.id = %delivery.company, delivery = delivery.id, event = %delivery.event, error = %error, "delivery failed");
+            }
+            (None, _) => {}
         }
         let attempt = Attempt {
             at: now,
