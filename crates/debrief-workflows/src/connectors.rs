@@ -68,25 +68,36 @@ pub enum WhenNoTicket {
     Create,
 }
 
-/// A connector's settings; the secret fields hold sealed text when stored.
+/// A connector's settings, stored and sent as one object with its `kind`; the secret fields
+/// hold sealed text when stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Connector {
-    Servicenow {
-        instance_url: String,
-        username: String,
-        password: String,
-        #[serde(default)]
-        when_no_ticket: WhenNoTicket,
-    },
-    Salesforce {
-        instance_url: String,
-        access_token: String,
-        #[serde(default = "default_version")]
-        api_version: String,
-        #[serde(default)]
-        when_no_ticket: WhenNoTicket,
-    },
+    Servicenow(Servicenow),
+    Salesforce(Salesforce),
+}
+
+/// A ServiceNow instance: basic authentication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Servicenow {
+    pub instance_url: String,
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub when_no_ticket: WhenNoTicket,
+}
+
+/// A Salesforce org: a bearer token and the REST API version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Salesforce {
+    pub instance_url: String,
+    pub access_token: String,
+    #[serde(default = "default_version")]
+    pub api_version: String,
+    #[serde(default)]
+    pub when_no_ticket: WhenNoTicket,
 }
 
 fn default_version() -> String {
@@ -94,6 +105,29 @@ fn default_version() -> String {
 }
 
 impl Connector {
+    /// Reads the fields of a connector of `kind` (without the `kind` field itself), naming the
+    /// field at fault: an unknown one, a wrong type, an unknown `when_no_ticket`. (A document
+    /// read through the tag loses its fields' names, so the kind is chosen first.)
+    pub fn from_fields(
+        kind: &str,
+        fields: serde_json::Map<String, Value>,
+    ) -> Result<Connector, RecordError> {
+        fn read<T: serde::de::DeserializeOwned>(
+            fields: serde_json::Map<String, Value>,
+        ) -> Result<T, RecordError> {
+            serde_path_to_error::deserialize(Value::Object(fields))
+                .map_err(RecordError::from_serde_path)
+        }
+        match kind {
+            "servicenow" => read(fields).map(Connector::Servicenow),
+            "salesforce" => read(fields).map(Connector::Salesforce),
+            _ => Err(RecordError::invalid(
+                "kind",
+                "must be servicenow or salesforce",
+            )),
+        }
+    }
+
     /// The kind as the API names it.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -113,16 +147,16 @@ impl Connector {
     /// The instance URL.
     pub fn instance_url(&self) -> &str {
         match self {
-            Connector::Servicenow { instance_url, .. }
-            | Connector::Salesforce { instance_url, .. } => instance_url,
+            Connector::Servicenow(Servicenow { instance_url, .. })
+            | Connector::Salesforce(Salesforce { instance_url, .. }) => instance_url,
         }
     }
 
     /// What it does with a session that names no ticket.
     pub fn when_no_ticket(&self) -> WhenNoTicket {
         match self {
-            Connector::Servicenow { when_no_ticket, .. }
-            | Connector::Salesforce { when_no_ticket, .. } => *when_no_ticket,
+            Connector::Servicenow(Servicenow { when_no_ticket, .. })
+            | Connector::Salesforce(Salesforce { when_no_ticket, .. }) => *when_no_ticket,
         }
     }
 
@@ -130,22 +164,22 @@ impl Connector {
     /// an http(s) address alone, a Salesforce API version like `v59.0`.
     pub fn validate(&self) -> Result<(), RecordError> {
         let fields = match self {
-            Connector::Servicenow {
+            Connector::Servicenow(Servicenow {
                 instance_url,
                 username,
                 password,
                 ..
-            } => [
+            }) => [
                 ("instance_url", instance_url),
                 ("username", username),
                 ("password", password),
             ],
-            Connector::Salesforce {
+            Connector::Salesforce(Salesforce {
                 instance_url,
                 access_token,
                 api_version,
                 ..
-            } => [
+            }) => [
                 ("instance_url", instance_url),
                 ("access_token", access_token),
                 ("api_version", api_version),
@@ -181,7 +215,7 @@ impl Connector {
                 "must be the instance's address alone: no path, query, fragment or credentials",
             ));
         }
-        if let Connector::Salesforce { api_version, .. } = self {
+        if let Connector::Salesforce(Salesforce { api_version, .. }) = self {
             if !is_salesforce_version(api_version) {
                 return Err(RecordError::invalid(
                     "api_version",
@@ -211,8 +245,12 @@ impl Connector {
         };
         let mut converted = self.clone();
         match &mut converted {
-            Connector::Servicenow { password, .. } => *password = convert(password)?,
-            Connector::Salesforce { access_token, .. } => *access_token = convert(access_token)?,
+            Connector::Servicenow(servicenow) => {
+                servicenow.password = convert(&servicenow.password)?;
+            }
+            Connector::Salesforce(salesforce) => {
+                salesforce.access_token = convert(&salesforce.access_token)?;
+            }
         }
         Ok(converted)
     }
@@ -244,16 +282,18 @@ impl Connector {
             .request(method, url)
             .header("accept", "application/json");
         match self {
-            Connector::Servicenow {
+            Connector::Servicenow(Servicenow {
                 username, password, ..
-            } => builder.basic_auth(username, Some(password)),
-            Connector::Salesforce { access_token, .. } => builder.bearer_auth(access_token),
+            }) => builder.basic_auth(username, Some(password)),
+            Connector::Salesforce(Salesforce { access_token, .. }) => {
+                builder.bearer_auth(access_token)
+            }
         }
     }
 
     fn salesforce_path(&self, object: &str) -> String {
         match self {
-            Connector::Salesforce { api_version, .. } => {
+            Connector::Salesforce(Salesforce { api_version, .. }) => {
                 format!("/services/data/{api_version}/sobjects/{object}")
             }
             Connector::Servicenow { .. } => String::new(),
@@ -779,12 +819,12 @@ mod tests {
             ("ftp://acme.service-now.com", false),
             ("acme.service-now.com", false),
         ] {
-            let connector = Connector::Servicenow {
+            let connector = Connector::Servicenow(Servicenow {
                 instance_url: url.into(),
                 username: "admin".into(),
                 password: "pw".into(),
                 when_no_ticket: WhenNoTicket::Create,
-            };
+            });
             assert_eq!(connector.validate().is_ok(), valid, "{url}");
         }
     }

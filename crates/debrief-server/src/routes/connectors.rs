@@ -100,45 +100,6 @@ fn take_events(body: &mut serde_json::Map<String, Value>) -> ApiResult<Vec<Strin
     Ok(chosen)
 }
 
-/// Names the field at fault before the settings are read (serde reads a tagged document
-/// without its fields' names): `kind` first, then no unknown field, every field a string and
-/// `when_no_ticket` one of `skip`, `create`.
-fn check_fields(body: &serde_json::Map<String, Value>) -> ApiResult<()> {
-    let fields: &[&str] = match body.get("kind").and_then(Value::as_str) {
-        Some("servicenow") => &[
-            "kind",
-            "instance_url",
-            "username",
-            "password",
-            "when_no_ticket",
-        ],
-        Some("salesforce") => &[
-            "kind",
-            "instance_url",
-            "access_token",
-            "api_version",
-            "when_no_ticket",
-        ],
-        _ => return Err(invalid("kind", "must be servicenow or salesforce")),
-    };
-    for (field, value) in body {
-        if !fields.contains(&field.as_str()) {
-            return Err(invalid(
-                field,
-                format!("unknown field; expected {} or events", fields.join(", ")),
-            ));
-        }
-        match value.as_str() {
-            None => return Err(invalid(field, "must be a string")),
-            Some(choice) if field == "when_no_ticket" && !matches!(choice, "skip" | "create") => {
-                return Err(invalid(field, "must be skip or create"))
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
 /// `PUT /api/v1/connectors/{kind}`: `{"kind": "servicenow", "instance_url", "username",
 /// "password"}` or `{"kind": "salesforce", "instance_url", "access_token", "api_version"?}`,
 /// with `events` (what it pushes by itself; default all three) and `when_no_ticket` (`skip`,
@@ -160,12 +121,16 @@ pub async fn put_connector(
 ) -> ApiResult<Json<Value>> {
     let mut body: serde_json::Map<String, Value> = json_body(&body)?;
     let events = take_events(&mut body)?;
-    check_fields(&body)?;
-    let connector: Connector = serde_path_to_error::deserialize(Value::Object(body))
-        .map_err(|error| ApiError::InvalidRecord(RecordError::from_serde_path(error)))?;
-    if connector.kind() != kind {
-        return Err(invalid("kind", format!("the path names {kind}")));
+    match body.remove("kind") {
+        Some(Value::String(named)) if named == kind => {}
+        _ => {
+            return Err(invalid(
+                "kind",
+                format!("must be {kind}, as the path names"),
+            ))
+        }
     }
+    let connector = Connector::from_fields(&kind, body).map_err(ApiError::InvalidRecord)?;
     connector.validate().map_err(ApiError::InvalidRecord)?;
     if let Some(reason) = reqwest::Url::parse(connector.instance_url())
         .ok()

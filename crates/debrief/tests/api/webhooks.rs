@@ -95,13 +95,7 @@ async fn deliveries_are_signed_retried_until_received_and_listed() {
     )
     .await;
     app.summarize_now().await;
-    let deliverer = Deliverer::new(
-        app.store.clone(),
-        Arc::clone(&app.metrics),
-        None,
-        Reach::Any,
-    )
-    .expect("deliverer");
+    let deliverer = app.deliverer.clone();
     let now = Utc::now();
     let first = deliverer.run_once(now).await.expect("round");
     let too_early = deliverer
@@ -239,13 +233,7 @@ async fn a_receiver_down_for_a_while_gets_every_event_in_order_and_a_crash_loses
         Some(json!({"title": "Edited while the receiver was down"})),
     )
     .await;
-    let deliverer = Deliverer::new(
-        app.store.clone(),
-        Arc::clone(&app.metrics),
-        None,
-        Reach::Any,
-    )
-    .expect("deliverer");
+    let deliverer = app.deliverer.clone();
     let start = Utc::now();
     // Down for an hour of retries: only the oldest event is tried, the others wait behind it.
     for minutes in [0, 2, 5, 10, 30, 60] {
@@ -411,13 +399,7 @@ async fn a_slow_receiver_does_not_hold_up_another_endpoint() {
     }
     app.summarize_now().await;
 
-    let deliverer = Deliverer::new(
-        app.store.clone(),
-        Arc::clone(&app.metrics),
-        None,
-        Reach::Any,
-    )
-    .expect("deliverer");
+    let deliverer = app.deliverer.clone();
     let attempted = deliverer.run_once(Utc::now()).await.expect("round");
 
     assert_eq!(attempted, 2);
