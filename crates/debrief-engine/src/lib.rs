@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod readability;
 pub mod rouge;
 pub mod screen;
+pub mod solved;
 pub mod summarize;
 mod text;
 pub mod veto;

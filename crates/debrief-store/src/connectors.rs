@@ -241,7 +241,7 @@ impl ConnectorStore for SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sql::SQLITE_MIGRATIONS;
+    use crate::sql::StoreBefore;
     use crate::testing::{create_test_company, TestDatabase};
 
     /// The migration that moves connectors out of `company_objects` keeps their settings and
@@ -250,19 +250,9 @@ mod tests {
     async fn connectors_set_up_before_the_outbox_keep_their_settings_and_push_nothing_by_themselves(
     ) {
         let database = TestDatabase::sqlite();
-        let store = SqlStore::connect_without_migrating(&database.url)
-            .await
-            .expect("connects");
-        let (before, moving): (Vec<_>, Vec<_>) = SQLITE_MIGRATIONS
-            .iter()
-            .partition(|migration| migration.version < 16);
-        for migration in before {
-            sqlx::raw_sql(&migration.sql)
-                .execute(store.pool())
-                .await
-                .expect("earlier migration");
-        }
-        let company = create_test_company(&store, "acme").await.company.id;
+        let before = StoreBefore::open(&database.url, 16).await;
+        let store = &before.store;
+        let company = create_test_company(store, "acme").await.company.id;
         let settings = r#"{"kind":"servicenow","instance_url":"https://acme.service-now.com","username":"debrief","password":"sealed"}"#;
         sqlx::query(
             "insert into company_objects (company_id, kind, id, body, updated_at) \
@@ -273,10 +263,7 @@ mod tests {
         .execute(store.pool())
         .await
         .expect("a connector as stored before");
-        sqlx::raw_sql(&moving[0].sql)
-            .execute(store.pool())
-            .await
-            .expect("the connectors' migration");
+        before.migrate().await;
 
         let moved = store
             .connector(&company, "servicenow")

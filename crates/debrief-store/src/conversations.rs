@@ -253,15 +253,6 @@ impl Backend {
             Backend::Postgres => " for update skip locked",
         }
     }
-
-    /// The function that finds a text in another, 1-based, 0 when absent: `instr(haystack,
-    /// needle)` on SQLite, `strpos(haystack, needle)` on PostgreSQL.
-    pub(crate) fn substring_position(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "instr",
-            Backend::Postgres => "strpos",
-        }
-    }
 }
 
 async fn write_verdict(

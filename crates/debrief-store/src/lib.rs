@@ -13,6 +13,7 @@ mod credits;
 mod error;
 mod objects;
 mod people;
+mod search;
 mod sessions;
 mod sql;
 mod summaries;

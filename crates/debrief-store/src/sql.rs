@@ -20,6 +20,45 @@ use crate::{QueueDepths, Result, Store, StoreError};
 pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// A SQLite store on `url` with the migrations before `version` applied, for a test of what
+/// migration `version` does to data stored before it; runs that one migration when asked.
+#[cfg(test)]
+pub(crate) struct StoreBefore {
+    pub(crate) store: SqlStore,
+    version: i64,
+}
+
+#[cfg(test)]
+impl StoreBefore {
+    pub(crate) async fn open(url: &str, version: i64) -> StoreBefore {
+        let store = SqlStore::connect_without_migrating(url)
+            .await
+            .expect("connects");
+        for migration in SQLITE_MIGRATIONS
+            .iter()
+            .filter(|migration| migration.version < version)
+        {
+            sqlx::raw_sql(&migration.sql)
+                .execute(store.pool())
+                .await
+                .expect("earlier migration");
+        }
+        StoreBefore { store, version }
+    }
+
+    /// Runs migration `version`.
+    pub(crate) async fn migrate(&self) {
+        let migration = SQLITE_MIGRATIONS
+            .iter()
+            .find(|migration| migration.version == self.version)
+            .expect("the migration exists");
+        sqlx::raw_sql(&migration.sql)
+            .execute(self.store.pool())
+            .await
+            .expect("the migration under test");
+    }
+}
+
 /// Set on every SQLite connection: 16 KiB pages (taking effect when the file is created: a
 /// session body of a few KiB then shares a page instead of spilling to overflow pages),
 /// write-ahead log, enforced foreign keys, waiting (not failing) while another connection

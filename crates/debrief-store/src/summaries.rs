@@ -12,6 +12,7 @@ use debrief_core::session::ConsentAnswer;
 use debrief_core::summary::Summary;
 use sqlx::Row;
 
+use crate::search::TextQuery;
 use crate::sql::{decode_body, from_micros, micros, Bind, Filter, SqlStore};
 use crate::{CompanyId, Result, Store, StoreError};
 
@@ -57,7 +58,8 @@ pub struct SummaryCounts {
 pub struct SummarySearch {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    /// Words that must all appear in the title or the summary text (any case).
+    /// Words that must all appear in the title or the summary text (any case; the syntax of
+    /// the `search` module): matched through the full-text index and ranked by relevance.
     pub text: Option<String>,
     pub issue_type: Option<String>,
     pub application: Option<String>,
@@ -662,19 +664,29 @@ impl SummaryStore for SqlStore {
             .iter()
             .filter_map(|(kind, name)| name.as_ref().map(|name| (*kind, name.clone())));
         let mut filter = Filter::default();
-        let (from, time) = match tag_filters.next() {
+        let text = search.text.as_deref().and_then(TextQuery::parse);
+        // A text search on SQLite reads the full-text index first: `cross join` fixes that order,
+        // which SQLite's planner may otherwise turn round into one search of the index per
+        // summary of the company.
+        let mut from = match (&text, self.backend()) {
+            (Some(_), crate::Backend::Sqlite) => {
+                "summaries_fts f cross join summaries m on m.rowid = f.rowid".to_string()
+            }
+            _ => "summaries m".to_string(),
+        };
+        let time = match tag_filters.next() {
             Some((kind, name)) => {
                 filter.push_text("t.company_id = $", company.0.clone());
                 filter.push_text(&format!("t.kind = '{kind}' and t.name = $"), name);
-                (
-                    "summary_tags t join summaries m \
-                     on m.company_id = t.company_id and m.session_id = t.session_id",
-                    "t.sort_at",
-                )
+                from.push_str(
+                    " join summary_tags t \
+                     on t.company_id = m.company_id and t.session_id = m.session_id",
+                );
+                "t.sort_at"
             }
             None => {
                 filter.push_text("m.company_id = $", company.0.clone());
-                ("summaries m", "m.sort_at")
+                "m.sort_at"
             }
         };
         if let Some(from) = search.from {
@@ -698,14 +710,21 @@ impl SummaryStore for SqlStore {
                 last.push(')');
             }
         }
-        for word in search.text.iter().flat_map(|text| text.split_whitespace()) {
-            let parameter = filter.next_parameter();
-            filter.clauses.push(format!(
-                "{}(m.search_text, ${parameter}) > 0",
-                self.backend().substring_position()
-            ));
-            filter.binds.push(Bind::Text(word.to_lowercase()));
-        }
+        // A text search reads the full-text index and ranks by relevance, newest first among
+        // equals; without one the newest come first.
+        let order = match (&text, self.backend()) {
+            (None, _) => String::new(),
+            (Some(query), crate::Backend::Sqlite) => {
+                filter.push_text("summaries_fts match $", query.fts5());
+                "f.rank, ".to_string()
+            }
+            (Some(query), crate::Backend::Postgres) => {
+                let tsquery = TextQuery::postgres_expression(filter.next_parameter());
+                filter.clauses.push(format!("m.search_vector @@ {tsquery}"));
+                filter.binds.push(Bind::Text(query.tsquery()));
+                format!("ts_rank(m.search_vector, {tsquery}) desc, ")
+            }
+        };
         let count_sql = format!(
             "select count(*) as total from {from} where {}",
             filter.sql()
@@ -717,7 +736,7 @@ impl SummaryStore for SqlStore {
             .try_get("total")?;
         let page_sql = format!(
             "select m.session_id, m.body, m.sort_at, m.supporter_id from {from} where {} \
-             order by {time} desc, m.session_id desc limit {} offset {}",
+             order by {order}{time} desc, m.session_id desc limit {} offset {}",
             filter.sql(),
             search.limit.clamp(1, crate::MAX_PAGE_SIZE),
             search.offset
@@ -772,5 +791,65 @@ impl SummaryStore for SqlStore {
             pairs.sort_by(|left, right| right.1.cmp(&left.1).then_with(|| left.0.cmp(&right.0)));
         }
         Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::StoreBefore;
+    use crate::testing::{create_test_company, test_summary, TestDatabase};
+
+    /// The full-text index is built from the summaries stored before it existed.
+    #[tokio::test]
+    async fn summaries_stored_before_the_full_text_index_are_found_through_it() {
+        let database = TestDatabase::sqlite();
+        let before = StoreBefore::open(&database.url, 17).await;
+        let store = &before.store;
+        let company = create_test_company(store, "acme").await.company.id;
+        for (session, text) in [
+            ("a", "printer offline spooler restarted"),
+            ("b", "vpn drops"),
+        ] {
+            sqlx::query(
+                "insert into summaries (company_id, session_id, body, engine, language, \
+                 created_at, updated_at, sort_at, title, search_text) \
+                 values ($1, $2, $3, 'builtin-1', 'en', 0, 0, 0, '', $4)",
+            )
+            .bind(&company.0)
+            .bind(session)
+            .bind(test_summary(session, text, "", &[], &[]).to_json())
+            .bind(text)
+            .execute(store.pool())
+            .await
+            .expect("a summary as stored before");
+        }
+        before.migrate().await;
+
+        let found = |text: &str| SummarySearch {
+            text: Some(text.into()),
+            limit: 10,
+            ..Default::default()
+        };
+        let total = |page: SummaryListPage| page.total;
+        assert_eq!(
+            total(
+                store
+                    .search_summaries(&company, &found("printers"))
+                    .await
+                    .expect("search")
+            ),
+            1
+        );
+        assert_eq!(
+            total(
+                store
+                    .search_summaries(&company, &found("vpn"))
+                    .await
+                    .expect("search")
+            ),
+            1
+        );
+        database.remove().await;
     }
 }

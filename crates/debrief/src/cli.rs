@@ -57,6 +57,9 @@ pub(crate) enum Command {
     /// Measure quality against labelled evaluation data.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Train the built-in engines' weights from labelled evaluation data.
+    #[command(subcommand)]
+    Train(TrainCommand),
     /// Print a commented configuration file with the defaults.
     ConfigExample,
     /// Benchmark helpers: generate data and measure the parse ceiling.
@@ -78,6 +81,14 @@ pub(crate) enum EvalCommand {
     IssueTypes(EvalIssueTypesArgs),
     /// Precision, recall and F1 of the judge against `resolved_majority`.
     Judge(EvalJudgeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TrainCommand {
+    /// The "was it solved?" judge: cross-validates its settings on dialogues labelled with
+    /// `resolved_majority`, prints the table and writes the weights to ship
+    /// (`crates/debrief-engine/src/solved_weights.json`).
+    Judge(TrainJudgeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -322,6 +333,17 @@ pub(crate) struct EvalJudgeArgs {
     /// Only the first N records.
     #[arg(long)]
     pub(crate) limit: Option<u64>,
+}
+
+/// The arguments of `TrainJudge`.
+#[derive(Debug, Args)]
+pub(crate) struct TrainJudgeArgs {
+    /// Dialogues labelled with `resolved_majority` (JSON Lines).
+    #[arg(long)]
+    pub(crate) input: PathBuf,
+    /// Where to write the weights (`-` for standard output).
+    #[arg(long)]
+    pub(crate) output: PathBuf,
 }
 
 /// The arguments of `BillingSimulate`.

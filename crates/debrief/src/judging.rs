@@ -88,10 +88,7 @@ pub fn eval_issue_types(
     let rejected = for_each_session(input, errors, |text, session| {
         let gold: GoldLabel = serde_json::from_str(text)?;
         let Some(gold) = gold.issue_type else {
-            return Err(anyhow::anyhow!(
-                "{}",
-                RecordError::invalid("issue_type", format!("is missing in record {}", session.id))
-            ));
+            return Err(missing_label("issue_type", &session));
         };
         let words = customer_text(&session);
         let best = classifier.best(&words, hold_out.then_some(words.as_str()));
@@ -182,19 +179,57 @@ pub fn eval_judge(
         }
         let gold: GoldLabel = serde_json::from_str(text)?;
         let Some(gold) = gold.resolved_majority else {
-            return Err(anyhow::anyhow!(
-                "{}",
-                RecordError::invalid(
-                    "resolved_majority",
-                    format!("is missing in record {}", session.id)
-                )
-            ));
+            return Err(missing_label("resolved_majority", &session));
         };
         let checked = wait(check.judge_dialogue(&session_lines(&session)));
         counts.add(checked.judgement.resolved, gold);
         Ok(())
     })?;
     Ok((counts, rejected))
+}
+
+/// `debrief train judge`: the dialogues' cues and labels, cross-validated and fitted by
+/// [`debrief_engine::solved::train`] (`None` without a labelled dialogue).
+pub fn train_judge(
+    input: impl Read,
+    errors: &mut dyn Write,
+    trained_on: &str,
+) -> anyhow::Result<(Option<TrainedJudge>, u64)> {
+    let mut examples = Vec::new();
+    let rejected = for_each_session(input, errors, |text, session| {
+        let gold: GoldLabel = serde_json::from_str(text)?;
+        let Some(gold) = gold.resolved_majority else {
+            return Err(missing_label("resolved_majority", &session));
+        };
+        examples.push((
+            debrief_engine::solved::features(&session_lines(&session)),
+            gold,
+        ));
+        Ok(())
+    })?;
+    let trained = if examples.is_empty() {
+        None
+    } else {
+        debrief_engine::solved::train(
+            &examples,
+            &format!("{trained_on} ({} dialogues)", examples.len()),
+        )
+    };
+    Ok((trained, rejected))
+}
+
+/// A trained judge and its cross-validation table.
+pub type TrainedJudge = (
+    debrief_engine::solved::Model,
+    Vec<debrief_engine::solved::Trial>,
+);
+
+/// The error of a record without the label an evaluation reads.
+fn missing_label(field: &str, session: &Session) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}",
+        RecordError::invalid(field, format!("is missing in record {}", session.id))
+    )
 }
 
 /// `debrief summarize`: one summary per session.

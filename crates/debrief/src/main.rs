@@ -31,7 +31,8 @@ use crate::cli::{
     BillingExportTimelineArgs, BillingSimulateArgs, BillingStatementArgs, ClassifyArgs, Cli,
     Command, CreditsCommand, CreditsReportArgs, DatabaseArgs, EvalCommand, EvalIssueTypesArgs,
     EvalJudgeArgs, EvalSummariesArgs, ExportArgs, ImportArgs, JudgeArgs, MigrateArgs,
-    ResolutionsCommand, ResolutionsEvaluateArgs, ServeArgs, SummarizeArgs,
+    ResolutionsCommand, ResolutionsEvaluateArgs, ServeArgs, SummarizeArgs, TrainCommand,
+    TrainJudgeArgs,
 };
 use crate::serve::serve;
 use crate::settings::{FlagOverrides, LogFormat, Settings};
@@ -191,6 +192,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(EvalCommand::Summaries(args)) => eval_summaries(config, args).await,
         Command::Eval(EvalCommand::IssueTypes(args)) => eval_issue_types(args).await,
         Command::Eval(EvalCommand::Judge(args)) => eval_judge(config, args).await,
+        Command::Train(TrainCommand::Judge(args)) => train_judge(args),
         Command::ConfigExample => {
             print!("{}", Settings::example());
             Ok(ExitCode::SUCCESS)
@@ -664,6 +666,38 @@ async fn eval_issue_types(args: EvalIssueTypesArgs) -> anyhow::Result<ExitCode> 
         counts.macro_f1(),
         counts.total()
     );
+    Ok(exit_for(rejected))
+}
+
+/// `debrief train judge`.
+fn train_judge(args: TrainJudgeArgs) -> anyhow::Result<ExitCode> {
+    let TrainJudgeArgs { input, output } = args;
+    let reader = files::open_input(&input)?;
+    let trained_on = input.file_name().map_or_else(
+        || input.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let (trained, rejected) = judging::train_judge(reader, &mut std::io::stderr(), &trained_on)?;
+    let Some((model, trials)) = trained else {
+        anyhow::bail!("no labelled dialogue to train on in {}", input.display());
+    };
+    println!("l2      threshold  precision  recall  F1     (cross-validated)");
+    for trial in &trials {
+        let chosen = trial.l2 == model.l2 && trial.threshold == model.threshold;
+        println!(
+            "{:<7} {:<10} {:<10.3} {:<7.3} {:.3}{}",
+            trial.l2,
+            trial.threshold,
+            trial.counts.precision(),
+            trial.counts.recall(),
+            trial.counts.f1(),
+            if chosen { "  ← chosen" } else { "" }
+        );
+    }
+    let mut out = files::create_output(&output)?;
+    serde_json::to_writer_pretty(&mut out, &model)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
     Ok(exit_for(rejected))
 }
 

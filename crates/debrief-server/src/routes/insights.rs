@@ -107,8 +107,9 @@ impl PeopleNames {
 }
 
 /// `GET /api/v1/summaries?q=…&issue_type=…&application=…&supporter=…&from=…&to=…&page=…`:
-/// the company's summaries, newest session first, with how many match in all; each with its
-/// supporter's name (as the session gave it) and its last editor's name.
+/// the company's summaries, newest session first (with `q`, the most relevant first: every word
+/// must match, the last letters of a word may be left off), with how many match in all; each
+/// with its supporter's name (as the session gave it) and its last editor's name.
 #[utoipa::path(
     get, path = "/api/v1/summaries", tag = "insights", operation_id = "insights_list_summaries",
     responses((status = 200, description = "success"), (status = 401, description = "no valid bearer token"),

@@ -157,9 +157,39 @@ pub(super) async fn summaries_are_searched_filtered_and_counted_by_tag(store: Ar
             .await
             .expect("search"))
     };
+    let sorted = |(total, mut ids): (u64, Vec<String>)| {
+        ids.sort();
+        (total, ids)
+    };
     assert_eq!(
-        found(search(Some("outlook"), None, None, None)).await,
-        (2, vec!["c".into(), "a".into()])
+        sorted(found(search(Some("outlook"), None, None, None)).await),
+        (2, vec!["a".into(), "c".into()])
+    );
+    assert_eq!(
+        sorted(found(search(Some("outl"), None, None, None)).await),
+        (2, vec!["a".into(), "c".into()]),
+        "a word being typed finds the longer words it starts"
+    );
+    assert_eq!(
+        found(search(Some("printers"), None, None, None)).await,
+        (1, vec!["b".into()]),
+        "stemmed"
+    );
+    assert_eq!(
+        found(search(
+            Some("\"spooler\" NEAR* -restarted"),
+            None,
+            None,
+            None
+        ))
+        .await
+        .0,
+        0,
+        "no operators: every word must match"
+    );
+    assert_eq!(
+        found(search(Some("vpn -"), None, None, None)).await,
+        (1, vec!["c".into()])
     );
     assert_eq!(
         found(search(Some("OUTLOOK vpn"), None, None, None)).await,

@@ -1001,6 +1001,53 @@ async fn export_writes_a_companys_summaries_in_the_language_asked() {
     assert!(String::from_utf8_lossy(&unknown_format.stderr).contains("unknown export format"));
 }
 
+#[test]
+fn train_judge_on_the_development_split_gives_the_shipped_weights() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/stc3.dev.jsonl");
+    let weights = directory.path().join("weights.json");
+    let trained = debrief(
+        &[
+            "train",
+            "judge",
+            "--input",
+            data.to_str().expect("utf-8 path"),
+            "--output",
+            weights.to_str().expect("utf-8 path"),
+        ],
+        directory.path(),
+    );
+    assert!(trained.status.success(), "{trained:?}");
+    // The cross-validation table, one row per setting, the chosen one marked.
+    assert_eq!(
+        stdout(&trained).matches("← chosen").count(),
+        1,
+        "{}",
+        stdout(&trained)
+    );
+    let read = |text: &str| -> debrief_engine::solved::Model {
+        serde_json::from_str(text).expect("weights parse")
+    };
+    let written = read(&std::fs::read_to_string(&weights).expect("weights written"));
+    let shipped = &*debrief_engine::solved::SHIPPED;
+    assert_eq!(
+        (&written.trained_on, written.l2, written.threshold),
+        (&shipped.trained_on, shipped.l2, shipped.threshold)
+    );
+    let close = |left: f64, right: f64| (left - right).abs() < 1e-9;
+    assert!(close(written.bias, shipped.bias));
+    for ((name, weight), (shipped_name, shipped_weight)) in
+        written.weights.iter().zip(&shipped.weights)
+    {
+        assert_eq!(name, shipped_name);
+        assert!(
+            close(*weight, *shipped_weight),
+            "{name}: {weight} ≠ {shipped_weight}"
+        );
+    }
+    assert!(written.cross_validated.precision >= 0.65 && written.cross_validated.recall >= 0.55);
+}
+
 #[tokio::test]
 async fn eval_judge_scores_the_judge_against_the_labels() {
     let directory = tempfile::tempdir().expect("tempdir");
