@@ -719,7 +719,7 @@ impl SummaryStore for SqlStore {
                 "f.rank, ".to_string()
             }
             (Some(query), crate::Backend::Postgres) => {
-                let tsquery = TextQuery::postgres_expression(filter.next_parameter());
+                let tsquery = format!("to_tsquery('simple', ${})", filter.next_parameter());
                 filter.clauses.push(format!("m.search_vector @@ {tsquery}"));
                 filter.binds.push(Bind::Text(query.tsquery()));
                 format!("ts_rank(m.search_vector, {tsquery}) desc, ")

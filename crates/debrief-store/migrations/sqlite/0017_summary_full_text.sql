@@ -1,12 +1,12 @@
 -- Full-text search of summaries (SQLite): an FTS5 index of each summary's searchable text (its
 -- title and summary), kept by triggers in the transaction that writes, edits or deletes the
--- summary. Porter stemming (English: SQLite has no other built in); accents are kept, as on
--- PostgreSQL, so a search finds the same words on both stores.
+-- summary. Words are indexed as written (any case, accents kept), as on PostgreSQL; the query
+-- brings the stems (debrief-store's search.rs), so both stores find the same summaries.
 create virtual table summaries_fts using fts5(
     search_text,
     content = 'summaries',
     content_rowid = 'rowid',
-    tokenize = 'porter unicode61 remove_diacritics 0'
+    tokenize = 'unicode61 remove_diacritics 0'
 );
 
 create trigger summaries_fts_insert after insert on summaries begin

@@ -175,6 +175,13 @@ pub(super) async fn summaries_are_searched_filtered_and_counted_by_tag(store: Ar
         (1, vec!["b".into()]),
         "stemmed"
     );
+    for partial in ["restarte", "restar", "spoo", "RESTARTED"] {
+        assert_eq!(
+            found(search(Some(partial), None, None, None)).await,
+            (1, vec!["b".into()]),
+            "{partial}: any beginning of a word, longer or shorter than its stem"
+        );
+    }
     assert_eq!(
         found(search(
             Some("\"spooler\" NEAR* -restarted"),
