@@ -9,20 +9,7 @@
 use debrief_core::resolution::{Conversation, Rule};
 
 use crate::judgement::Judgement;
-
-/// Who said a line of a dialogue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Customer,
-    Agent,
-}
-
-/// One line of a dialogue to judge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DialogueLine<'a> {
-    pub role: Role,
-    pub text: &'a str,
-}
+pub use crate::judgement::{DialogueLine, Role};
 
 /// The judges that run in-process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,3 +9,17 @@ pub struct Judgement {
     /// One line saying why.
     pub rationale: String,
 }
+
+/// Who said a line of a dialogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Customer,
+    Agent,
+}
+
+/// One line of a dialogue to judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DialogueLine<'a> {
+    pub role: Role,
+    pub text: &'a str,
+}
